@@ -1,0 +1,105 @@
+"""Reverse-mode autodiff: sort the graph, then push gradients from the output to the leaves.
+
+For every node, in reverse topological order, the engine asks the node's op for
+``downstream = upstream x local gradient`` on each input edge, and adds what arrives at a node
+from several edges (a copy / fan-out gate is a gradient adder).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Callable
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad``: ops then record the graph for backward."""
+    return _grad_enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager and decorator that switches graph recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._prev, _grad_enabled = _grad_enabled, self.mode
+
+    def __exit__(self, *exc) -> None:
+        global _grad_enabled
+        _grad_enabled = self._prev
+
+
+class no_grad(set_grad_enabled):
+    """``with cr.no_grad():`` or ``@cr.no_grad()``: run ops without recording a graph."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Switch graph recording back on inside a ``no_grad`` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+def toposort(root) -> list:
+    """Nodes that lead to ``root`` and need a gradient, every node after all of its inputs."""
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:  # iterative depth-first search: deep graphs must not hit the recursion limit
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if node._ctx is not None:
+            for parent in node._ctx.parents:
+                if parent.requires_grad and id(parent) not in seen:
+                    stack.append((parent, False))
+    return order
+
+
+EdgeHook = Callable[[object, int, object, object], None]
+
+
+def backpropagate(root, upstream, accumulate: bool = True, hook: EdgeHook | None = None) -> dict:
+    """Run the backward pass from ``root`` seeded with ``upstream``.
+
+    Returns ``{id(node): total gradient}`` for every node visited. With ``accumulate``, leaf
+    tensors (and tensors that called ``retain_grad``) add their gradient into ``.grad``.
+    ``hook(node, input_index, upstream, downstream)`` is called for each edge, in the order
+    backprop visits them (``viz.trace`` uses it).
+    """
+    order = toposort(root)
+    pending = {id(root): upstream}
+    totals = {}
+    for node in reversed(order):
+        grad = pending.pop(id(node), None)
+        if grad is None:
+            continue
+        totals[id(node)] = grad
+        ctx = node._ctx
+        if accumulate and (ctx is None or node._retains_grad):
+            node._accumulate_grad(grad)
+        if ctx is None:
+            continue
+        downstream = ctx.backward(grad)
+        if not isinstance(downstream, tuple):
+            downstream = (downstream,)
+        for i, (parent, d) in enumerate(zip(ctx.parents, downstream)):
+            if d is None or not parent.requires_grad:
+                continue
+            if hook is not None:
+                hook(node, i, grad, d)
+            key = id(parent)
+            # not in place: an op may hand the same array to several inputs (add does)
+            pending[key] = d if key not in pending else pending[key] + d
+    return totals

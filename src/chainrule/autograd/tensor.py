@@ -1,0 +1,281 @@
+"""The Tensor: an array, the gradient that backprop leaves on it, and the op that made it."""
+
+from __future__ import annotations
+
+import numbers
+
+from .. import backend as B
+from . import engine
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it, for reverse-mode autodiff.
+
+    ``data`` is the backend array, ``grad`` the accumulated gradient (an array of the same shape,
+    or None), ``_ctx`` the op (Function) that produced it, None for a leaf.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "name", "__weakref__")
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = B.asarray(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._retains_grad = False
+        self.name = name
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _from_op(cls, data, requires_grad: bool) -> Tensor:
+        t = object.__new__(cls)
+        t.data, t.grad, t._ctx, t._retains_grad, t.name = data, None, None, False, None
+        t.requires_grad = requires_grad
+        return t
+
+    # --- array facts -------------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self._ctx is None)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def numpy(self):
+        """The values as a NumPy array (shares memory, as ``torch.Tensor.numpy``)."""
+        return self.data
+
+    def item(self) -> float:
+        if self.data.size != 1:
+            raise ValueError(f"item(): only a one-element tensor has an item, got shape {self.shape}")
+        return self.data.reshape(-1)[0].item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __repr__(self) -> str:
+        body = B.xp.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
+        extra = ""
+        if self._ctx is not None:
+            extra = f", grad_fn={type(self._ctx).__name__}"
+        elif self.requires_grad:
+            extra = ", requires_grad=True"
+        if self.dtype != B.default_float and self.dtype.kind == "f":
+            extra = f", dtype={self.dtype}" + extra
+        return f"tensor({body}{extra})"
+
+    # --- autograd ----------------------------------------------------------------------------
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"requires_grad: only floating-point tensors can have gradients, got {self.dtype}"
+            )
+        if not flag and self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach()")
+        self.requires_grad = bool(flag)
+        return self
+
+    def backward(self, grad=None) -> None:
+        """Backpropagate from this tensor; leaves with ``requires_grad`` accumulate into ``.grad``."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"backward(): this tensor (shape {self.shape}) does not require grad: no input "
+                "of its graph has requires_grad=True (or it was computed under no_grad)"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward(): grad can be created implicitly only for a scalar output; this "
+                    f"tensor has shape {self.shape}, so pass backward(grad) of that shape"
+                )
+            grad = B.xp.ones_like(self.data)
+        else:
+            grad = B.asarray(grad.data if isinstance(grad, Tensor) else grad, self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward(): grad has shape {grad.shape}, tensor has {self.shape}")
+        engine.backpropagate(self, grad)
+
+    def _accumulate_grad(self, grad) -> None:
+        if self.grad is None:
+            self.grad = B.xp.array(grad, dtype=self.data.dtype, copy=True)
+        else:
+            self.grad += grad  # the gradient accumulates across backward calls until zeroed
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor too after backward."""
+        self._retains_grad = True
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares memory)."""
+        return Tensor._from_op(self.data, False)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # --- operators ---------------------------------------------------------------------------
+    def _lift(self, other) -> Tensor:
+        """Python numbers take this tensor's float dtype, as PyTorch's weak scalar types do."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, numbers.Number) and not isinstance(other, complex):
+            kind = self.data.dtype.kind
+            if kind == "f":
+                dtype = self.dtype
+            elif isinstance(other, float):
+                dtype = B.default_float
+            else:
+                dtype = self.dtype if kind in "iu" else None
+            return Tensor._from_op(B.xp.asarray(other, dtype=dtype), False)
+        return Tensor(other)
+
+    def __add__(self, o):
+        return _ops.add(self, self._lift(o))
+
+    def __radd__(self, o):
+        return _ops.add(self._lift(o), self)
+
+    def __sub__(self, o):
+        return _ops.sub(self, self._lift(o))
+
+    def __rsub__(self, o):
+        return _ops.sub(self._lift(o), self)
+
+    def __mul__(self, o):
+        return _ops.mul(self, self._lift(o))
+
+    def __rmul__(self, o):
+        return _ops.mul(self._lift(o), self)
+
+    def __truediv__(self, o):
+        return _ops.div(self, self._lift(o))
+
+    def __rtruediv__(self, o):
+        return _ops.div(self._lift(o), self)
+
+    def __pow__(self, o):
+        return _ops.pow(self, self._lift(o))
+
+    def __rpow__(self, o):
+        return _ops.pow(self._lift(o), self)
+
+    def __matmul__(self, o):
+        return _ops.matmul(self, self._lift(o))
+
+    def __rmatmul__(self, o):
+        return _ops.matmul(self._lift(o), self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    # comparisons give boolean tensors and carry no gradient
+    def _compare(self, o, op):
+        return Tensor._from_op(op(self.data, self._lift(o).data), False)
+
+    def __lt__(self, o):
+        return self._compare(o, B.xp.less)
+
+    def __le__(self, o):
+        return self._compare(o, B.xp.less_equal)
+
+    def __gt__(self, o):
+        return self._compare(o, B.xp.greater)
+
+    def __ge__(self, o):
+        return self._compare(o, B.xp.greater_equal)
+
+    def __eq__(self, o):
+        return self._compare(o, B.xp.equal)
+
+    def __ne__(self, o):
+        return self._compare(o, B.xp.not_equal)
+
+    __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity, as in PyTorch
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.data)
+
+    # --- methods (each a thin call into chainrule.ops) ---------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        return _ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _ops.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _ops.min(self, axis, keepdims)
+
+    def reshape(self, *shape):
+        return _ops.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _ops.reshape(self, *shape)
+
+    def transpose(self, *dims):
+        return _ops.transpose(self, *dims)
+
+    def permute(self, *dims):
+        return _ops.permute(self, *dims)
+
+    @property
+    def T(self):
+        return _ops.transpose(self)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def astype(self, dtype):
+        return _ops.astype(self, dtype)
+
+    def float(self):
+        return _ops.astype(self, B.xp.float32)
+
+    def double(self):
+        return _ops.astype(self, B.xp.float64)
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def clip(self, min=None, max=None):
+        return _ops.clip(self, min, max)
+
+    clamp = clip
+
+
+def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None) -> Tensor:
+    """Make a tensor: Python floats become float32, NumPy arrays keep their dtype."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+from .. import ops as _ops  # noqa: E402  (ops need Tensor defined first)

@@ -1,0 +1,264 @@
+"""Elementwise ops: each forward rule beside its local gradient d out / d input.
+
+The engine multiplies the upstream gradient by these local gradients (and sums over broadcast
+axes), which gives the lecture's gradient-flow patterns: add distributes, mul swaps, max routes.
+"""
+
+from __future__ import annotations
+
+from .. import backend as B
+from ..autograd.function import Elementwise, fmt
+
+# --- binary arithmetic -------------------------------------------------------------------------
+
+
+class Add(Elementwise):
+    """out = a + b;  d/da = 1, d/db = 1: the add gate distributes the gradient unchanged."""
+
+    symbol = "+"
+
+    def forward(self, a, b):
+        return a + b
+
+    def local_grads(self):
+        return 1, 1
+
+
+class Sub(Elementwise):
+    """out = a - b;  d/da = 1, d/db = -1."""
+
+    symbol = "-"
+
+    def forward(self, a, b):
+        return a - b
+
+    def local_grads(self):
+        return 1, -1
+
+
+class Mul(Elementwise):
+    """out = a * b;  d/da = b, d/db = a: the mul gate swaps its inputs."""
+
+    symbol = "*"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def local_grads(self):
+        return self.b, self.a
+
+
+class Div(Elementwise):
+    """out = a / b;  d/da = 1 / b, d/db = -a / b^2."""
+
+    symbol = "/"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def local_grads(self):
+        return 1 / self.b, -self.a / (self.b * self.b)
+
+    def formula(self, i):
+        if self.a.size != 1 or self.b.size != 1:
+            return None
+        return f"1/{fmt(self.b)}" if i == 0 else f"-{fmt(self.a)}/({fmt(self.b)})^2"
+
+
+class Pow(Elementwise):
+    """out = a ** b;  d/da = b a^(b-1), d/db = a^b ln a (only computed when b needs it)."""
+
+    symbol = "**"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a**b
+        return self.out
+
+    def local_grads(self):
+        da = self.b * self.a ** (self.b - 1)
+        need_b = getattr(self, "needs_input_grad", (False, False))[1]
+        db = self.out * B.xp.log(self.a) if need_b else 0
+        return da, db
+
+
+class Maximum(Elementwise):
+    """out = max(a, b);  the gradient goes to the larger input (split evenly on ties, as PyTorch)."""
+
+    symbol = "max"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return B.xp.maximum(a, b)
+
+    def local_grads(self):
+        dtype = B.xp.result_type(self.a, self.b)
+        tie = (self.a == self.b).astype(dtype) * 0.5
+        return (self.a > self.b).astype(dtype) + tie, (self.b > self.a).astype(dtype) + tie
+
+
+class Minimum(Maximum):
+    """out = min(a, b);  the gradient goes to the smaller input (split evenly on ties)."""
+
+    symbol = "min"
+
+    def forward(self, a, b):
+        self.a, self.b = b, a  # min(a, b) = -max(-a, -b): the same routing with roles swapped
+        return B.xp.minimum(a, b)
+
+    def local_grads(self):
+        db, da = super().local_grads()
+        return da, db
+
+
+class Where(Elementwise):
+    """out = a where cond else b;  d/da = cond, d/db = not cond (cond carries no gradient)."""
+
+    symbol = "where"
+
+    def forward(self, cond, a, b):
+        self.cond = cond.astype(bool)
+        return B.xp.where(self.cond, a, b)
+
+    def local_grads(self):
+        return 0, self.cond, ~self.cond
+
+
+# --- unary functions ---------------------------------------------------------------------------
+
+
+class Neg(Elementwise):
+    """out = -x;  d/dx = -1."""
+
+    symbol = "*-1"
+
+    def forward(self, x):
+        return -x
+
+    def local_grads(self):
+        return (-1,)
+
+
+class Exp(Elementwise):
+    """out = e^x;  d/dx = e^x."""
+
+    symbol = "exp"
+
+    def forward(self, x):
+        self.x, self.out = x, B.xp.exp(x)
+        return self.out
+
+    def local_grads(self):
+        return (self.out,)
+
+    def formula(self, i):
+        return f"e^({fmt(self.x)})" if self.x.size == 1 else None
+
+
+class Log(Elementwise):
+    """out = ln x;  d/dx = 1 / x."""
+
+    symbol = "log"
+
+    def forward(self, x):
+        self.x = x
+        return B.xp.log(x)
+
+    def local_grads(self):
+        return (1 / self.x,)
+
+    def formula(self, i):
+        return f"1/{fmt(self.x)}" if self.x.size == 1 else None
+
+
+class Sqrt(Elementwise):
+    """out = sqrt(x);  d/dx = 1 / (2 sqrt(x))."""
+
+    symbol = "sqrt"
+
+    def forward(self, x):
+        self.out = B.xp.sqrt(x)
+        return self.out
+
+    def local_grads(self):
+        return (0.5 / self.out,)
+
+
+class Sigmoid(Elementwise):
+    """out = s = 1 / (1 + e^-x);  d/dx = (1 - s) s."""
+
+    symbol = "σ"
+
+    def forward(self, x):
+        e = B.xp.exp(-B.xp.abs(x))  # never exp of a large positive number: no overflow
+        self.out = B.xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        return self.out
+
+    def local_grads(self):
+        return ((1 - self.out) * self.out,)
+
+    def formula(self, i):
+        if self.out.size != 1:
+            return None
+        s = fmt(self.out)
+        return f"(1 - {s})({s})"
+
+
+class Tanh(Elementwise):
+    """out = t = tanh x;  d/dx = 1 - t^2."""
+
+    symbol = "tanh"
+
+    def forward(self, x):
+        self.out = B.xp.tanh(x)
+        return self.out
+
+    def local_grads(self):
+        return (1 - self.out * self.out,)
+
+
+class ReLU(Elementwise):
+    """out = max(0, x);  d/dx = 1 where x > 0, else 0 (ReLU'(0) = 0)."""
+
+    symbol = "relu"
+
+    def forward(self, x):
+        self.mask = x > 0
+        return B.xp.maximum(x, 0)
+
+    def local_grads(self):
+        return (self.mask,)
+
+
+class Abs(Elementwise):
+    """out = |x|;  d/dx = sign(x) (0 at 0, as PyTorch)."""
+
+    symbol = "abs"
+
+    def forward(self, x):
+        self.x = x
+        return B.xp.abs(x)
+
+    def local_grads(self):
+        return (B.xp.sign(self.x),)
+
+
+class Clip(Elementwise):
+    """out = min(max(x, lo), hi);  d/dx = 1 where lo <= x <= hi, else 0 (as torch.clamp)."""
+
+    symbol = "clip"
+
+    def forward(self, x, lo=None, hi=None):
+        self.mask = B.xp.ones(x.shape, dtype=bool)
+        if lo is not None:
+            self.mask &= x >= lo
+        if hi is not None:
+            self.mask &= x <= hi
+        if lo is None and hi is None:
+            return x.copy()
+        return B.xp.clip(x, lo, hi)
+
+    def local_grads(self):
+        return (self.mask,)

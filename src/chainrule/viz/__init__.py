@@ -1,0 +1,1 @@
+"""Seeing backprop: computational graphs drawn with values and gradients, and traces."""
