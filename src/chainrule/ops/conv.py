@@ -1,0 +1,124 @@
+"""Convolution layers' op: cross-correlation (the kernel is not flipped), as every DL library.
+
+conv2d with a flipped kernel is true 2-D convolution: ``F.conv2d(x, w.flip)`` = ``convolve2d``.
+"""
+
+from __future__ import annotations
+
+from .. import backend as B
+from ..autograd.function import Function, ShapeError
+from ..autograd.tensor import Tensor
+from .pad import normalize_padding, pad_spatial
+from .window import as_pair, check_input, kernel_offsets, out_size, windows
+
+PADDING_MODES = ("zeros", "constant", "reflect", "replicate", "circular")
+
+
+class Conv2d(Function):
+    """out[n, f, ho, wo] = b[f] + sum_{c,i,j} w[f, c, i, j] x[n, c, ho*s + i*d, wo*s + j*d].
+
+    Forward (im2col): gather every window into cols (C*kh*kw, N*Ho*Wo) and make one matrix
+    product out = W (F, C*kh*kw) @ cols. Local gradients, one product each:
+    dW = upstream @ cols^T;  dcols = W^T @ upstream, added back onto the input positions
+    it came from with kh*kw strided slice additions;  db = upstream summed over n, ho, wo.
+    """
+
+    symbol = "conv2d"
+
+    def forward(self, x, w, b=None, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0))):
+        n, c, h, wd = x.shape
+        f, _, kh, kw = w.shape
+        (pt, pb), (pl, pr) = pads
+        if pt or pb or pl or pr:  # zero padding: write x into the middle of a zero array
+            xpad = B.xp.zeros((n, c, h + pt + pb, wd + pl + pr), dtype=x.dtype)
+            xpad[:, :, pt : pt + h, pl : pl + wd] = x
+        else:
+            xpad = x
+        ho = out_size(h, pt, pb, kh, stride[0], dilation[0])
+        wo = out_size(wd, pl, pr, kw, stride[1], dilation[1])
+        win = windows(xpad, (kh, kw), stride, dilation, (ho, wo))  # (N, C, kh, kw, Ho, Wo) view
+        self.cols = win.transpose(1, 2, 3, 0, 4, 5).reshape(c * kh * kw, n * ho * wo)  # the one copy
+        self.w2 = w.reshape(f, c * kh * kw)
+        self.geom = (x.shape, xpad.shape, (kh, kw), stride, dilation, pads, (ho, wo))
+        out = self.w2 @ self.cols  # (F, N*Ho*Wo)
+        if b is not None:
+            out += b[:, None]
+        return out.reshape(f, n, ho, wo).transpose(1, 0, 2, 3)
+
+    def backward(self, upstream):
+        x_shape, pad_shape, kernel, stride, dilation, pads, (ho, wo) = self.geom
+        n, c, h, wd = x_shape
+        f = self.w2.shape[0]
+        g2 = upstream.transpose(1, 0, 2, 3).reshape(f, n * ho * wo)  # free when upstream came from us
+        need_x, need_w = self.needs_input_grad[0], self.needs_input_grad[1]
+        dw = (g2 @ self.cols.T).reshape(f, c, *kernel) if need_w else None
+        db = upstream.sum(axis=(0, 2, 3)) if len(self.parents) > 2 and self.needs_input_grad[2] else None
+        dx = None
+        if need_x:
+            dcols = (self.w2.T @ g2).reshape(c, kernel[0], kernel[1], n, ho, wo)
+            dpad = B.xp.zeros((c, n, pad_shape[2], pad_shape[3]), dtype=dcols.dtype)
+            for i, j, where in kernel_offsets(kernel, stride, dilation, (ho, wo)):
+                dpad[where] += dcols[:, i, j]
+            (pt, _), (pl, _) = pads
+            dx = dpad[:, :, pt : pt + h, pl : pl + wd].transpose(1, 0, 2, 3)
+        return (dx, dw, db) if len(self.parents) > 2 else (dx, dw)
+
+
+def _check_conv(x, weight, bias, name: str, dims: int) -> None:
+    layout = "(N, C, L)" if dims == 1 else "(N, C, H, W)"
+    check_input(x, dims + 2, name, layout)
+    if weight.ndim != dims + 2:
+        raise ShapeError(f"{name}: weight must be {dims + 2}-D (out, in, *kernel), got shape {weight.shape}")
+    if x.shape[1] != weight.shape[1]:
+        raise ShapeError(f"{name}: input has {x.shape[1]} channels, expected {weight.shape[1]} "
+                         f"(input shape {tuple(x.shape)}, weight shape {tuple(weight.shape)})")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ShapeError(f"{name}: bias has shape {tuple(bias.shape)}, expected ({weight.shape[0]},)")
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: str = "zeros",
+           value: float = 0.0, *, name: str = "conv2d") -> Tensor:
+    """2-D cross-correlation: x (N, C, H, W), weight (F, C, kh, kw), bias (F,) -> (N, F, Ho, Wo).
+
+    Ho = floor((H + pad_top + pad_bottom - dilation*(kh-1) - 1) / stride) + 1, and so Wo.
+    ``padding``: int, per-dim tuple, "valid", "same" (any stride, TensorFlow's rule) or "full";
+    ``padding_mode``: zeros, constant (with ``value``), reflect, replicate or circular.
+    """
+    x, weight = _as_tensor(x), _as_tensor(weight)
+    bias = None if bias is None else _as_tensor(bias)
+    _check_conv(x, weight, bias, name, 2)
+    kernel = tuple(weight.shape[2:])
+    stride = as_pair(stride, 2, "stride", name)
+    dilation = as_pair(dilation, 2, "dilation", name)
+    pads = normalize_padding(padding, kernel, stride, dilation, tuple(x.shape[2:]), name)
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"{name}: padding_mode must be one of {', '.join(PADDING_MODES)}, got {padding_mode!r}")
+    for axis, (size, (b, a), k, d) in enumerate(zip(x.shape[2:], pads, kernel, dilation)):
+        if size + b + a < d * (k - 1) + 1:
+            dim = "HW"[axis] if len(kernel) == 2 else "L"
+            raise ShapeError(f"{name}: kernel of size {k} (dilation {d}, span {d * (k - 1) + 1}) is larger "
+                             f"than the padded input along {dim}: {size} + {b} + {a} = {size + b + a}")
+    if padding_mode != "zeros":  # other modes pad first as an op of their own; the conv sees no padding
+        mode = "constant" if padding_mode == "constant" else padding_mode
+        x = pad_spatial(x, pads, mode, value, name)
+        pads = ((0, 0), (0, 0))
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return Conv2d.apply(*inputs, stride=stride, dilation=dilation, pads=pads)
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: str = "zeros",
+           value: float = 0.0, *, name: str = "conv1d") -> Tensor:
+    """1-D cross-correlation: x (N, C, L), weight (F, C, k) -> (N, F, L_out); a conv2d of height 1."""
+    x, weight = _as_tensor(x), _as_tensor(weight)
+    bias = None if bias is None else _as_tensor(bias)
+    _check_conv(x, weight, bias, name, 1)
+    (s,), (d,) = as_pair(stride, 1, "stride", name), as_pair(dilation, 1, "dilation", name)
+    (pad1,) = normalize_padding(padding, tuple(weight.shape[2:]), (s,), (d,), tuple(x.shape[2:]), name)
+    n, c, length = x.shape
+    out = conv2d(x.reshape(n, c, 1, length), weight.reshape(*weight.shape[:2], 1, weight.shape[2]),
+                 bias, (1, s), ((0, 0), pad1), (1, d), padding_mode, value, name=name)
+    return out.reshape(n, out.shape[1], out.shape[3])
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)

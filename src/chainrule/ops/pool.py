@@ -1,0 +1,134 @@
+"""Pooling: max and average over sliding windows, sharing the conv's window geometry."""
+
+from __future__ import annotations
+
+from .. import backend as B
+from ..autograd.function import Function, ShapeError
+from ..autograd.tensor import Tensor
+from .pad import normalize_padding
+from .window import as_pair, check_input, kernel_offsets, out_size
+
+
+def _geometry(x, kernel_size, stride, padding, ceil_mode, dilation, name):
+    """Kernel, stride, dilation, (before, after) pads incl. ceil_mode's extra, and output size."""
+    check_input(x, 4, name, "(N, C, H, W)")
+    kernel = as_pair(kernel_size, 2, "kernel_size", name)
+    stride = kernel if stride is None else as_pair(stride, 2, "stride", name)
+    dilation = as_pair(dilation, 2, "dilation", name)
+    pads = normalize_padding(padding, kernel, stride, dilation, tuple(x.shape[2:]), name)
+    for k, (b, a) in zip(kernel, pads):
+        if 2 * max(b, a) > k:
+            raise ValueError(f"{name}: padding {max(b, a)} must be at most half the kernel size {k}")
+    out, full = [], []
+    for size, k, s, d, (b, a) in zip(x.shape[2:], kernel, stride, dilation, pads):
+        n = out_size(size, b, a, k, s, d, ceil_mode)
+        if n <= 0:
+            raise ShapeError(f"{name}: kernel {k} (dilation {d}) does not fit the input of size {size} "
+                             f"padded by ({b}, {a})")
+        out.append(n)
+        # ceil_mode's last window may run past the padding: pad that far too (ignored by the op)
+        full.append((b, max(a, (n - 1) * s + d * (k - 1) + 1 - size - b)))
+    return kernel, stride, dilation, tuple(pads), tuple(full), tuple(out)
+
+
+def _padded(x, pads, fill):
+    (pt, pb), (pl, pr) = pads
+    if not (pt or pb or pl or pr):
+        return x
+    n, c, h, w = x.shape
+    out = B.xp.full((n, c, h + pt + pb, w + pl + pr), fill, dtype=x.dtype)
+    out[:, :, pt : pt + h, pl : pl + w] = x
+    return out
+
+
+class MaxPool2d(Function):
+    """out = max over each window (padding counts as -inf);  the gradient goes to the first maximum.
+
+    Forward compares the kh*kw strided slices of the input (one per kernel tap) and remembers which
+    tap won; backward adds the upstream gradient into each tap's slice where that tap won.
+    """
+
+    symbol = "maxpool"
+
+    def forward(self, x, geometry=None):
+        kernel, stride, dilation, _, full, out_hw = geometry
+        xpad = _padded(x, full, -B.xp.inf)
+        best, self.winner = None, B.xp.zeros((x.shape[0], x.shape[1], *out_hw), dtype=B.xp.uint8)
+        for t, (_, _, where) in enumerate(kernel_offsets(kernel, stride, dilation, out_hw)):
+            tap = xpad[where]
+            if best is None:
+                best = tap.copy()
+                continue
+            better = tap > best  # strictly greater: ties keep the earlier tap, as PyTorch
+            B.xp.copyto(best, tap, where=better)
+            self.winner[better] = t
+        self.geometry, self.shapes = geometry, (x.shape, xpad.shape)
+        return best
+
+    def backward(self, upstream):
+        kernel, stride, dilation, _, full, out_hw = self.geometry
+        x_shape, pad_shape = self.shapes
+        dpad = B.xp.zeros(pad_shape, dtype=upstream.dtype)
+        for t, (_, _, where) in enumerate(kernel_offsets(kernel, stride, dilation, out_hw)):
+            dpad[where] += B.xp.where(self.winner == t, upstream, 0)
+        (pt, _), (pl, _) = full
+        return (dpad[:, :, pt : pt + x_shape[2], pl : pl + x_shape[3]],)
+
+
+class AvgPool2d(Function):
+    """out = (1/count) sum over each window;  each input gets upstream / count from every window.
+
+    ``count`` is k*k, or fewer where the window covers padding (count_include_pad=False) or runs
+    past the padded input (ceil_mode), as PyTorch.
+    """
+
+    symbol = "avgpool"
+
+    def forward(self, x, geometry=None, count_include_pad=True, divisor_override=None):
+        kernel, stride, dilation, pads, full, out_hw = geometry
+        xpad = _padded(x, full, 0)
+        total = B.xp.zeros((x.shape[0], x.shape[1], *out_hw), dtype=x.dtype)
+        for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw):
+            total += xpad[where]
+        if divisor_override:
+            self.count = B.xp.asarray(divisor_override, dtype=x.dtype)
+        else:  # the number of counted positions per window: pool a mask of ones
+            (pt, pb), (pl, pr) = full
+            h, w = x.shape[2:]
+            mask = B.xp.zeros((h + pt + pb, w + pl + pr), dtype=x.dtype)
+            if count_include_pad:
+                (bt, at), (bl, al) = pads
+                mask[: h + bt + at, : w + bl + al] = 1  # ones over input and regular padding
+            else:
+                mask[pt : pt + h, pl : pl + w] = 1
+            self.count = sum(mask[where] for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw))
+        self.geometry, self.shapes = geometry, (x.shape, xpad.shape)
+        return total / self.count
+
+    def backward(self, upstream):
+        kernel, stride, dilation, _, full, out_hw = self.geometry
+        x_shape, pad_shape = self.shapes
+        share = upstream / self.count
+        dpad = B.xp.zeros(pad_shape, dtype=upstream.dtype)
+        for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw):
+            dpad[where] += share
+        (pt, _), (pl, _) = full
+        return (dpad[:, :, pt : pt + x_shape[2], pl : pl + x_shape[3]],)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False, *, dilation=1,
+               name: str = "max_pool2d") -> Tensor:
+    """Max pooling: x (N, C, H, W) -> (N, C, Ho, Wo); stride defaults to kernel_size."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    geometry = _geometry(x, kernel_size, stride, padding, ceil_mode, dilation, name)
+    return MaxPool2d.apply(x, geometry=geometry)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None, *,
+               name: str = "avg_pool2d") -> Tensor:
+    """Average pooling: x (N, C, H, W) -> (N, C, Ho, Wo); stride defaults to kernel_size."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    geometry = _geometry(x, kernel_size, stride, padding, ceil_mode, 1, name)
+    return AvgPool2d.apply(x, geometry=geometry, count_include_pad=count_include_pad,
+                           divisor_override=divisor_override)
