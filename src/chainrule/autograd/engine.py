@@ -8,7 +8,7 @@ from several edges (a copy / fan-out gate is a gradient adder).
 from __future__ import annotations
 
 import contextlib
-from typing import Callable
+from collections.abc import Callable
 
 _grad_enabled = True
 
