@@ -23,14 +23,18 @@ class set_grad_enabled(contextlib.ContextDecorator):
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
+        # a stack, not one slot: as a decorator the same instance is entered again by every call,
+        # so a recursive (or nested) call must not overwrite the state the outer call restores
+        self._prev = []
 
     def __enter__(self) -> None:
         global _grad_enabled
-        self._prev, _grad_enabled = _grad_enabled, self.mode
+        self._prev.append(_grad_enabled)
+        _grad_enabled = self.mode
 
     def __exit__(self, *exc) -> None:
         global _grad_enabled
-        _grad_enabled = self._prev
+        _grad_enabled = self._prev.pop()
 
 
 class no_grad(set_grad_enabled):
