@@ -80,7 +80,7 @@ class GetItem(Function):
 
     def backward(self, upstream):
         grad = B.xp.zeros(self.shape, dtype=upstream.dtype)
-        is_mask = not self.basic and getattr(self.index, "dtype", None) == bool
+        is_mask = isinstance(self.index, B.xp.ndarray) and self.index.dtype.kind == "b"
         if self.basic or is_mask:
             grad[self.index] = upstream
         else:
@@ -116,6 +116,13 @@ class Stack(Function):
         return tuple(B.xp.moveaxis(upstream, self.axis, 0))
 
 
+def _axis(d: int, ndim: int, op: str) -> int:
+    """``d`` as a non-negative axis; out of range is an error (``d % ndim`` would silently wrap)."""
+    if not -max(ndim, 1) <= d < max(ndim, 1):
+        raise ShapeError(f"{op}: axis {d} is out of range for a tensor with {ndim} dimensions")
+    return d % max(ndim, 1)
+
+
 def reshape(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
@@ -135,17 +142,20 @@ def transpose(x, *dims):
     if len(dims) != 2:
         raise ShapeError(f"transpose: give two axes to swap (or none to reverse all), got {dims}; use permute")
     order = list(range(x.ndim))
-    d0, d1 = (d % max(x.ndim, 1) for d in dims)
+    d0, d1 = (_axis(d, x.ndim, "transpose") for d in dims)
+    if x.ndim == 0:  # a 0-d tensor has nothing to swap (PyTorch allows dims 0 and -1 here)
+        return Permute.apply(x, dims=None)
     order[d0], order[d1] = order[d1], order[d0]
     return Permute.apply(x, dims=tuple(order))
 
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes start_dim..end_dim into one, as ``torch.flatten``."""
-    nd = max(x.ndim, 1)
-    s, e = start_dim % nd, end_dim % nd
+    s, e = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
     if x.ndim == 0:
         return reshape(x, 1)
+    if s > e:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
     return reshape(x, *x.shape[:s], -1, *x.shape[e + 1 :])
 
 
