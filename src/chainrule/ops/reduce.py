@@ -15,11 +15,13 @@ def normalize_axes(axis, ndim: int, op: str) -> tuple:
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out = []
     for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
+        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
             raise ShapeError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(a % builtins.max(ndim, 1))
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: repeated axis in {axis}")
+    if ndim == 0:  # axis 0 / -1 of a 0-d tensor is allowed (as PyTorch) and reduces nothing
+        return ()
     return tuple(sorted(out))
 
 
