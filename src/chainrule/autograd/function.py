@@ -34,7 +34,9 @@ class Function:
             raise ShapeError(f"{cls.name()}: inputs of shapes {shapes}: {err}") from None
         if not isinstance(out, B.xp.ndarray):  # NumPy turns 0-d results into scalars
             out = B.xp.asarray(out)
-        needs_grad = engine._grad_enabled and any(t.requires_grad for t in tensors)
+        # only a float result can carry a gradient: x.astype(int) is cut from the graph, as in PyTorch
+        needs_grad = (engine._grad_enabled and out.dtype.kind == "f"
+                      and any(t.requires_grad for t in tensors))
         result = Tensor._from_op(out, needs_grad)
         if needs_grad:
             fn.parents = tensors
