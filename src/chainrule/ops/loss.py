@@ -1,0 +1,275 @@
+"""Softmax, log-softmax and the losses, each one op with its local gradient.
+
+Every exponential is max-shifted, so logits of 1e4 give finite losses and gradients:
+log softmax(x)_c = (x_c - m) - log sum_k exp(x_k - m), with m = max_k x_k.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+from .. import backend as B
+from ..autograd.function import Function, ShapeError, unbroadcast
+from ..autograd.tensor import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _log_softmax(x, axis: int):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - B.xp.log(B.xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    """s = exp(x - m) / sum_k exp(x_k - m) along ``dim``;  d/dx = s * (g - sum_k g_k s_k)."""
+
+    symbol = "softmax"
+
+    def forward(self, x, dim=-1):
+        self.dim = dim
+        e = B.xp.exp(x - x.max(axis=dim, keepdims=True))
+        self.out = e / e.sum(axis=dim, keepdims=True)
+        return self.out
+
+    def backward(self, upstream):
+        s = self.out
+        return (s * (upstream - (upstream * s).sum(axis=self.dim, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """y = x - m - log sum_k exp(x_k - m) along ``dim``;  d/dx = g - softmax(x) * sum_k g_k."""
+
+    symbol = "log_softmax"
+
+    def forward(self, x, dim=-1):
+        self.dim = dim
+        self.out = _log_softmax(x, dim)
+        return self.out
+
+    def backward(self, upstream):
+        return (upstream - B.xp.exp(self.out) * upstream.sum(axis=self.dim, keepdims=True),)
+
+
+class _Reduced(Function):
+    """A loss that is per-element values l_i reduced by "none" | "sum" | "mean" (sum / denominator)."""
+
+    def reduce(self, losses, reduction, denom):
+        self.reduction, self.denom, self.loss_shape = reduction, denom, losses.shape
+        if reduction == "none":
+            return losses
+        total = losses.sum(dtype=losses.dtype)
+        if reduction == "sum":
+            return total
+        with B.xp.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
+            return (total / denom).astype(losses.dtype)
+
+    def scale(self, upstream):
+        """d reduced / d l_i, shaped to broadcast against the per-element losses."""
+        if self.reduction == "none":
+            return upstream
+        g = upstream / self.denom if self.reduction == "mean" else upstream
+        return B.xp.broadcast_to(g, self.loss_shape)
+
+
+class CrossEntropy(_Reduced):
+    """l_i = -sum_c q_ic log softmax(x_i)_c, fused so no probability is ever logged.
+
+    q_i is the target distribution: (1 - eps) w_{y_i} onehot(y_i) + (eps / C) w (class-index
+    targets, weight w, label smoothing eps), or ((1 - eps) t_i + eps / C) * w (probability targets).
+    Local gradient: d l_i / d x_i = softmax(x_i) * sum_c q_ic - q_i.
+    """
+
+    symbol = "cross_entropy"
+
+    def forward(self, x, target, weight=None, reduction="mean", label_smoothing=0.0, ignore_index=-100):
+        self.in_shape = x.shape
+        if x.ndim == 1:  # unbatched (C,) logits with a () target
+            x, target = x[None], target[None]
+        n_classes = x.shape[1]
+        self.logp = _log_softmax(x, 1)
+        w = None if weight is None else weight.astype(x.dtype).reshape((1, n_classes) + (1,) * (x.ndim - 2))
+        self.soft = target.dtype.kind == "f"
+        self.w, self.eps = w, label_smoothing
+        if self.soft:
+            q = target * (1 - label_smoothing) + label_smoothing / n_classes
+            q = (q if w is None else q * w).astype(x.dtype, copy=False)
+            denom = x.size // n_classes
+        else:
+            valid = target != ignore_index
+            safe = B.xp.where(valid, target, 0)[:, None]
+            target_w = valid[:, None].astype(x.dtype)
+            if w is not None:
+                target_w *= B.xp.take_along_axis(B.xp.broadcast_to(w, x.shape), safe, axis=1)
+            smooth = label_smoothing / n_classes * (1 if w is None else w)
+            q = B.xp.broadcast_to(B.xp.asarray(smooth, dtype=x.dtype), x.shape) * valid[:, None]
+            B.xp.put_along_axis(q, safe, B.xp.take_along_axis(q, safe, 1) + (1 - label_smoothing) * target_w, 1)
+            denom = target_w.sum()
+        self.q = q
+        losses = -(q * self.logp).sum(axis=1)
+        out = self.reduce(losses, reduction, x.dtype.type(denom))
+        return out[0] if len(self.in_shape) == 1 and reduction == "none" else out
+
+    def backward(self, upstream):
+        g = B.xp.expand_dims(self.scale(upstream).reshape(self.loss_shape), 1)
+        q = self.q
+        dx = (B.xp.exp(self.logp) * q.sum(axis=1, keepdims=True) - q) * g
+        dt = None
+        if self.soft and self.needs_input_grad[1]:
+            dt = -(1 - self.eps) * self.logp * g * (1 if self.w is None else self.w)
+            dt = dt.reshape(self.parents[1].shape)
+        return dx.reshape(self.in_shape), dt
+
+
+class NLLLoss(_Reduced):
+    """l_i = -w_{y_i} logp[i, y_i];  d l_i / d logp[i, c] = -w_{y_i} where c = y_i, else 0."""
+
+    symbol = "nll_loss"
+
+    def forward(self, logp, target, weight=None, reduction="mean", ignore_index=-100):
+        self.in_shape = logp.shape
+        if logp.ndim == 1:
+            logp, target = logp[None], target[None]
+        valid = target != ignore_index
+        self.safe = B.xp.where(valid, target, 0)[:, None]
+        target_w = valid[:, None].astype(logp.dtype)
+        if weight is not None:
+            wb = weight.astype(logp.dtype).reshape((1, -1) + (1,) * (logp.ndim - 2))
+            target_w *= B.xp.take_along_axis(B.xp.broadcast_to(wb, logp.shape), self.safe, axis=1)
+        self.target_w, self.shape2 = target_w, logp.shape
+        losses = -(B.xp.take_along_axis(logp, self.safe, axis=1) * target_w)[:, 0]
+        out = self.reduce(losses, reduction, logp.dtype.type(target_w.sum()))
+        return out[0] if len(self.in_shape) == 1 and reduction == "none" else out
+
+    def backward(self, upstream):
+        g = B.xp.expand_dims(self.scale(upstream).reshape(self.loss_shape), 1)
+        dlogp = B.xp.zeros(self.shape2, dtype=self.target_w.dtype)
+        B.xp.put_along_axis(dlogp, self.safe, -self.target_w * g, axis=1)
+        return dlogp.reshape(self.in_shape), None
+
+
+class MSELoss(_Reduced):
+    """l_i = (a_i - b_i)^2;  d/da = 2 (a - b), d/db = -2 (a - b) (summed back over broadcast axes)."""
+
+    symbol = "mse"
+
+    def forward(self, a, b, reduction="mean"):
+        self.diff = a - b
+        losses = self.diff * self.diff
+        return self.reduce(losses, reduction, losses.size)
+
+    def backward(self, upstream):
+        g = 2 * self.diff * self.scale(upstream)
+        da = unbroadcast(g, self.parents[0].shape) if self.needs_input_grad[0] else None
+        db = unbroadcast(-g, self.parents[1].shape) if self.needs_input_grad[1] else None
+        return da, db
+
+
+# --- functions ---------------------------------------------------------------------------------
+
+
+def softmax(x, dim: int = -1) -> Tensor:
+    """softmax(x)_c = exp(x_c) / sum_k exp(x_k) along ``dim`` (computed max-shifted)."""
+    x = _as_tensor(x)
+    return Softmax.apply(x, dim=_check_dim(x, dim, "softmax"))
+
+
+def log_softmax(x, dim: int = -1) -> Tensor:
+    """log softmax(x)_c = x_c - log sum_k exp(x_k) along ``dim`` (computed max-shifted)."""
+    x = _as_tensor(x)
+    return LogSoftmax.apply(x, dim=_check_dim(x, dim, "log_softmax"))
+
+
+def cross_entropy(logits, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Fused log-softmax + negative log-likelihood, as ``torch.nn.functional.cross_entropy``.
+
+    logits (N, C) or (N, C, d1, ...) or (C,); target: class indices (N,) / (N, d1, ...) / (), or
+    class probabilities shaped like the logits. "mean" divides by the summed target weights (by
+    the number of samples for probability targets); ``label_smoothing`` eps mixes the target with
+    the uniform distribution: (1 - eps) onehot + eps / C.
+    """
+    logits, target = _as_tensor(logits), _as_tensor(target)
+    _check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    target = _check_target(logits, target, "cross_entropy", ignore_index)
+    w = _check_weight(weight, logits, "cross_entropy")
+    return CrossEntropy.apply(logits, target, weight=w, reduction=reduction,
+                              label_smoothing=float(label_smoothing), ignore_index=ignore_index)
+
+
+def nll_loss(logp, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """-logp[i, target_i] (times weight[target_i]), reduced; logp usually comes from log_softmax."""
+    logp, target = _as_tensor(logp), _as_tensor(target)
+    _check_reduction(reduction, "nll_loss")
+    target = _check_target(logp, target, "nll_loss", ignore_index, allow_soft=False)
+    w = _check_weight(weight, logp, "nll_loss")
+    return NLLLoss.apply(logp, target, weight=w, reduction=reduction, ignore_index=ignore_index)
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    """(input - target)^2, reduced by "mean" (over every element), "sum" or "none"."""
+    input, target = _as_tensor(input), _as_tensor(target)
+    _check_reduction(reduction, "mse_loss")
+    if input.shape != target.shape:
+        warnings.warn(f"mse_loss: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} "
+                      "differ and will be broadcast, which is rarely intended", UserWarning, stacklevel=2)
+    return MSELoss.apply(input, target, reduction=reduction)
+
+
+# --- argument checks ---------------------------------------------------------------------------
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _check_dim(x: Tensor, dim: int, op: str) -> int:
+    nd = max(x.ndim, 1)
+    if not isinstance(dim, numbers.Integral) or not -nd <= dim < nd:
+        raise ShapeError(f"{op}: dim {dim} is out of range for a tensor of shape {tuple(x.shape)}")
+    return int(dim) % nd if x.ndim else 0
+
+
+def _check_reduction(reduction, op: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _check_weight(weight, x: Tensor, op: str):
+    if weight is None:
+        return None
+    w = weight.data if isinstance(weight, Tensor) else B.asarray(weight)
+    n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+    if w.shape != (n_classes,):
+        raise ShapeError(f"{op}: weight must have shape ({n_classes},), one per class, got {w.shape}")
+    return w
+
+
+def _check_target(x: Tensor, target: Tensor, op: str, ignore_index: int, allow_soft: bool = True) -> Tensor:
+    """Class indices as int64 (checked against the C classes), or float probabilities shaped like x."""
+    if x.ndim == 0:
+        raise ShapeError(f"{op}: input must be (C,), (N, C) or (N, C, d1, ...), got a scalar")
+    n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+    t = target.data
+    if allow_soft and t.dtype.kind == "f" and t.shape == x.shape:
+        return target
+    expected = () if x.ndim == 1 else (x.shape[0],) + tuple(x.shape[2:])
+    if t.shape != expected:
+        raise ShapeError(f"{op}: input of shape {tuple(x.shape)} needs class-index targets of shape {expected}"
+                         + (" (or probabilities of the input's shape)" if allow_soft else "")
+                         + f", got {t.shape}")
+    if t.dtype.kind not in "iuf":
+        raise TypeError(f"{op}: targets must be integer class indices, got dtype {t.dtype}")
+    if t.dtype.kind == "f":
+        fractional = t != B.xp.round(t)
+        if fractional.any():
+            raise ValueError(f"{op}: targets must be integer class indices in [0, {n_classes}), "
+                             f"got {float(t[fractional].reshape(-1)[0])} ({n_classes} classes)")
+    t = t.astype(B.xp.int64, copy=False)
+    bad = ((t < 0) | (t >= n_classes)) & (t != ignore_index)
+    if bad.any():
+        raise ValueError(f"{op}: target {int(t[bad].reshape(-1)[0])} is out of range for {n_classes} classes "
+                         f"(valid: 0 to {n_classes - 1})")
+    return Tensor(t)
