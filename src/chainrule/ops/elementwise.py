@@ -105,12 +105,10 @@ class Minimum(Maximum):
     symbol = "min"
 
     def forward(self, a, b):
-        self.a, self.b = b, a  # min(a, b) = -max(-a, -b): the same routing with roles swapped
+        # Maximum's rule on the swapped pair gives (b > a, a > b) = (a is smaller, b is smaller):
+        # already d/da and d/db of min(a, b), in input order (swapping them back routed to the larger)
+        self.a, self.b = b, a
         return B.xp.minimum(a, b)
-
-    def local_grads(self):
-        db, da = super().local_grads()
-        return da, db
 
 
 class Where(Elementwise):
