@@ -1,0 +1,172 @@
+"""The ``chainrule`` command line: ``chainrule graph``, ``chainrule train``, ``chainrule --version``.
+
+Each subcommand is one ``_cmd_*`` function registered in ``_build_parser``; a new command (convolve,
+benchmark, ...) adds a ``_add_*`` parser function and a ``_cmd_*`` function. Commands return the
+exit status; user errors print one line on stderr and return 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import keyword
+import math
+import sys
+import warnings
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """A mistake in the command line: printed as one line, exit status 2."""
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+# --- chainrule graph -----------------------------------------------------------------------------
+
+
+def _add_graph(sub) -> None:
+    p = sub.add_parser(
+        "graph", help="backprop through an expression: value, gradients, trace and a drawing",
+        description="Evaluate EXPR at the given values, backpropagate, print f, every df/dvariable "
+        "and the trace ([upstream] x [local] = downstream), and draw the graph with -o.",
+        epilog='example: chainrule graph "1/(1+exp(-(w0*x0+w1*x1+w2)))" w0=2 x0=-1 w1=-3 x1=-2 '
+        "w2=-3 -o sigmoid.svg   (functions: exp log sqrt sigmoid tanh relu abs max min; an "
+        'expression that starts with "-" goes after "--")',
+    )
+    p.add_argument("expr", metavar="EXPR", help="arithmetic expression, e.g. '(x + y) * z'")
+    p.add_argument("assignments", metavar="NAME=VALUE", nargs="*", help="a value for each variable")
+    p.add_argument("-o", "--output", metavar="FILE", help="draw the graph: .svg, .png, .pdf or .dot")
+    p.add_argument("--no-trace", action="store_true", help="do not print the backward trace")
+    p.add_argument("--digits", type=int, default=2, help="decimals to print (default 2, as the slides)")
+    p.set_defaults(func=_cmd_graph)
+
+
+def parse_assignments(items: list[str]) -> dict[str, float]:
+    """``["x=-2", "y=5"]`` -> ``{"x": -2.0, "y": 5.0}``; raises UsageError naming the bad item."""
+    values = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        if not eq:
+            raise UsageError(f"expected NAME=VALUE, got {item!r}")
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise UsageError(f"{item!r}: {name!r} is not a variable name")
+        if name in values:
+            raise UsageError(f"{item!r}: variable {name!r} is given twice")
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{item!r}: {text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise UsageError(f"{item!r}: the value must be a finite number")
+        values[name] = value
+    return values
+
+
+def _cmd_graph(args) -> int:
+    from . import backend as B
+    from .expression import ExpressionError
+    from .viz import demo, draw_graph
+
+    if not 0 <= args.digits <= 12:
+        raise UsageError(f"--digits must be between 0 and 12, got {args.digits}")
+    values = parse_assignments(args.assignments)
+    if args.output:
+        _check_output(args.output)
+    with B.xp.errstate(all="ignore"):  # log(-1), 1/0: print nan/inf rather than warnings
+        try:
+            f, leaves = demo.build(args.expr, values)
+        except ExpressionError as err:
+            raise UsageError(str(err)) from None
+        demo.show(f, leaves, with_trace=not args.no_trace, digits=args.digits)
+        if not B.xp.isfinite(f.data).all():
+            print("note: f is not a finite number here", file=sys.stderr)
+        if args.output:
+            _draw(f, args.output, draw_graph)
+    return 0
+
+
+def _check_output(path: str) -> None:
+    """Fail before any work when the drawing could not be written."""
+    from pathlib import Path
+
+    from .viz.graph import RENDER_FORMATS
+
+    target = Path(path)
+    if target.suffix.lower().lstrip(".") not in ("dot", "gv", *RENDER_FORMATS):
+        raise UsageError(f"-o {path}: use a .svg, .png, .pdf, .dot or .gv file name")
+    if not target.parent.is_dir():
+        raise UsageError(f"-o {path}: folder {target.parent} does not exist")
+
+
+def _draw(f, path: str, draw_graph) -> None:
+    from .viz import GraphvizNotFoundWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GraphvizNotFoundWarning)
+        try:
+            graph = draw_graph(f)
+            written = graph.save(path)
+        except (OSError, ValueError, RuntimeError) as err:
+            raise UsageError(f"cannot write {path}: {err}") from None
+    for w in caught:
+        if issubclass(w.category, GraphvizNotFoundWarning):
+            print(f"note: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if written.suffix.lower() in (".dot", ".gv"):
+        print(f"graph source written to {written}")
+    else:
+        print(f"graph written to {written} (DOT source: {written.with_suffix('.dot')})")
+
+
+# --- chainrule train -----------------------------------------------------------------------------
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser(
+        "train", help="backprop demo: the lecture's worked examples (MNIST training comes later)",
+        description="For now: the lecture's two worked backprop examples with their numbers and "
+        "traces, and the four gradient-flow patterns. Training on MNIST arrives with the MNIST issue.",
+    )
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args) -> int:
+    from .viz import demo
+
+    print("chainrule train: MNIST training arrives with the MNIST issue; meanwhile, the backprop demo.")
+    demo.run()
+    return 0
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chainrule",
+        description="chainrule: backpropagation, convolutional networks and the origin of "
+        "convolution, on NumPy.",
+    )
+    parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_graph(sub)
+    _add_train(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``chainrule`` and ``python -m chainrule``; returns the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as err:
+        print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
+        return USAGE_ERROR
