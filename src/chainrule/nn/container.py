@@ -1,0 +1,103 @@
+"""Containers: Sequential (a chain of layers) and ModuleList (a list whose layers are registered)."""
+
+from __future__ import annotations
+
+import operator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+
+from .module import Module
+
+
+def _index(i, n: int, owner: str) -> int:
+    i = operator.index(i)
+    if not -n <= i < n:
+        raise IndexError(f"{owner}: index {i} is out of range for {n} modules")
+    return i % n
+
+
+class Sequential(Module):
+    """``Sequential(m0, m1, ...)`` or ``Sequential(OrderedDict(name=module))``: forward feeds each into the next.
+
+    Children are named "0", "1", ... (or by the dict's keys), so parameters are "0.weight", "2.bias".
+    """
+
+    def __init__(self, *modules) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, _check_module(module, "Sequential"))
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), _check_module(module, "Sequential"))
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __getitem__(self, idx):
+        items = list(self._modules.items())
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(items[idx]))
+        return items[_index(idx, len(items), "Sequential")][1]
+
+    def __setitem__(self, idx, module: Module) -> None:
+        key = list(self._modules)[_index(idx, len(self._modules), "Sequential")]
+        self._modules[key] = _check_module(module, "Sequential")  # in place: the order is kept
+
+    def __delitem__(self, idx) -> None:
+        keys = list(self._modules)
+        targets = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "Sequential")]]
+        for key in targets:
+            del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), _check_module(module, "Sequential"))
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules, registered as children "0", "1", ... (it has no forward of its own)."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        for module in modules or ():
+            self.append(module)
+
+    def __getitem__(self, idx):
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            return ModuleList(mods[idx])
+        return mods[_index(idx, len(mods), "ModuleList")]
+
+    def __setitem__(self, idx, module: Module) -> None:
+        key = list(self._modules)[_index(idx, len(self._modules), "ModuleList")]
+        self._modules[key] = _check_module(module, "ModuleList")
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self)), _check_module(module, "ModuleList"))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+
+def _check_module(module, owner: str) -> Module:
+    if not isinstance(module, Module):
+        raise TypeError(f"{owner}: {type(module).__name__} is not an nn.Module")
+    return module

@@ -1,0 +1,74 @@
+"""Fully connected layer, and the shape layers around it (Flatten, Identity)."""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend as B
+from ..autograd.function import ShapeError
+from ..autograd.tensor import Tensor
+from ..ops.linear import linear
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class Linear(Module):
+    """y = x W^T + b: (..., in_features) -> (..., out_features); weight (out, in), bias (out,).
+
+    Default init as PyTorch: W ~ kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)),
+    b ~ U(-1/sqrt(in), 1/sqrt(in)).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None) -> None:
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        if self.in_features < 0 or self.out_features < 0:
+            raise ValueError(f"Linear({in_features}, {out_features}): sizes must be non-negative")
+        dtype = dtype or B.default_float
+        self.weight = Parameter(B.xp.empty((self.out_features, self.in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(B.xp.empty((self.out_features,), dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x) -> Tensor:
+        name = f"Linear({self.in_features}, {self.out_features})"
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            got = "a scalar" if x.ndim == 0 else f"{x.shape[-1]} features"
+            raise ShapeError(f"{name}: input has {got}, expected {self.in_features} (input shape {tuple(x.shape)})")
+        return linear(x, self.weight, self.bias, name=name)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Flatten(Module):
+    """Merge axes start_dim..end_dim: (N, C, H, W) -> (N, C*H*W) with the defaults."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x) -> Tensor:
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Identity(Module):
+    """y = x (a placeholder layer; arguments are accepted and ignored, as PyTorch)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__()
+
+    def forward(self, x):
+        return x

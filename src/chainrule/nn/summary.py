@@ -1,0 +1,108 @@
+"""A Keras-like model summary: each layer's output shape and parameter count, and the totals.
+
+The shapes come from one forward pass on zeros under ``no_grad`` in evaluation mode (so BatchNorm's
+running statistics and dropout are left alone), seen through forward hooks on the layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import backend as B
+from ..autograd.engine import no_grad
+from ..autograd.tensor import Tensor
+from .module import Module
+
+
+@dataclass
+class LayerRow:
+    name: str  # "fc1", "0", "features.2"
+    kind: str  # the class name: "Linear"
+    output_shape: tuple  # with None for the batch axis
+    params: int
+
+
+@dataclass
+class ModelSummary:
+    """The table's rows and totals; ``str()`` (and the repr) is the table."""
+
+    model_name: str
+    input_shape: tuple
+    rows: list = field(default_factory=list)
+    total_params: int = 0
+    trainable_params: int = 0
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.total_params - self.trainable_params
+
+    def __str__(self) -> str:
+        header = ("Layer (type)", "Output shape", "Param #")
+        body = [(f"{r.name} ({r.kind})", _shape_text(r.output_shape), f"{r.params:,}") for r in self.rows]
+        w0, w1, w2 = (max(least, *(len(b[i]) for b in body)) for i, least in enumerate((24, 18, 10)))
+        width = w0 + w1 + w2 + 4
+
+        def line(cells):
+            return f"{cells[0]:<{w0}}  {cells[1]:<{w1}}  {cells[2]:>{w2}}"
+
+        out = [f'Model: "{self.model_name}"  (input {_shape_text((None,) + self.input_shape)})',
+               "=" * width, line(header), "=" * width]
+        out += [line(b) for b in body]
+        out += ["=" * width, f"Total params: {self.total_params:,}",
+                f"Trainable params: {self.trainable_params:,}",
+                f"Non-trainable params: {self.non_trainable_params:,}", "_" * width]
+        return "\n".join(out)
+
+    __repr__ = __str__
+
+
+def _shape_text(shape) -> str:
+    if shape is None:
+        return "?"
+    return "(" + ", ".join("None" if n is None else str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _out_shape(out):
+    if isinstance(out, (Tensor, B.xp.ndarray)):
+        return (None,) + tuple(out.shape[1:]) if out.ndim else ()
+    if isinstance(out, (tuple, list)) and out:
+        return _out_shape(out[0])
+    return None
+
+
+def summary(model: Module, input_shape, batch_size: int = 2, dtype=None) -> ModelSummary:
+    """Run ``model`` once on zeros of shape (batch_size, *input_shape) and tabulate its layers.
+
+    ``input_shape`` leaves out the batch axis, as Keras: ``summary(mlp, (784,))``,
+    ``summary(cnn, (1, 28, 28))``. Rows are the layers that hold parameters of their own or have no
+    children, in call order; each parameter is counted once, at its first call.
+    """
+    input_shape = (int(input_shape),) if isinstance(input_shape, int) else tuple(int(n) for n in input_shape)
+    params = list(model.parameters())
+    if dtype is None:
+        dtype = params[0].dtype if params else B.default_float
+    names = {id(m): name for name, m in model.named_modules()}
+    result = ModelSummary(type(model).__name__, input_shape)
+    counted: set = set()
+
+    def hook(module, inputs, out):
+        own = [p for p in module.parameters(recurse=False) if id(p) not in counted]
+        counted.update(id(p) for p in own)
+        result.rows.append(LayerRow(names.get(id(module)) or type(module).__name__, type(module).__name__,
+                                    _out_shape(out), sum(int(p.size) for p in own)))
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if next(m.parameters(recurse=False), None) is not None or not m._modules]
+    modes = {id(m): m.training for m in model.modules()}
+    model.eval()
+    try:
+        with no_grad():
+            model(Tensor(B.xp.zeros((batch_size,) + input_shape, dtype=dtype)))
+    finally:
+        for h in handles:
+            h.remove()
+        for m in model.modules():
+            object.__setattr__(m, "training", modes[id(m)])
+    result.total_params = sum(int(p.size) for p in params)
+    result.trainable_params = sum(int(p.size) for p in params if p.requires_grad)
+    return result
