@@ -78,7 +78,10 @@ class Pow(Elementwise):
         return self.out
 
     def local_grads(self):
-        da = self.b * self.a ** (self.b - 1)
+        with B.xp.errstate(divide="ignore", invalid="ignore"):
+            da = self.b * self.a ** (self.b - 1)
+        if B.xp.any(self.b == 0):  # d/da a^0 = 0, also at a = 0 where the formula is 0 * inf = NaN
+            da = B.xp.where(self.b == 0, 0, da)
         need_b = getattr(self, "needs_input_grad", (False, False))[1]
         db = self.out * B.xp.log(self.a) if need_b else 0
         return da, db
