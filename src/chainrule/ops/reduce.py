@@ -38,7 +38,7 @@ class Sum(Function):
     symbol = "sum"
 
     def forward(self, x, axis=None, keepdims=False):
-        self.shape, self.axes, self.keepdims = x.shape, normalize_axes(axis, x.ndim, "sum"), keepdims
+        self.shape, self.axes, self.keepdims = x.shape, normalize_axes(axis, x.ndim, self.name()), keepdims
         return x.sum(axis=self.axes, keepdims=keepdims)
 
     def backward(self, upstream):
