@@ -134,6 +134,8 @@ def test_cross_entropy_target_errors_name_value_and_classes():
         F.cross_entropy(logits, [1, 2, 3], reduction="avg")
     with pytest.raises(ValueError, match="label_smoothing must be in"):
         F.cross_entropy(logits, [1, 2, 3], label_smoothing=1.5)
+    with pytest.raises(TypeError, match="cross_entropy: input must be floating point"):
+        F.cross_entropy(cr.tensor([[1, 2]]), [0])
     with pytest.raises(cr.ShapeError, match=r"weight must have shape \(10,\)"):
         F.cross_entropy(logits, [1, 2, 3], weight=np.ones(3))
 

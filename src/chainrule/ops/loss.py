@@ -251,6 +251,8 @@ def _check_target(x: Tensor, target: Tensor, op: str, ignore_index: int, allow_s
     """Class indices as int64 (checked against the C classes), or float probabilities shaped like x."""
     if x.ndim == 0:
         raise ShapeError(f"{op}: input must be (C,), (N, C) or (N, C, d1, ...), got a scalar")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point (logits or log-probabilities), got dtype {x.dtype}")
     n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
     t = target.data
     if allow_soft and t.dtype.kind == "f" and t.shape == x.shape:
