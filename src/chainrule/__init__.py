@@ -41,7 +41,7 @@ from .ops import (
     transpose,
     where,
 )
-from . import ops, viz  # noqa: E402
+from . import nn, ops, optim, viz  # noqa: E402
 
 float32 = backend.xp.float32
 float64 = backend.xp.float64
@@ -52,7 +52,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Elementwise", "Function", "GradCheckError", "ShapeError", "Tensor", "abs", "arange", "backend",
     "clip", "concatenate", "enable_grad", "exp", "flatten", "float32", "float64", "grad_check",
-    "int64", "is_grad_enabled", "log", "manual_seed", "matmul", "maximum", "minimum", "no_grad",
+    "int64", "is_grad_enabled", "log", "manual_seed", "matmul", "maximum", "minimum", "nn", "no_grad", "optim",
     "ones", "ones_like", "ops", "permute", "rand", "randn", "relu", "reshape", "set_grad_enabled",
     "sigmoid", "sqrt", "stack", "tanh", "tensor", "transpose", "viz", "where", "zeros",
     "zeros_like",
