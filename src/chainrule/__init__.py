@@ -6,7 +6,7 @@ functions (``cr.maximum``, ``cr.where``, ...), and the subpackages as attributes
 
 from __future__ import annotations
 
-from . import backend
+from . import backend, nn, ops, optim, viz  # noqa: E402
 from .autograd import (
     Elementwise,
     Function,
@@ -32,8 +32,8 @@ from .ops import (
     maximum,
     minimum,
     permute,
-    reshape,
     relu,
+    reshape,
     sigmoid,
     sqrt,
     stack,
@@ -41,7 +41,6 @@ from .ops import (
     transpose,
     where,
 )
-from . import nn, ops, optim, viz  # noqa: E402
 
 float32 = backend.xp.float32
 float64 = backend.xp.float64
