@@ -17,10 +17,14 @@ PADDING_MODES = ("zeros", "constant", "reflect", "replicate", "circular")
 class Conv2d(Function):
     """out[n, f, ho, wo] = b[f] + sum_{c,i,j} w[f, c, i, j] x[n, c, ho*s + i*d, wo*s + j*d].
 
-    Forward (im2col): gather every window into cols (C*kh*kw, N*Ho*Wo) and make one matrix
+    Forward (im2col): gather every window into cols (C*kh*kw, Ho*Wo*N) and make one matrix
     product out = W (F, C*kh*kw) @ cols. Local gradients, one product each:
     dW = upstream @ cols^T;  dcols = W^T @ upstream, added back onto the input positions
     it came from with kh*kw strided slice additions;  db = upstream summed over n, ho, wo.
+
+    Memory layout: the arithmetic runs on (C, H, W, N) arrays, batch innermost, so every window
+    copy moves runs of N contiguous numbers. The result is handed out as an (N, F, Ho, Wo) view of
+    that memory: shapes and values are PyTorch's, and the next conv reads it without a copy.
     """
 
     symbol = "conv2d"
@@ -29,38 +33,38 @@ class Conv2d(Function):
         n, c, h, wd = x.shape
         f, _, kh, kw = w.shape
         (pt, pb), (pl, pr) = pads
+        x = x.transpose(1, 2, 3, 0)  # (C, H, W, N): free when x came out of a conv
         if pt or pb or pl or pr:  # zero padding: write x into the middle of a zero array
-            xpad = B.xp.zeros((n, c, h + pt + pb, wd + pl + pr), dtype=x.dtype)
-            xpad[:, :, pt : pt + h, pl : pl + wd] = x
+            xpad = B.xp.zeros((c, h + pt + pb, wd + pl + pr, n), dtype=x.dtype)
+            xpad[:, pt : pt + h, pl : pl + wd, :] = x
         else:
             xpad = x
         ho = out_size(h, pt, pb, kh, stride[0], dilation[0])
         wo = out_size(wd, pl, pr, kw, stride[1], dilation[1])
-        win = windows(xpad, (kh, kw), stride, dilation, (ho, wo))  # (N, C, kh, kw, Ho, Wo) view
-        self.cols = win.transpose(1, 2, 3, 0, 4, 5).reshape(c * kh * kw, n * ho * wo)  # the one copy
+        win = windows(xpad, (kh, kw), stride, dilation, (ho, wo), lead=1)  # (C, kh, kw, Ho, Wo, N) view
+        self.cols = win.reshape(c * kh * kw, ho * wo * n)  # the one copy
         self.w2 = w.reshape(f, c * kh * kw)
         self.geom = (x.shape, xpad.shape, (kh, kw), stride, dilation, pads, (ho, wo))
-        out = self.w2 @ self.cols  # (F, N*Ho*Wo)
+        out = self.w2 @ self.cols  # (F, Ho*Wo*N)
         if b is not None:
             out += b[:, None]
-        return out.reshape(f, n, ho, wo).transpose(1, 0, 2, 3)
+        return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
 
     def backward(self, upstream):
-        x_shape, pad_shape, kernel, stride, dilation, pads, (ho, wo) = self.geom
-        n, c, h, wd = x_shape
+        (c, h, wd, n), pad_shape, kernel, stride, dilation, pads, (ho, wo) = self.geom
         f = self.w2.shape[0]
-        g2 = upstream.transpose(1, 0, 2, 3).reshape(f, n * ho * wo)  # free when upstream came from us
+        g2 = upstream.transpose(1, 2, 3, 0).reshape(f, ho * wo * n)  # free when upstream is batch-innermost
         need_x, need_w = self.needs_input_grad[0], self.needs_input_grad[1]
         dw = (g2 @ self.cols.T).reshape(f, c, *kernel) if need_w else None
-        db = upstream.sum(axis=(0, 2, 3)) if len(self.parents) > 2 and self.needs_input_grad[2] else None
+        db = g2.sum(axis=1) if len(self.parents) > 2 and self.needs_input_grad[2] else None
         dx = None
         if need_x:
-            dcols = (self.w2.T @ g2).reshape(c, kernel[0], kernel[1], n, ho, wo)
-            dpad = B.xp.zeros((c, n, pad_shape[2], pad_shape[3]), dtype=dcols.dtype)
-            for i, j, where in kernel_offsets(kernel, stride, dilation, (ho, wo)):
+            dcols = (self.w2.T @ g2).reshape(c, kernel[0], kernel[1], ho, wo, n)
+            dpad = B.xp.zeros(pad_shape, dtype=dcols.dtype)
+            for i, j, where in kernel_offsets(kernel, stride, dilation, (ho, wo), lead=1):
                 dpad[where] += dcols[:, i, j]
             (pt, _), (pl, _) = pads
-            dx = dpad[:, :, pt : pt + h, pl : pl + wd].transpose(1, 0, 2, 3)
+            dx = dpad[:, pt : pt + h, pl : pl + wd, :].transpose(3, 0, 1, 2)
         return (dx, dw, db) if len(self.parents) > 2 else (dx, dw)
 
 

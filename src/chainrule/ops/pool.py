@@ -6,7 +6,7 @@ from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor
 from .pad import normalize_padding
-from .window import as_pair, check_input, kernel_offsets, out_size
+from .window import as_pair, check_input, full_like_layout, kernel_offsets, out_size
 
 
 def _geometry(x, kernel_size, stride, padding, ceil_mode, dilation, name):
@@ -36,7 +36,7 @@ def _padded(x, pads, fill):
     if not (pt or pb or pl or pr):
         return x
     n, c, h, w = x.shape
-    out = B.xp.full((n, c, h + pt + pb, w + pl + pr), fill, dtype=x.dtype)
+    out = full_like_layout(x, (n, c, h + pt + pb, w + pl + pr), fill)
     out[:, :, pt : pt + h, pl : pl + w] = x
     return out
 
@@ -53,11 +53,12 @@ class MaxPool2d(Function):
     def forward(self, x, geometry=None):
         kernel, stride, dilation, _, full, out_hw = geometry
         xpad = _padded(x, full, -B.xp.inf)
-        best, self.winner = None, B.xp.zeros((x.shape[0], x.shape[1], *out_hw), dtype=B.xp.uint8)
+        best = None
+        self.winner = full_like_layout(x, (x.shape[0], x.shape[1], *out_hw), 0).astype(B.xp.uint8, order="K")
         for t, (_, _, where) in enumerate(kernel_offsets(kernel, stride, dilation, out_hw)):
             tap = xpad[where]
             if best is None:
-                best = tap.copy()
+                best = tap.copy(order="K")  # keep the memory layout (batch-innermost after a conv)
                 continue
             better = tap > best  # strictly greater: ties keep the earlier tap, as PyTorch
             B.xp.copyto(best, tap, where=better)
@@ -68,7 +69,7 @@ class MaxPool2d(Function):
     def backward(self, upstream):
         kernel, stride, dilation, _, full, out_hw = self.geometry
         x_shape, pad_shape = self.shapes
-        dpad = B.xp.zeros(pad_shape, dtype=upstream.dtype)
+        dpad = full_like_layout(self.winner, pad_shape, 0).astype(upstream.dtype, copy=False)
         for t, (_, _, where) in enumerate(kernel_offsets(kernel, stride, dilation, out_hw)):
             dpad[where] += B.xp.where(self.winner == t, upstream, 0)
         (pt, _), (pl, _) = full
@@ -87,7 +88,7 @@ class AvgPool2d(Function):
     def forward(self, x, geometry=None, count_include_pad=True, divisor_override=None):
         kernel, stride, dilation, pads, full, out_hw = geometry
         xpad = _padded(x, full, 0)
-        total = B.xp.zeros((x.shape[0], x.shape[1], *out_hw), dtype=x.dtype)
+        total = full_like_layout(x, (x.shape[0], x.shape[1], *out_hw), 0)
         for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw):
             total += xpad[where]
         if divisor_override:
@@ -101,7 +102,7 @@ class AvgPool2d(Function):
                 mask[: h + bt + at, : w + bl + al] = 1  # ones over input and regular padding
             else:
                 mask[pt : pt + h, pl : pl + w] = 1
-            self.count = sum(mask[where] for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw))
+            self.count = sum(mask[where] for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw, lead=0))
         self.geometry, self.shapes = geometry, (x.shape, xpad.shape)
         return total / self.count
 
@@ -109,7 +110,7 @@ class AvgPool2d(Function):
         kernel, stride, dilation, _, full, out_hw = self.geometry
         x_shape, pad_shape = self.shapes
         share = upstream / self.count
-        dpad = B.xp.zeros(pad_shape, dtype=upstream.dtype)
+        dpad = full_like_layout(share, pad_shape, 0)
         for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw):
             dpad[where] += share
         (pt, _), (pl, _) = full

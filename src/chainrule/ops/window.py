@@ -3,8 +3,8 @@
 A window of a (dilated) kernel at output position (ho, wo) covers input rows
 ho*stride + i*dilation for i < k. Two views of the same idea:
 
-- ``windows``: every window at once, (N, C, kh, kw, Ho, Wo), a zero-copy ``as_strided`` view
-  (the input of im2col for the convolution's single matrix product);
+- ``windows``: every window at once, a zero-copy ``as_strided`` view (the input of im2col for
+  the convolution's single matrix product);
 - ``kernel_offsets``: for each kernel tap (i, j), the strided slice of the input that this tap
   sees across all output positions (the k*k slices that max pooling compares and that the
   input gradient is accumulated into).
@@ -41,25 +41,41 @@ def out_size(size: int, before: int, after: int, k: int, stride: int, dilation: 
     return n
 
 
-def windows(x, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple):
-    """View of every window: x (N, C, H, W) -> (N, C, kh, kw, Ho, Wo), no copy."""
-    sn, sc, sh, sw = x.strides
-    n, c = x.shape[:2]
-    return B.xp.lib.stride_tricks.as_strided(
-        x,
-        shape=(n, c, kernel[0], kernel[1], out_hw[0], out_hw[1]),
-        strides=(sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1]),
-        writeable=False,
-    )
+def windows(x, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple, lead: int = 2):
+    """View of every window, no copy: the axes (H, W) at ``lead``, ``lead + 1`` become (kh, kw, Ho, Wo).
+
+    NCHW (lead 2): (N, C, H, W) -> (N, C, kh, kw, Ho, Wo); CHWN (lead 1): -> (C, kh, kw, Ho, Wo, N).
+    """
+    sh, sw = x.strides[lead : lead + 2]
+    shape = x.shape[:lead] + (kernel[0], kernel[1], out_hw[0], out_hw[1]) + x.shape[lead + 2 :]
+    strides = (x.strides[:lead] + (sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
+               + x.strides[lead + 2 :])
+    return B.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
 
 
-def kernel_offsets(kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple):
-    """For each kernel tap (i, j): the index (slice rows, slice cols) it sees over all outputs."""
+def kernel_offsets(kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple, lead: int = 2):
+    """For each kernel tap (i, j): the index of the input slice it sees over all output positions.
+
+    The index has ``lead`` full slices first (2 for NCHW, 1 for CHWN), then the strided rows, cols.
+    """
+    head = (slice(None),) * lead
     for i in range(kernel[0]):
         rows = slice(i * dilation[0], i * dilation[0] + stride[0] * (out_hw[0] - 1) + 1, stride[0])
         for j in range(kernel[1]):
             cols = slice(j * dilation[1], j * dilation[1] + stride[1] * (out_hw[1] - 1) + 1, stride[1])
-            yield i, j, (Ellipsis, rows, cols)
+            yield i, j, head + (rows, cols)
+
+
+def batch_innermost(x) -> bool:
+    """True when an (N, C, H, W) array is a view of (C, H, W, N) memory, as conv outputs are."""
+    return x.ndim == 4 and x.transpose(1, 2, 3, 0).flags.c_contiguous and x.shape[0] > 1
+
+
+def full_like_layout(x, shape: tuple, fill):
+    """A new (N, C, H, W) array filled with ``fill``, batch-innermost in memory when ``x`` is."""
+    if batch_innermost(x):
+        return B.xp.full((shape[1], shape[2], shape[3], shape[0]), fill, dtype=x.dtype).transpose(3, 0, 1, 2)
+    return B.xp.full(shape, fill, dtype=x.dtype)
 
 
 def check_input(x, ndim: int, name: str, layout: str) -> None:
