@@ -22,7 +22,7 @@ import chainrule.ops.elementwise
 import chainrule.ops.linalg
 import chainrule.ops.reduce
 import chainrule.ops.shape
-from tests.oracle import OPS, helper_test_op
+from tests.oracle import OPS, assert_close, helper_test_op
 
 SPECS = list(OPS.values())
 TORCH_SPECS = [s for s in SPECS if s.torch is not None]
@@ -40,11 +40,9 @@ def _draw(spec, data):
 def test_forward_matches_numpy(spec, data):
     arrays, kwargs = _draw(spec, data)
     out = spec.cr(*[cr.tensor(a) for a in arrays], **kwargs)
-    expected = np.asarray(spec.np(*arrays, **kwargs))
     assert isinstance(out, cr.Tensor)
-    assert out.shape == expected.shape, f"{spec.name}: shape {out.shape}, NumPy {expected.shape}"
-    assert out.dtype == expected.dtype, f"{spec.name}: dtype {out.dtype}, NumPy {expected.dtype}"
-    np.testing.assert_allclose(out.data, expected, rtol=spec.rtol, atol=spec.atol)
+    assert_close(out.data, spec.np(*arrays, **kwargs), atol=spec.atol, rtol=spec.rtol,
+                 name=f"{spec.name} forward", who="NumPy")  # values, shape and dtype
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=ids)
@@ -96,3 +94,40 @@ def test_registry_covers_every_basic_op():
         reached |= _ops_in_graph(spec.cr(*tensors, **kwargs))
     assert defined - reached == set(), f"ops without a registry spec: {sorted(defined - reached)}"
     assert len(defined) >= 25
+
+
+# --- the oracle itself -----------------------------------------------------------------------------
+
+
+def test_helper_test_op_reports_every_tensor_on_a_mismatch():
+    """A wrong op fails with one line per tensor: shape, dtype, worst element, ok/FAIL."""
+    import torch
+
+    with pytest.raises(AssertionError) as info:
+        helper_test_op([(3, 4), (4,)], lambda a, b: a * b, lambda a, b: a * b + (b * 1e-3), name="mul")
+    msg = str(info.value)
+    assert msg.startswith("helper_test_op(mul): 2 of 3 tensors differ from PyTorch")
+    lines = msg.splitlines()[1:]
+    assert [line.split()[:2] for line in lines] == [["forward", "(3,"], ["grad[0]", "(3,"], ["grad[1]", "(4,)"]]
+    assert "FAIL" in lines[0] and lines[1].endswith("ok") and "FAIL" in lines[2]  # d/da = b is unchanged
+    assert "max abs err" in lines[2] and "ours" in lines[2] and "torch" in lines[2]
+    with pytest.raises(AssertionError, match=r"forward.*shape differs from torch \(4, 3\)"):
+        helper_test_op([(3, 4)], lambda a: a.T, lambda a: a)
+    with pytest.raises(AssertionError, match=r"dtype differs from torch float64"):
+        helper_test_op([(3,)], lambda a: a * 2, lambda a: (a * 2.0).astype(np.float32))
+    out, grads = helper_test_op([(2, 3)], torch.exp, cr.exp)  # and passes a correct op
+    assert out.shape == (2, 3) and grads[0].shape == (2, 3)
+
+
+def test_domains_keep_values_away_from_kinks_and_ties():
+    from tests.oracle import Domain, sample
+
+    rng = np.random.default_rng(0)
+    x = sample(Domain(avoid=(0.0, 1.0), gap=0.2), (1000,), rng)
+    assert np.all(np.abs(x) >= 0.2) and np.all(np.abs(x - 1.0) >= 0.2) and x.dtype == np.float64
+    d = sample(Domain(distinct=True), (5, 5, 5, 5), rng)
+    assert len(np.unique(d)) == d.size and np.diff(np.sort(d.ravel())).min() > 1e-3
+    a, b = (sample(Domain(grid=0.5, offset=o), (1000,), rng) for o in (0.0, 0.25))
+    assert np.abs(a[:, None] - b[None, :]).min() == 0.25 and a.min() >= -2.0 and b.max() <= 2.0
+    assert sample(Domain(kind="bool"), (3,), rng).dtype == np.bool_
+    assert sample(Domain(distinct=True), (), rng).shape == ()
