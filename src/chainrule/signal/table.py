@@ -1,0 +1,105 @@
+"""The flip-and-slide table: discrete convolution worked by hand, as the lecture does it.
+
+1. list the index k over a sufficient range, -(len(h)-1) .. len(x)+len(h)-1;
+2. list the input x[k];
+3. reverse h to get h[-k], its last element under the first of x;
+4. multiply the overlapping entries and add them: y[n] = sum_k x[k] h[n - k];
+5. slide h[n - k] one place to the right (n + 1) and repeat, until nothing overlaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import backend as B
+from ..autograd.tensor import Tensor
+from .convolve import as_sequence, convolve
+
+
+@dataclass(frozen=True)
+class ConvolutionTable:
+    """The table as data (``k``, ``rows()``, ``products``, ``y``) and as text (``text()``, ``str``).
+
+    ``products[n]`` lists (k, x[k], h[n - k]) for each k where both are given, in increasing k;
+    ``y`` is the full convolution, y[n] for n = 0 .. len(x)+len(h)-2.
+    """
+
+    x: tuple
+    h: tuple
+
+    @property
+    def k(self) -> list[int]:
+        return list(range(-(len(self.h) - 1), len(self.x) + len(self.h)))
+
+    @property
+    def n(self) -> list[int]:
+        """The slide positions the table shows: 0 .. len(x)+len(h)-1, the last one past the overlap."""
+        return list(range(len(self.x) + len(self.h)))
+
+    def _h_at(self, i: int):
+        return self.h[i] if 0 <= i < len(self.h) else None
+
+    @property
+    def products(self) -> list[list[tuple]]:
+        return [[(k, self.x[k], self._h_at(n - k)) for k in range(len(self.x)) if self._h_at(n - k) is not None]
+                for n in self.n]
+
+    @property
+    def y(self):
+        return convolve(B.xp.asarray(self.x), B.xp.asarray(self.h))
+
+    def rows(self) -> list[tuple[str, list[str]]]:
+        """(label, cells) for the k row, the x[k] row and each h[n-k] row; blank cells are ''."""
+        k = self.k
+        rows = [("k:", [str(i) for i in k]),
+                ("x[k]:", [_cell(self.x[i]) if 0 <= i < len(self.x) else "" for i in k])]
+        for n in self.n:
+            label = "h[-k]:" if n == 0 else f"h[{n}-k]:"
+            rows.append((label, [_cell(self._h_at(n - i)) for i in k]))
+        return rows
+
+    def equations(self) -> list[str]:
+        """One line per n: "y[2] = 3 x 1 + 1 x 2 + 2 x 3 = 11", the products in increasing k."""
+        lines = []
+        for n, terms in zip(self.n, self.products):
+            if not terms:
+                lines.append(f"y[{n}] = 0 (no overlap)")
+                continue
+            sum_of_products = " + ".join(f"{_term(a)} x {_term(b)}" for _, a, b in terms)
+            lines.append(f"y[{n}] = {sum_of_products} = {_cell(sum(a * b for _, a, b in terms))}")
+        return lines
+
+    def text(self) -> str:
+        """The table with columns aligned, then the equations."""
+        rows = self.rows()
+        label_width = max(len(label) for label, _ in rows)
+        width = max(len(c) for _, cells in rows for c in cells) + 2
+        lines = [(label.ljust(label_width) + "".join(c.rjust(width) for c in cells)).rstrip()
+                 for label, cells in rows]
+        return "\n".join(lines + [""] + self.equations())
+
+    __str__ = text
+
+
+def convolution_table(x, h) -> ConvolutionTable:
+    """The lecture's flip-and-slide table for y = x * h; x=[3,1,2], h=[3,2,1] gives y=[9,9,11,5,2]."""
+    x, h = as_sequence(x, "x", "convolution_table"), as_sequence(h, "h", "convolution_table")
+    x, h = (v.data if isinstance(v, Tensor) else v for v in (x, h))
+    x, h = (v.astype(B.xp.int64) if v.dtype.kind == "b" else v for v in (x, h))  # True x False: 1 x 0
+    return ConvolutionTable(tuple(x.tolist()), tuple(h.tolist()))
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, complex):
+        return str(v)
+    v = float(v) if not isinstance(v, int) else v
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return str(v) if isinstance(v, int) else f"{v:.12g}"
+
+
+def _term(v) -> str:
+    text = _cell(v)
+    return f"({text})" if text.startswith("-") else text
