@@ -194,7 +194,8 @@ class Sigmoid(Elementwise):
 
     def forward(self, x):
         e = B.xp.exp(-B.xp.abs(x))  # never exp of a large positive number: no overflow
-        self.out = B.xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        # e's dtype, not x's: for integer x it is float (x's dtype truncated every value to 0)
+        self.out = B.xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(e.dtype, copy=False)
         return self.out
 
     def local_grads(self):
