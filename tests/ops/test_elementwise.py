@@ -125,3 +125,12 @@ def test_binary_shape_mismatch_names_the_op_and_shapes():
             op()
     with pytest.raises(ValueError):  # ShapeError is a ValueError
         a + b
+
+
+def test_unary_ops_on_integer_tensors_give_floats_like_exp():
+    """Regression: sigmoid of an integer tensor was cast back to integers (every value 0)."""
+    i = cr.tensor([-1, 0, 2])
+    for name in ("sigmoid", "tanh", "exp"):
+        y = getattr(i, name)()
+        assert y.dtype.kind == "f" and not y.requires_grad
+    np.testing.assert_allclose(i.sigmoid().data, 1 / (1 + np.exp([1.0, 0.0, -2.0])), rtol=1e-15)
