@@ -13,6 +13,8 @@ import math
 import sys
 import warnings
 
+from .signal import cli as signal_cli
+
 USAGE_ERROR = 2
 
 
@@ -158,6 +160,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_graph(sub)
     _add_train(sub)
+    signal_cli.add_parser(sub)
     return parser
 
 
