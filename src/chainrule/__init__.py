@@ -51,7 +51,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Elementwise", "Function", "GradCheckError", "ShapeError", "Tensor", "abs", "arange", "backend",
     "clip", "concatenate", "enable_grad", "exp", "flatten", "float32", "float64", "grad_check",
-    "int64", "is_grad_enabled", "log", "manual_seed", "matmul", "maximum", "minimum", "models", "nn", "no_grad", "optim",
+    "int64", "is_grad_enabled", "log", "manual_seed", "matmul", "maximum", "minimum", "models",
+    "nn", "no_grad", "optim",
     "ones", "ones_like", "ops", "permute", "rand", "randn", "relu", "reshape", "set_grad_enabled",
     "signal", "sigmoid", "sqrt", "stack", "tanh", "tensor", "transpose", "viz", "where", "zeros",
     "zeros_like",
