@@ -157,11 +157,13 @@ def _line(label: str, ours, ref, atol: float, rtol: float, who: str) -> tuple[bo
     if ours.size == 0:
         return True, f"{head}: empty  ok"
     a, b = ours.astype(np.float64), ref.astype(np.float64)
-    err = np.abs(a - b)
-    bad = ~(err <= atol + rtol * np.abs(b)) & ~((a == b) | (np.isnan(a) & np.isnan(b)))
-    worst = int(np.nanargmax(np.where(np.isnan(err), np.inf, err))) if err.size else 0
+    same = (a == b) | (np.isnan(a) & np.isnan(b))  # equal infinities and NaN vs NaN agree
+    with np.errstate(invalid="ignore"):
+        err = np.where(same, 0.0, np.nan_to_num(np.abs(a - b), nan=np.inf, posinf=np.inf))
+    bad = ~same & ~(np.isfinite(err) & (err <= atol + rtol * np.abs(b)))
+    worst = int(np.argmax(err))
     idx = tuple(int(i) for i in np.unravel_index(worst, ours.shape))
-    text = (f"{head}: max abs err {np.nanmax(err):.3g} at {idx}: ours {a.reshape(-1)[worst]:.10g}, "
+    text = (f"{head}: max abs err {err.max():.3g} at {idx}: ours {a.reshape(-1)[worst]:.10g}, "
             f"{who} {b.reshape(-1)[worst]:.10g}")
     if bad.any():
         return False, f"{text}  FAIL at {int(bad.sum())} of {bad.size}"

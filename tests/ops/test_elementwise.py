@@ -79,6 +79,14 @@ def test_power_at_zero_base():
     helper_test_op(None, lambda t: t**0, lambda t: t**0, inputs=[x])
 
 
+def test_tensor_power_at_zero_base_matches_torch():
+    """At a = 0: d/db a^b = 0 for b >= 0 (not 0 * log 0 = NaN), -inf for b < 0; d/da as torch."""
+    a, b = np.array([0.0, 0.0, 0.0, 0.0, 2.0]), np.array([2.0, 0.0, 1.0, -1.0, 1.5])
+    with np.errstate(divide="ignore"):
+        _, (ga, gb) = helper_test_op(None, lambda x, y: x**y, lambda x, y: x**y, inputs=[a, b])
+    assert gb[:3].tolist() == [0.0, 0.0, 0.0] and gb[3] == -np.inf
+
+
 def test_pow_exponent_gradient_only_when_needed():
     """a ** b with b a constant never takes log(a): negative bases give no NaN warning."""
     a = cr.tensor(np.array([-2.0, 3.0]), requires_grad=True)

@@ -131,3 +131,13 @@ def test_domains_keep_values_away_from_kinks_and_ties():
     assert np.abs(a[:, None] - b[None, :]).min() == 0.25 and a.min() >= -2.0 and b.max() <= 2.0
     assert sample(Domain(kind="bool"), (3,), rng).dtype == np.bool_
     assert sample(Domain(distinct=True), (), rng).shape == ()
+
+
+def test_assert_close_on_non_finite_values():
+    inf, nan = np.inf, np.nan
+    assert_close(np.array([inf, -inf, nan, 1.0]), np.array([inf, -inf, nan, 1.0 + 1e-12]))
+    for ours, ref in [([nan], [1.0]), ([1.0], [inf]), ([inf], [-inf]), ([1.0], [1.1])]:
+        with pytest.raises(AssertionError, match="FAIL at 1 of 1"):
+            assert_close(np.array(ours), np.array(ref), name="x")
+    with pytest.raises(AssertionError, match=r"dtype differs from reference float64"):
+        assert_close(np.ones(2, np.float32), np.ones(2))
