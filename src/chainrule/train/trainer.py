@@ -1,0 +1,227 @@
+"""The training loop: minibatch SGD-family steps, validation each epoch, checkpoints, metrics.
+
+Each step is the lecture's recipe: forward pass, loss, backward pass (backpropagation through the
+computational graph), optimizer update. Determinism: batches come from a permutation seeded by
+(seed, epoch) and augmentation from a generator seeded by (seed, epoch, batch), so a run resumed
+from a checkpoint sees exactly the batches an uninterrupted run would, and ends on the same weights.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .. import backend as B
+from ..autograd.engine import no_grad
+from ..autograd.tensor import Tensor
+from ..nn import functional as F
+from .checkpoint import read_checkpoint, save_checkpoint
+from .metrics import MetricsLog
+
+
+class DivergenceError(RuntimeError):
+    """The loss became NaN or infinite; the message names the epoch and step."""
+
+
+@dataclass
+class EvalResult:
+    loss: float
+    accuracy: float
+    predictions: np.ndarray
+    probabilities: np.ndarray
+
+
+@dataclass
+class FitResult:
+    history: list = field(default_factory=list)
+    stopped: str = "finished"  # "finished" | "early_stopping" | "interrupted"
+    best_epoch: int | None = None
+
+
+def batches(n: int, batch_size: int, seed: int, epoch: int, shuffle: bool = True, drop_last: bool = False):
+    """Index arrays of one epoch's minibatches: a permutation seeded by (seed, epoch)."""
+    order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    return [order[i : i + batch_size] for i in range(0, stop, batch_size)]
+
+
+class Trainer:
+    """Fit a classifier on (images, labels) arrays; evaluate it; save and resume its state.
+
+    images: float32 (N, C, H, W); labels: int64 (N,). ``augment(batch, rng) -> batch`` runs on each
+    training batch; ``scheduler`` is stepped after every optimizer step (OneCycleLR, CosineAnnealingLR
+    sized in steps) unless ``scheduler_per_epoch``.
+    """
+
+    def __init__(self, model, optimizer, train_data, val_data=None, *, batch_size: int = 128, scheduler=None,
+                 scheduler_per_epoch: bool = False, augment: Callable | None = None, seed: int = 0,
+                 run_dir=None, patience: int | None = None, progress: bool = True, config: dict | None = None,
+                 log: Callable[[str], None] = print) -> None:
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.train_x, self.train_y = train_data
+        self.val_data = val_data
+        self.batch_size, self.scheduler_per_epoch, self.augment = batch_size, scheduler_per_epoch, augment
+        self.seed, self.patience, self.progress, self.log = seed, patience, progress, log
+        self.config = dict(config or {})
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.metrics = MetricsLog(self.run_dir) if self.run_dir is not None else None
+        self.epoch, self.batch_in_epoch, self.step = 0, 0, 0  # position: what is done
+        self.history: list = []
+        self.best_val_loss, self.best_epoch, self.bad_epochs = math.inf, None, 0
+
+    # --- one epoch -------------------------------------------------------------------------
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+        """Forward, loss, backward, update; returns (loss, number correct)."""
+        logits = self.model(Tensor(x))
+        loss = F.cross_entropy(logits, Tensor(y))
+        value = loss.item()
+        if not math.isfinite(value):
+            where = f"epoch {self.epoch + 1}, step {self.batch_in_epoch + 1} (global step {self.step + 1})"
+            kept = f"; the last good checkpoint is {self.run_dir / 'checkpoints' / 'last'}" if self.run_dir else ""
+            raise DivergenceError(f"training diverged: the loss became {value} at {where}{kept}. "
+                                  "Try a smaller learning rate.")
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        if self.scheduler is not None and not self.scheduler_per_epoch:
+            self.scheduler.step()
+        return value, int((logits.data.argmax(axis=1) == y).sum())
+
+    def _train_epoch(self, epochs: int) -> dict:
+        self.model.train()
+        plan = batches(len(self.train_x), self.batch_size, self.seed, self.epoch)
+        loss_sum = correct = seen = 0
+        start = time.perf_counter()
+        bar = tqdm(total=len(plan), initial=self.batch_in_epoch, desc=f"epoch {self.epoch + 1}/{epochs}",
+                   unit="batch", disable=not self.progress, leave=True, dynamic_ncols=True)
+        for b in range(self.batch_in_epoch, len(plan)):
+            idx = plan[b]
+            x, y = self.train_x[idx], self.train_y[idx]
+            if self.augment is not None:
+                x = self.augment(x, np.random.default_rng([self.seed, self.epoch, b]))
+            loss, right = self.train_step(x, y)
+            loss_sum, correct, seen = loss_sum + loss * len(y), correct + right, seen + len(y)
+            self.batch_in_epoch, self.step = b + 1, self.step + 1
+            elapsed = time.perf_counter() - start
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}",
+                            img_s=f"{seen / max(elapsed, 1e-9):.0f}", refresh=False)
+            bar.update(1)
+        bar.close()
+        seconds = time.perf_counter() - start
+        return {"train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
+                "seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}
+
+    # --- the loop ----------------------------------------------------------------------------
+    def fit(self, epochs: int) -> FitResult:
+        """Train until ``epochs`` are done (counting those of a resumed run), early stopping or Ctrl-C."""
+        result = FitResult(history=self.history)
+        try:
+            while self.epoch < epochs:
+                record = {"epoch": self.epoch + 1, "lr": self.optimizer.param_groups[0]["lr"]}
+                record.update(self._train_epoch(epochs))
+                if self.val_data is not None:
+                    val = self.evaluate(*self.val_data)
+                    record.update(val_loss=val.loss, val_acc=val.accuracy)
+                if self.scheduler is not None and self.scheduler_per_epoch:
+                    self.scheduler.step()
+                self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+                record["step"] = self.step
+                self.history.append(record)
+                stop = self._after_epoch(record)
+                if stop:
+                    result.stopped = "early_stopping"
+                    break
+        except KeyboardInterrupt:
+            result.stopped = "interrupted"
+            if self.run_dir is not None:
+                path = self.save("last")
+                self.log(f"\ninterrupted at epoch {self.epoch + 1}, step {self.batch_in_epoch}: checkpoint saved to "
+                         f"{path}; continue with --resume")
+        result.best_epoch = self.best_epoch
+        return result
+
+    def _after_epoch(self, record: dict) -> bool:
+        """Log, write metrics and checkpoints; True when early stopping says stop."""
+        parts = [f"epoch {record['epoch']}", f"loss {record['train_loss']:.4f}", f"acc {record['train_acc']:.4f}"]
+        if "val_loss" in record:
+            parts += [f"val_loss {record['val_loss']:.4f}", f"val_acc {record['val_acc']:.4f}"]
+        parts.append(f"{record['seconds']:.1f}s ({record['images_per_s']:.0f} img/s)")
+        self.log("  ".join(parts))
+        improved = record.get("val_loss", -math.inf) < self.best_val_loss
+        if improved:
+            self.best_val_loss, self.best_epoch, self.bad_epochs = record.get("val_loss", math.inf), self.epoch, 0
+        else:
+            self.bad_epochs += 1
+        if self.run_dir is not None:
+            self.metrics.append(record)
+            self.save("last")
+            if improved and self.val_data is not None:
+                self.save("best")
+        if self.patience is not None and self.bad_epochs > self.patience:
+            self.log(f"early stopping: validation loss has not improved for {self.bad_epochs} epochs "
+                     f"(best {self.best_val_loss:.4f} at epoch {self.best_epoch})")
+            return True
+        return False
+
+    # --- evaluation --------------------------------------------------------------------------
+    @no_grad()
+    def evaluate(self, images, labels, batch_size: int = 1000) -> EvalResult:
+        """Mean cross-entropy, accuracy, predicted classes and softmax probabilities, in eval mode."""
+        return evaluate(self.model, images, labels, batch_size)
+
+    # --- checkpoints -------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {
+            "config": self.config, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch, "step": self.step,
+            "history": self.history, "best_val_loss": self.best_val_loss if math.isfinite(self.best_val_loss)
+            else None, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "rng": B.rng().bit_generator.state,
+        }
+
+    def save(self, tag: str = "last") -> Path:
+        return save_checkpoint(self.run_dir / "checkpoints" / tag, self.model, self.optimizer, self.state())
+
+    def resume(self, path) -> None:
+        """Restore weights, optimizer, scheduler, position and history from a checkpoint."""
+        weights, optimizer_state, info = read_checkpoint(path)
+        self.model.load_state_dict(weights)
+        if optimizer_state is not None:
+            self.optimizer.load_state_dict(optimizer_state)
+        if self.scheduler is not None and info.get("scheduler") is not None:
+            self.scheduler.load_state_dict(info["scheduler"])
+        self.epoch, self.batch_in_epoch, self.step = info["epoch"], info["batch_in_epoch"], info["step"]
+        self.history[:] = info.get("history", [])
+        best = info.get("best_val_loss")
+        self.best_val_loss = math.inf if best is None else best
+        self.best_epoch, self.bad_epochs = info.get("best_epoch"), info.get("bad_epochs", 0)
+        if info.get("rng"):
+            B.rng().bit_generator.state = info["rng"]
+        if self.metrics is not None:
+            self.metrics.keep_epochs(self.epoch)
+
+
+@no_grad()
+def evaluate(model, images, labels, batch_size: int = 1000) -> EvalResult:
+    """Run ``model`` over (images, labels) in eval mode, in batches; restores the model's mode."""
+    was_training = model.training
+    model.eval()
+    loss_sum, probs = 0.0, []
+    try:
+        for i in range(0, len(images), batch_size):
+            logits = model(Tensor(images[i : i + batch_size]))
+            y = labels[i : i + batch_size]
+            loss_sum += F.cross_entropy(logits, Tensor(y), reduction="sum").item()
+            probs.append(F.softmax(logits, dim=1).data)
+    finally:
+        model.train(was_training)
+    p = np.concatenate(probs) if probs else np.zeros((0, 10), np.float32)
+    pred = p.argmax(axis=1)
+    n = max(len(labels), 1)
+    return EvalResult(loss_sum / n, float((pred == labels).mean()) if len(labels) else 0.0, pred, p)
