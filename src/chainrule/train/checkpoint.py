@@ -131,5 +131,6 @@ def load_weights(model, path) -> dict:
     try:
         model.load_state_dict(weights)
     except ValueError as err:
-        raise CheckpointError(f"{resolve(path)}: does not fit this model: {err}") from None
+        detail = "; ".join(line.strip() for line in str(err).splitlines() if line.strip())  # one line
+        raise CheckpointError(f"{resolve(path)}: does not fit this model: {detail}") from None
     return info
