@@ -56,6 +56,18 @@ class Tensor:
             raise ValueError(f"item(): only a one-element tensor has an item, got shape {self.shape}")
         return self.data.reshape(-1)[0].item()
 
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """``f"{t:.2f}"`` formats a one-element tensor as its number, as PyTorch does."""
+        if spec and self.data.size == 1:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
     def tolist(self):
         return self.data.tolist()
 

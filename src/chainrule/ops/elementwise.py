@@ -191,6 +191,9 @@ class Sqrt(Elementwise):
     def local_grads(self):
         return (0.5 / self.out,)
 
+    def formula(self, i):
+        return f"1/(2*{fmt(self.out)})" if self.out.size == 1 else None
+
 
 class Sigmoid(Elementwise):
     """out = s = 1 / (1 + e^-x);  d/dx = (1 - s) s."""
@@ -224,6 +227,9 @@ class Tanh(Elementwise):
 
     def local_grads(self):
         return (1 - self.out * self.out,)
+
+    def formula(self, i):
+        return f"1 - ({fmt(self.out)})^2" if self.out.size == 1 else None
 
 
 class ReLU(Elementwise):
