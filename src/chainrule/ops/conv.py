@@ -55,7 +55,7 @@ class Conv2d(Function):
         f = self.w2.shape[0]
         g2 = upstream.transpose(1, 2, 3, 0).reshape(f, ho * wo * n)  # free when upstream is batch-innermost
         need_x, need_w = self.needs_input_grad[0], self.needs_input_grad[1]
-        dw = (g2 @ self.cols.T).reshape(f, c, *kernel) if need_w else None
+        dw = (self.cols @ g2.T).T.reshape(f, c, *kernel) if need_w else None  # (faster than g2 @ cols.T)
         db = g2.sum(axis=1) if len(self.parents) > 2 and self.needs_input_grad[2] else None
         dx = None
         if need_x:

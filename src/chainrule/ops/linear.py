@@ -29,7 +29,13 @@ class Linear(Function):
         x, w = self.x, self.weight
         rows_g = upstream.reshape(-1, w.shape[0])
         need = self.needs_input_grad
-        dx = (upstream @ w).reshape(x.shape) if need[0] else None
+        dx = None
+        if need[0] and x.ndim == 2 and x.T.flags.c_contiguous and not x.flags.c_contiguous:
+            # x is a flattened conv output (batch innermost in memory): give dx that same layout,
+            # so the gradient flows back through reshape and ReLU to the conv without a copy
+            dx = (w.T @ upstream.T).T
+        elif need[0]:
+            dx = (upstream @ w).reshape(x.shape)
         dw = rows_g.T @ x.reshape(-1, w.shape[1]) if need[1] else None
         if len(self.parents) == 2:
             return dx, dw
