@@ -1,6 +1,19 @@
-"""Seeing backprop: computational graphs drawn with values and gradients, and traces."""
+"""Seeing deep learning: computational graphs with values and gradients, traces, training plots."""
 
 from .graph import Graph, GraphvizNotFound, GraphvizNotFoundWarning, draw_graph
+from .plots import (
+    confusion_matrix,
+    feature_maps,
+    plot_confusion,
+    plot_curves,
+    plot_feature_maps,
+    plot_filters,
+    plot_misclassified,
+)
 from .trace import TraceStep, trace
 
-__all__ = ["Graph", "GraphvizNotFound", "GraphvizNotFoundWarning", "TraceStep", "draw_graph", "trace"]
+__all__ = [
+    "Graph", "GraphvizNotFound", "GraphvizNotFoundWarning", "TraceStep", "confusion_matrix", "draw_graph",
+    "feature_maps", "plot_confusion", "plot_curves", "plot_feature_maps", "plot_filters", "plot_misclassified",
+    "trace",
+]
