@@ -6,7 +6,7 @@ functions (``cr.maximum``, ``cr.where``, ...), and the subpackages as attributes
 
 from __future__ import annotations
 
-from . import backend, models, nn, ops, optim, signal, viz  # noqa: E402
+from . import backend, data, models, nn, ops, optim, signal, viz  # noqa: E402
 from .autograd import (
     Elementwise,
     Function,
@@ -50,7 +50,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Elementwise", "Function", "GradCheckError", "ShapeError", "Tensor", "abs", "arange", "backend",
-    "clip", "concatenate", "enable_grad", "exp", "flatten", "float32", "float64", "grad_check",
+    "clip", "concatenate", "data", "enable_grad", "exp", "flatten", "float32", "float64", "grad_check",
     "int64", "is_grad_enabled", "log", "manual_seed", "matmul", "maximum", "minimum", "models",
     "nn", "no_grad", "optim",
     "ones", "ones_like", "ops", "permute", "rand", "randn", "relu", "reshape", "set_grad_enabled",
