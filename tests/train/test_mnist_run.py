@@ -86,3 +86,40 @@ def test_checkpoint_of_another_network_is_one_line(short_run, capsys):
 def test_lecture_models_are_exact():
     assert sum(p.size for p in models.shallow_cnn().parameters()) == models.LECTURE_PARAMETERS["shallow"]
     assert sum(p.size for p in models.deep_cnn().parameters()) == models.LECTURE_PARAMETERS["deep"]
+
+
+@pytest.mark.slow
+def test_interrupted_run_resumes_to_the_same_weights(mnist_home, tmp_path, monkeypatch):
+    from chainrule.train import read_checkpoint, run
+
+    monkeypatch.setenv("CHAINRULE_HOME", str(mnist_home))
+
+    def config(out):
+        return TrainConfig(model="shallow", epochs=2, batch_size=100, limit=600, out=str(out), progress=False,
+                           plots=False)
+
+    straight = train(config(tmp_path / "a"), log=lambda s: None)
+    real_augment = run.make_augment
+    calls = {"n": 0}
+
+    def interrupting(shift):
+        shifter = real_augment(shift)
+
+        def augment(batch, rng):
+            calls["n"] += 1
+            if calls["n"] == 9:  # epoch 2, batch 3: as if Ctrl-C were pressed
+                raise KeyboardInterrupt
+            return shifter(batch, rng)
+
+        return augment
+
+    monkeypatch.setattr(run, "make_augment", interrupting)
+    first = train(config(tmp_path / "b"), log=lambda s: None)
+    assert first["stopped"] == "interrupted"
+    monkeypatch.setattr(run, "make_augment", real_augment)
+    resumed = train(config(tmp_path / "b"), resume=str(tmp_path / "b"), log=lambda s: None)
+    assert resumed["test_accuracy"] == straight["test_accuracy"]
+    a, _, _ = read_checkpoint(tmp_path / "a")
+    b, _, _ = read_checkpoint(tmp_path / "b")
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)

@@ -11,7 +11,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .run import OPTIMIZERS, SCHEDULES, TrainConfig
+from .run import DEFAULT_EPOCHS, OPTIMIZERS, SCHEDULES, TrainConfig
 
 FAILURE = 1
 
@@ -38,8 +38,8 @@ def add_parsers(sub) -> None:
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("lecture", help="train both lecture networks and compare with the lecture's table")
-    p.add_argument("--epochs-shallow", type=int, default=TrainConfig.epochs)
-    p.add_argument("--epochs-deep", type=int, default=TrainConfig.epochs)
+    p.add_argument("--epochs-shallow", type=int, default=DEFAULT_EPOCHS["shallow"])
+    p.add_argument("--epochs-deep", type=int, default=DEFAULT_EPOCHS["deep"])
     p.add_argument("--out", default="runs/lecture", help="folder for the two runs (default runs/lecture)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, help="train on the first LIMIT images only (a quick look)")
@@ -52,7 +52,7 @@ def _add_config_flags(p) -> None:
     d = TrainConfig()
     p.add_argument("--model", default=d.model, help="shallow | deep | mlp (default shallow)")
     p.add_argument("--dataset", default=d.dataset, choices=("mnist", "fashion"))
-    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--epochs", type=int, help="default: 20 for shallow and mlp, 15 for deep")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--optimizer", default=d.optimizer, help=" | ".join(OPTIMIZERS))
     p.add_argument("--lr", type=float, default=d.lr, help="(peak) learning rate")
@@ -99,17 +99,20 @@ def cmd_train(args) -> int:
             _, _, info = read_checkpoint(args.resume)
             saved = {k: v for k, v in info.get("config", {}).items() if k in {f.name for f in fields(TrainConfig)}}
             config = TrainConfig(**saved)
-            if args.epochs != TrainConfig.epochs:
+            if args.epochs is not None and args.epochs != config.epochs:
+                if config.schedule in ("onecycle", "cosine"):
+                    raise ValueError(f"--epochs {args.epochs} with --resume: the run's {config.schedule} schedule "
+                                     f"was planned for {config.epochs} epochs; resume without --epochs")
                 config.epochs = args.epochs
             config.progress = not args.no_progress
-            train(config, resume=args.resume)
+            summary = train(config, resume=args.resume)
         else:
-            train(_config_from_args(args))
+            summary = train(_config_from_args(args))
     except KeyboardInterrupt:
         return 130
     except _user_errors() as err:
         return _fail("train", err)
-    return 0
+    return 130 if summary.get("stopped") == "interrupted" else 0
 
 
 def _load_model(path):
