@@ -44,36 +44,36 @@ def _padded(x, pads, fill):
 class MaxPool2d(Function):
     """out = max over each window (padding counts as -inf);  the gradient goes to the first maximum.
 
-    Forward compares the kh*kw strided slices of the input (one per kernel tap) and remembers which
-    tap won; backward adds the upstream gradient into each tap's slice where that tap won.
+    Forward takes the elementwise maximum of the kh*kw strided slices of the input (one per kernel
+    tap). Backward walks the taps in order: a tap wins where it equals the maximum and no earlier
+    tap has won (ties go to the first, as PyTorch), and the upstream gradient is added there.
     """
 
     symbol = "maxpool"
 
     def forward(self, x, geometry=None):
         kernel, stride, dilation, _, full, out_hw = geometry
-        xpad = _padded(x, full, -B.xp.inf)
+        self.xpad = _padded(x, full, -B.xp.inf)
         best = None
-        self.winner = full_like_layout(x, (x.shape[0], x.shape[1], *out_hw), 0).astype(B.xp.uint8, order="K")
-        for t, (_, _, where) in enumerate(kernel_offsets(kernel, stride, dilation, out_hw)):
-            tap = xpad[where]
-            if best is None:
-                best = tap.copy(order="K")  # keep the memory layout (batch-innermost after a conv)
-                continue
-            better = tap > best  # strictly greater: ties keep the earlier tap, as PyTorch
-            B.xp.copyto(best, tap, where=better)
-            self.winner[better] = t
-        self.geometry, self.shapes = geometry, (x.shape, xpad.shape)
-        return best
+        for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw):
+            tap = self.xpad[where]
+            best = tap.copy(order="K") if best is None else B.xp.maximum(best, tap, out=best)
+        self.best, self.geometry, self.x_shape = best, geometry, x.shape
+        return best.copy(order="K")  # the op's own copy: `best` stays as backward needs it
 
     def backward(self, upstream):
         kernel, stride, dilation, _, full, out_hw = self.geometry
-        x_shape, pad_shape = self.shapes
-        dpad = full_like_layout(self.winner, pad_shape, 0).astype(upstream.dtype, copy=False)
-        for t, (_, _, where) in enumerate(kernel_offsets(kernel, stride, dilation, out_hw)):
-            dpad[where] += B.xp.where(self.winner == t, upstream, 0)
+        dpad = full_like_layout(self.xpad, self.xpad.shape, 0).astype(upstream.dtype, copy=False)
+        claimed = B.xp.zeros_like(self.best, dtype=bool)
+        won, share = B.xp.empty_like(claimed), B.xp.empty_like(upstream)
+        for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw):
+            B.xp.equal(self.xpad[where], self.best, out=won)
+            B.xp.greater(won, claimed, out=won)  # won and not claimed by an earlier tap
+            B.xp.logical_or(claimed, won, out=claimed)
+            B.xp.multiply(upstream, won, out=share)
+            dpad[where] += share
         (pt, _), (pl, _) = full
-        return (dpad[:, :, pt : pt + x_shape[2], pl : pl + x_shape[3]],)
+        return (dpad[:, :, pt : pt + self.x_shape[2], pl : pl + self.x_shape[3]],)
 
 
 class AvgPool2d(Function):
