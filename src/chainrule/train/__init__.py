@@ -3,9 +3,9 @@
 from .checkpoint import CheckpointError, load_weights, read_checkpoint, save_checkpoint
 from .metrics import MetricsLog
 from .run import TrainConfig, train
-from .trainer import DivergenceError, EvalResult, FitResult, Trainer, evaluate
+from .trainer import Callback, DivergenceError, EvalResult, FitResult, Trainer, evaluate
 
 __all__ = [
-    "CheckpointError", "DivergenceError", "EvalResult", "FitResult", "MetricsLog", "TrainConfig", "Trainer",
+    "Callback", "CheckpointError", "DivergenceError", "EvalResult", "FitResult", "MetricsLog", "TrainConfig", "Trainer",
     "evaluate", "load_weights", "read_checkpoint", "save_checkpoint", "train",
 ]

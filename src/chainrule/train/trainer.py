@@ -51,6 +51,19 @@ def batches(n: int, batch_size: int, seed: int, epoch: int, shuffle: bool = True
     return [order[i : i + batch_size] for i in range(0, stop, batch_size)]
 
 
+class Callback:
+    """A hook into the fit loop (gradient monitoring, distributed averaging...): override what you need."""
+
+    def after_backward(self, trainer: Trainer) -> None:
+        """Gradients are in each parameter's ``.grad``; the optimizer has not stepped yet."""
+
+    def after_step(self, trainer: Trainer, loss: float) -> None:
+        """The optimizer (and a per-step scheduler) has stepped."""
+
+    def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
+        """``record`` is about to be logged and written: a callback may add columns to it."""
+
+
 class Trainer:
     """Fit a classifier on (images, labels) arrays; evaluate it; save and resume its state.
 
@@ -62,14 +75,17 @@ class Trainer:
     def __init__(self, model, optimizer, train_data, val_data=None, *, batch_size: int = 128, scheduler=None,
                  scheduler_per_epoch: bool = False, augment: Callable | None = None, seed: int = 0,
                  run_dir=None, patience: int | None = None, progress: bool = True, config: dict | None = None,
-                 log: Callable[[str], None] = print) -> None:
+                 log: Callable[[str], None] = print, callbacks: list | None = None, shard: tuple = (0, 1),
+                 is_main: bool = True) -> None:
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.train_x, self.train_y = train_data
         self.val_data = val_data
         self.batch_size, self.scheduler_per_epoch, self.augment = batch_size, scheduler_per_epoch, augment
         self.seed, self.patience, self.progress, self.log = seed, patience, progress, log
         self.config = dict(config or {})
-        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.callbacks = list(callbacks or [])
+        self.shard, self.is_main = shard, is_main  # data-parallel: this process's (rank, world size)
+        self.run_dir = Path(run_dir) if run_dir is not None and is_main else None
         self.metrics = MetricsLog(self.run_dir) if self.run_dir is not None else None
         self.epoch, self.batch_in_epoch, self.step = 0, 0, 0  # position: what is done
         self.history: list = []
@@ -88,9 +104,13 @@ class Trainer:
                                   "Try a smaller learning rate.")
         self.optimizer.zero_grad()
         loss.backward()
+        for cb in self.callbacks:
+            cb.after_backward(self)
         self.optimizer.step()
         if self.scheduler is not None and not self.scheduler_per_epoch:
             self.scheduler.step()
+        for cb in self.callbacks:
+            cb.after_step(self, value)
         return value, int((logits.data.argmax(axis=1) == y).sum())
 
     def _train_epoch(self, epochs: int) -> dict:
@@ -99,9 +119,10 @@ class Trainer:
         loss_sum = correct = seen = 0
         start = time.perf_counter()
         bar = tqdm(total=len(plan), initial=self.batch_in_epoch, desc=f"epoch {self.epoch + 1}/{epochs}",
-                   unit="batch", disable=not self.progress, leave=True, dynamic_ncols=True)
+                   unit="batch", disable=not (self.progress and self.is_main), leave=True, dynamic_ncols=True)
         for b in range(self.batch_in_epoch, len(plan)):
-            idx = plan[b]
+            rank, world = self.shard
+            idx = plan[b][rank::world]  # data-parallel: each process takes its share of the global batch
             x, y = self.train_x[idx], self.train_y[idx]
             if self.augment is not None:
                 x = self.augment(x, np.random.default_rng([self.seed, self.epoch, b]))
@@ -148,11 +169,14 @@ class Trainer:
 
     def _after_epoch(self, record: dict) -> bool:
         """Log, write metrics and checkpoints; True when early stopping says stop."""
+        for cb in self.callbacks:
+            cb.on_epoch_end(self, record)
         parts = [f"epoch {record['epoch']}", f"loss {record['train_loss']:.4f}", f"acc {record['train_acc']:.4f}"]
         if "val_loss" in record:
             parts += [f"val_loss {record['val_loss']:.4f}", f"val_acc {record['val_acc']:.4f}"]
         parts.append(f"{record['seconds']:.1f}s ({record['images_per_s']:.0f} img/s)")
-        self.log("  ".join(parts))
+        if self.is_main:
+            self.log("  ".join(parts))
         improved = record.get("val_loss", -math.inf) < self.best_val_loss
         if improved:
             self.best_val_loss, self.best_epoch, self.bad_epochs = record.get("val_loss", math.inf), self.epoch, 0
@@ -164,8 +188,9 @@ class Trainer:
             if improved and self.val_data is not None:
                 self.save("best")
         if self.patience is not None and self.bad_epochs > self.patience:
-            self.log(f"early stopping: validation loss has not improved for {self.bad_epochs} epochs "
-                     f"(best {self.best_val_loss:.4f} at epoch {self.best_epoch})")
+            if self.is_main:
+                self.log(f"early stopping: validation loss has not improved for {self.bad_epochs} epochs "
+                         f"(best {self.best_val_loss:.4f} at epoch {self.best_epoch})")
             return True
         return False
 
