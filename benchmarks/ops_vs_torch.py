@@ -12,12 +12,13 @@ call and the median ratio chainrule / PyTorch with its spread (min..max over the
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import compare, worker_main  # noqa: E402
 
 # name: (input shape without batch, op, op arguments) -- the lecture's conv layers, and pooling
 CASES = {
@@ -60,11 +61,7 @@ def build(lib: str, case: str, batch: int):
     return run
 
 
-def worker(lib: str, case: str, batch: int, threads: int, calls: int) -> None:
-    if lib == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
+def worker(lib: str, case: str, threads: int, batch: int, calls: int) -> dict:
     run = build(lib, case, batch)
     for _ in range(max(2, calls // 5)):  # warm-up
         run()
@@ -73,30 +70,20 @@ def worker(lib: str, case: str, batch: int, threads: int, calls: int) -> None:
         t0 = time.perf_counter()
         run()
         times.append(time.perf_counter() - t0)
-    print(json.dumps({"median_s": statistics.median(times)}))
-
-
-def measure(lib: str, case: str, batch: int, threads: int, calls: int) -> float:
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    cmd = [sys.executable, __file__, "--worker", lib, case, str(batch), str(threads), str(calls)]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])["median_s"]
+    return {"median_s": statistics.median(times)}
 
 
 def main(argv=None) -> int:
+    argv = sys.argv if argv is None else [__file__, *argv]
+    if worker_main(argv, worker):
+        return 0
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--worker", nargs=5, metavar=("LIB", "CASE", "BATCH", "THREADS", "CALLS"), help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch", type=int, nargs="+", default=[64, 128])
     p.add_argument("--repeats", type=int, default=5, help="rounds of A/B processes per case")
     p.add_argument("--calls", type=int, default=30, help="timed calls per process")
     p.add_argument("--smoke", action="store_true", help="1 round, 2 calls, batch 8: checks the script runs")
-    args = p.parse_args(argv)
-    if args.worker:
-        lib, case, batch, threads, calls = args.worker
-        worker(lib, case, int(batch), int(threads), int(calls))
-        return 0
+    args = p.parse_args(argv[1:])
     if args.smoke:
         args.repeats, args.calls, args.batch = 1, 2, [8]
     print(f"forward+backward per call, float32, {args.threads} thread(s), median of {args.repeats} "
@@ -104,14 +91,9 @@ def main(argv=None) -> int:
     print(f"{'case':<26}{'batch':>6}{'chainrule ms':>14}{'torch ms':>10}{'ratio':>8}  spread")
     for case in CASES:
         for batch in args.batch:
-            ours, theirs = [], []
-            for _ in range(args.repeats):  # interleave A and B so drifts in machine load hit both
-                ours.append(measure("chainrule", case, batch, args.threads, args.calls))
-                theirs.append(measure("torch", case, batch, args.threads, args.calls))
-            ratios = [a / b for a, b in zip(ours, theirs)]
-            print(f"{case:<26}{batch:>6}{statistics.median(ours) * 1e3:>14.2f}"
-                  f"{statistics.median(theirs) * 1e3:>10.2f}{statistics.median(ratios):>8.2f}"
-                  f"  {min(ratios):.2f}..{max(ratios):.2f}", flush=True)
+            r = compare(__file__, case, args.threads, args.repeats, "median_s", {"batch": batch, "calls": args.calls})
+            print(f"{case:<26}{batch:>6}{r['ours'] * 1e3:>14.2f}{r['theirs'] * 1e3:>10.2f}{r['ratio']:>8.2f}"
+                  f"  {r['lo']:.2f}..{r['hi']:.2f}", flush=True)
     return 0
 
 

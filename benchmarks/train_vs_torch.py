@@ -1,0 +1,173 @@
+"""Training the lecture's CNNs, chainrule against PyTorch: seconds per epoch, inference, memory, overhead.
+
+Same data (MNIST from chainrule's cache when it is there, else random images of MNIST's shape),
+same network, batch, optimizer (Adam 1e-3) and thread count; each measurement in its own process,
+chainrule and PyTorch interleaved for several rounds. An epoch is 60,000 images: the time of
+``--steps`` training steps after a warm-up, scaled to an epoch (``--full-epoch`` times a real one).
+
+    python benchmarks/train_vs_torch.py                   # 1 thread, shallow and deep, batch 64 and 128
+    python benchmarks/train_vs_torch.py --threads 2
+    python benchmarks/train_vs_torch.py --smoke           # a few steps: checks the script runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import compare, worker_main  # noqa: E402
+
+EPOCH = 60_000
+
+
+def images(n: int):
+    import numpy as np
+
+    try:
+        from chainrule.data import load_mnist
+        from chainrule.data.transforms import to_float
+
+        x, y = load_mnist("train")
+        return to_float(x[:n]), y[:n].astype(np.int64)
+    except Exception:  # no data: random digits-shaped input times the same either way
+        rng = np.random.default_rng(0)
+        return rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n)
+
+
+def torch_net(name: str):
+    import torch.nn as nn
+
+    layers = [nn.Conv2d(1, 10, 5, 2, 2), nn.ReLU()]
+    if name == "deep":
+        layers += [nn.Conv2d(10, 40, 3, 2, 1), nn.ReLU(), nn.Conv2d(40, 80, 3, 1, 1), nn.ReLU()]
+    width = 1960 if name == "shallow" else 3920
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(width, 50), nn.ReLU(), nn.Linear(50, 10))
+
+
+def train_step_fn(lib: str, net: str):
+    """(step(x, y), infer(x)) closures for one library."""
+    if lib == "torch":
+        import torch
+
+        model = torch_net(net)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
+            loss.backward()
+            opt.step()
+
+        def infer(x):
+            with torch.no_grad():
+                model.eval()
+                return model(torch.from_numpy(x))
+        return step, infer
+    import chainrule as cr
+    import chainrule.nn.functional as F
+
+    model = cr.models.get_model(net)
+    opt = cr.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(cr.tensor(x)), cr.tensor(y))
+        loss.backward()
+        opt.step()
+
+    def infer(x):
+        with cr.no_grad():
+            model.eval()
+            return model(cr.tensor(x))
+    return step, infer
+
+
+def overhead_worker(lib: str, n_ops: int = 2000) -> float:
+    """Microseconds per op of a chain of small ops (forward + backward): the engine's own cost."""
+    import numpy as np
+
+    if lib == "torch":
+        import torch
+
+        x = torch.tensor(np.ones(8, np.float32), requires_grad=True)
+    else:
+        import chainrule as cr
+
+        x = cr.tensor(np.ones(8, np.float32), requires_grad=True)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        h = x
+        for _ in range(n_ops // 2):
+            h = h * 1.0001 + 0.5
+        h.sum().backward()
+        best = min(best, time.perf_counter() - t0)
+    return best / n_ops * 1e6
+
+
+def worker(lib: str, case: str, threads: int, steps: int, full_epoch: bool) -> dict:
+    if case == "overhead":
+        return {"us_per_op": overhead_worker(lib)}
+    net, batch = case.split("/")
+    batch = int(batch)
+    n = EPOCH if full_epoch else min(EPOCH, batch * (steps + 20))
+    x, y = images(n)
+    step, infer = train_step_fn(lib, net)
+    for i in range(10):  # warm-up: first calls allocate and fill caches
+        step(x[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch])
+    count = n // batch if full_epoch else steps
+    t0 = time.perf_counter()
+    for i in range(count):
+        j = (i % (n // batch)) * batch
+        step(x[j : j + batch], y[j : j + batch])
+    seconds = (time.perf_counter() - t0) / count * (EPOCH / batch)
+    t0 = time.perf_counter()
+    for i in range(0, min(n, 10_000), 1000):
+        infer(x[i : i + 1000])
+    infer_rate = min(n, 10_000) / (time.perf_counter() - t0)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"epoch_s": seconds, "infer_img_s": infer_rate, "rss_mb": rss_mb}
+
+
+def main(argv=None) -> int:
+    argv = sys.argv if argv is None else [__file__, *argv]
+    if worker_main(argv, worker):
+        return 0
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--nets", nargs="+", default=["shallow", "deep"])
+    p.add_argument("--batch", type=int, nargs="+", default=[64, 128])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--steps", type=int, default=120, help="timed training steps per process")
+    p.add_argument("--full-epoch", action="store_true", help="time a whole epoch instead of --steps steps")
+    p.add_argument("--smoke", action="store_true", help="1 round of 3 steps at batch 16: checks the script runs")
+    args = p.parse_args(argv[1:])
+    if args.smoke:
+        args.rounds, args.steps, args.batch = 1, 3, [16]
+    opts = {"steps": args.steps, "full_epoch": args.full_epoch}
+    print(f"seconds per epoch of {EPOCH:,} images (Adam, float32), {args.threads} thread(s), median of "
+          f"{args.rounds} interleaved rounds; ratio = chainrule / PyTorch (lower is faster)")
+    print(f"{'net/batch':<14}{'chainrule s':>12}{'torch s':>9}{'ratio':>7}  {'spread':<11}"
+          f"{'infer img/s c/t':>18}{'peak RSS MB c/t':>18}")
+    for net in args.nets:
+        for batch in args.batch:
+            case = f"{net}/{batch}"
+            r = compare(__file__, case, args.threads, args.rounds, "epoch_s", opts)
+            med = {lib: {k: sorted(run[k] for run in runs)[len(runs) // 2] for k in ("infer_img_s", "rss_mb")}
+                   for lib, runs in r["runs"].items()}
+            c, t = med["chainrule"], med["torch"]
+            print(f"{case:<14}{r['ours']:>12.2f}{r['theirs']:>9.2f}{r['ratio']:>7.2f}  {r['lo']:.2f}..{r['hi']:.2f}  "
+                  f"{c['infer_img_s']:>8.0f}/{t['infer_img_s']:<8.0f} {c['rss_mb']:>7.0f}/{t['rss_mb']:<7.0f}",
+                  flush=True)
+    r = compare(__file__, "overhead", args.threads, args.rounds, "us_per_op", opts)
+    print(f"engine overhead, chain of small ops (forward + backward): chainrule {r['ours']:.1f} us/op, "
+          f"PyTorch {r['theirs']:.1f} us/op, ratio {r['ratio']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
