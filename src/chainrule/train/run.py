@@ -80,13 +80,13 @@ def run_folder(config: TrainConfig) -> Path:
 def load_data(config: TrainConfig):
     """((train_x, train_y), (val_x, val_y) or None, (test_x, test_y)) as float32 (N, 1, 28, 28), int64."""
     from ..data import load_mnist
+    from ..data.loader import train_val_split
     from ..data.transforms import to_float
 
     images, labels = load_mnist("train", dataset=config.dataset, root=config.data_root)
     test_images, test_labels = load_mnist("test", dataset=config.dataset, root=config.data_root)
-    order = np.random.default_rng([config.seed, 12345]).permutation(len(images))
-    n_val = int(round(len(images) * config.val_fraction))
-    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+    train_idx, val_idx = train_val_split(len(images), val_fraction=config.val_fraction, seed=config.seed)
+    n_val = len(val_idx)
     if config.limit:
         train_idx = train_idx[: config.limit]
         val_idx = val_idx[: max(config.limit // 4, 1)] if n_val else val_idx

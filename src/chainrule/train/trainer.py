@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from .. import backend as B
 from ..autograd.engine import no_grad
 from ..autograd.tensor import Tensor
+from ..data.loader import DataLoader
 from ..nn import functional as F
 from .checkpoint import read_checkpoint, save_checkpoint
 from .metrics import MetricsLog
@@ -42,13 +43,6 @@ class FitResult:
     history: list = field(default_factory=list)
     stopped: str = "finished"  # "finished" | "early_stopping" | "interrupted"
     best_epoch: int | None = None
-
-
-def batches(n: int, batch_size: int, seed: int, epoch: int, shuffle: bool = True, drop_last: bool = False):
-    """Index arrays of one epoch's minibatches: a permutation seeded by (seed, epoch)."""
-    order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
-    stop = n - n % batch_size if drop_last else n
-    return [order[i : i + batch_size] for i in range(0, stop, batch_size)]
 
 
 class Callback:
@@ -79,6 +73,7 @@ class Trainer:
                  is_main: bool = True) -> None:
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.train_x, self.train_y = train_data
+        self.loader = DataLoader(self.train_x, self.train_y, batch_size, shuffle=True, seed=seed)
         self.val_data = val_data
         self.batch_size, self.scheduler_per_epoch, self.augment = batch_size, scheduler_per_epoch, augment
         self.seed, self.patience, self.progress, self.log = seed, patience, progress, log
@@ -115,7 +110,8 @@ class Trainer:
 
     def _train_epoch(self, epochs: int) -> dict:
         self.model.train()
-        plan = batches(len(self.train_x), self.batch_size, self.seed, self.epoch)
+        order, bs = self.loader.order(self.epoch), self.batch_size  # seeded by (seed, epoch)
+        plan = [order[i : i + bs] for i in range(0, len(order), bs)]
         loss_sum = correct = seen = 0
         start = time.perf_counter()
         bar = tqdm(total=len(plan), initial=self.batch_in_epoch, desc=f"epoch {self.epoch + 1}/{epochs}",
