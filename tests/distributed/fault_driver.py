@@ -1,0 +1,33 @@
+"""``python fault_driver.py RANK STEP KIND <chainrule train args...>``: the train CLI with a fault.
+
+Rank RANK, about to take training step STEP + 1 (``trainer.step == STEP``), kills itself with
+SIGKILL (KIND ``kill``: a crash) or stops itself with SIGSTOP (KIND ``stop``: a hang, alive but
+silent). Run under mpirun by the fault tests.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+
+def main() -> int:
+    rank, step, kind = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    from chainrule.train import trainer as trainer_module
+
+    original = trainer_module.Trainer.train_step
+
+    def train_step(self, x, y):
+        if self.shard[0] == rank and self.step == step:
+            os.kill(os.getpid(), signal.SIGKILL if kind == "kill" else signal.SIGSTOP)
+        return original(self, x, y)
+
+    trainer_module.Trainer.train_step = train_step
+    from chainrule.cli import main as cli_main
+
+    return cli_main(["train", *sys.argv[4:]])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
