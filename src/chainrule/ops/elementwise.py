@@ -238,11 +238,11 @@ class ReLU(Elementwise):
     symbol = "relu"
 
     def forward(self, x):
-        self.mask = x > 0
-        return B.xp.maximum(x, 0)
+        self.out = B.xp.maximum(x, 0)  # out > 0 exactly where x > 0: no separate mask to keep
+        return self.out
 
     def local_grads(self):
-        return (self.mask,)
+        return (self.out > 0,)
 
 
 class Abs(Elementwise):
