@@ -124,3 +124,12 @@ def test_python_dash_m_without_graphviz(tmp_path):
     assert "df/dx = 3.00" in proc.stdout and "graph source written to g.dot" in proc.stdout
     assert "apt-get install graphviz" in proc.stderr and "Traceback" not in proc.stderr
     assert (tmp_path / "g.dot").exists() and not (tmp_path / "g.svg").exists()
+
+
+def test_every_command_is_wired(capsys):
+    for command in (["train"], ["eval"], ["predict"], ["lecture"], ["graph"], ["demo"], ["convolve"],
+                    ["experiment", "vanishing"], ["experiment", "sensitivity"], ["experiment", "overfit"]):
+        with pytest.raises(SystemExit) as done:
+            main([*command, "--help"])
+        assert done.value.code == 0, command
+        assert "usage: chainrule" in capsys.readouterr().out

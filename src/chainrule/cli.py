@@ -13,6 +13,7 @@ import math
 import sys
 import warnings
 
+from .experiments import cli as experiments_cli
 from .signal import cli as signal_cli
 from .train import cli as train_cli
 
@@ -162,6 +163,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_graph(sub)
     _add_demo(sub)
     signal_cli.add_parser(sub)
+    experiments_cli.add_parser(sub)  # experiment vanishing | sensitivity | overfit
     return parser
 
 

@@ -1,5 +1,6 @@
 """Seeing deep learning: computational graphs with values and gradients, traces, training plots."""
 
+from .grad_flow import plot_grad_flow, plot_grad_flow_compare
 from .graph import Graph, GraphvizNotFound, GraphvizNotFoundWarning, draw_graph
 from .plots import (
     confusion_matrix,
@@ -14,6 +15,6 @@ from .trace import TraceStep, trace
 
 __all__ = [
     "Graph", "GraphvizNotFound", "GraphvizNotFoundWarning", "TraceStep", "confusion_matrix", "draw_graph",
-    "feature_maps", "plot_confusion", "plot_curves", "plot_feature_maps", "plot_filters", "plot_misclassified",
+    "feature_maps", "plot_confusion", "plot_curves", "plot_grad_flow", "plot_grad_flow_compare", "plot_feature_maps", "plot_filters", "plot_misclassified",
     "trace",
 ]
