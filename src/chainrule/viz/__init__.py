@@ -15,6 +15,6 @@ from .trace import TraceStep, trace
 
 __all__ = [
     "Graph", "GraphvizNotFound", "GraphvizNotFoundWarning", "TraceStep", "confusion_matrix", "draw_graph",
-    "feature_maps", "plot_confusion", "plot_curves", "plot_grad_flow", "plot_grad_flow_compare", "plot_feature_maps", "plot_filters", "plot_misclassified",
-    "trace",
+    "feature_maps", "plot_confusion", "plot_curves", "plot_feature_maps", "plot_filters", "plot_grad_flow",
+    "plot_grad_flow_compare", "plot_misclassified", "trace",
 ]
