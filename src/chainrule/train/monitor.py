@@ -133,6 +133,9 @@ class GradFlowMonitor(Callback):
             return None if run_dir is None else Path(run_dir) / "grad_flow.jsonl"
         return Path(self.path)
 
+    def on_fit_end(self, trainer, result) -> None:
+        self.flush()  # a run stopped mid-epoch (Ctrl-C, divergence) keeps its last records
+
     def flush(self) -> Path | None:
         """Append the records not yet written to the file (a run stopped mid-epoch calls this itself)."""
         if self._file is None:

@@ -40,6 +40,7 @@ class TrainConfig:
     seed: int = 0
     patience: int | None = None  # early stopping after this many epochs without a better val loss
     limit: int | None = None  # train on the first `limit` training images (quick runs, tests)
+    grad_flow: int | None = None  # record per-layer gradient flow every N steps (grad_flow.jsonl + plot)
     data_root: str | None = None
     out: str | None = None
     plots: bool = True
@@ -134,7 +135,8 @@ def train(config: TrainConfig, resume: str | None = None, log=print) -> dict:
     optimizer, scheduler = make_optimizer(config, model.parameters(), steps)
     trainer = Trainer(model, optimizer, train_data, val_data, batch_size=config.batch_size, scheduler=scheduler,
                       augment=make_augment(config.shift), seed=config.seed, run_dir=run_dir,
-                      patience=config.patience, progress=config.progress, config=asdict(config), log=log)
+                      patience=config.patience, progress=config.progress, config=asdict(config), log=log,
+                      callbacks=_callbacks(config))
     if resume is not None:
         trainer.resume(run_dir)
         log(f"resumed {run_dir} at epoch {trainer.epoch + 1}, step {trainer.step}")
@@ -159,6 +161,14 @@ def train(config: TrainConfig, resume: str | None = None, log=print) -> dict:
     return summary
 
 
+def _callbacks(config: TrainConfig) -> list:
+    if not config.grad_flow:
+        return []
+    from .monitor import GradFlowMonitor
+
+    return [GradFlowMonitor(every=config.grad_flow)]
+
+
 def make_plots(run_dir: Path, model, history, test_data, test, dataset: str) -> list[str]:
     from ..data import CLASSES
     from ..viz import plots
@@ -175,6 +185,10 @@ def make_plots(run_dir: Path, model, history, test_data, test, dataset: str) -> 
         plots.plot_misclassified(images[wrong], labels[wrong], test.predictions[wrong], folder / "misclassified.png",
                                  probs=test.probabilities[wrong].max(axis=1), class_names=names),
     ]
+    if (run_dir / "grad_flow.jsonl").is_file():
+        from ..viz.grad_flow import plot_grad_flow
+
+        written.append(plot_grad_flow(run_dir, folder / "grad_flow.png"))
     if first_conv is not None:
         written.append(plots.plot_filters(first_conv.weight.data, folder / "filters.png"))
         written.append(plots.plot_feature_maps(model, images[:1], folder / "feature_maps.png"))

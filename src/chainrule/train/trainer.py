@@ -57,6 +57,9 @@ class Callback:
     def on_epoch_end(self, trainer: Trainer, record: dict) -> None:
         """``record`` is about to be logged and written: a callback may add columns to it."""
 
+    def on_fit_end(self, trainer: Trainer, result: FitResult) -> None:
+        """``fit`` is returning or raising (finished, early stopping, Ctrl-C, divergence)."""
+
 
 class Trainer:
     """Fit a classifier on (images, labels) arrays; evaluate it; save and resume its state.
@@ -160,7 +163,10 @@ class Trainer:
                 path = self.save("last")
                 self.log(f"\ninterrupted at epoch {self.epoch + 1}, step {self.batch_in_epoch}: checkpoint saved to "
                          f"{path}; continue with --resume")
-        result.best_epoch = self.best_epoch
+        finally:
+            result.best_epoch = self.best_epoch
+            for cb in self.callbacks:
+                cb.on_fit_end(self, result)
         return result
 
     def _after_epoch(self, record: dict) -> bool:
