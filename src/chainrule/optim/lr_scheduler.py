@@ -243,7 +243,9 @@ class OneCycleLR(LRScheduler):
             for i, phase in enumerate(self._schedule_phases):
                 end_step = phase["end_step"]
                 if step_num <= end_step or i == len(self._schedule_phases) - 1:
-                    pct = (step_num - start_step) / (end_step - start_step)
+                    span = end_step - start_step
+                    # a phase of zero steps (tiny total_steps) is already complete; PyTorch divides by 0
+                    pct = (step_num - start_step) / span if span else 1.0
                     lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if self.cycle_momentum:
                         self._set_momentum(group, self._anneal(
