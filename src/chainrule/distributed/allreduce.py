@@ -134,4 +134,5 @@ class DataParallel(Callback):
         run_dir = getattr(trainer, "run_dir", None)
         kept = (f" Rank 0's last checkpoint is {run_dir / 'checkpoints' / 'last'}: continue with --resume."
                 if run_dir is not None else " Rank 0's last checkpoint is intact: continue with --resume.")
-        self.comm.abort(f"error: {err}.{kept}", EXIT_RANK_FAILURE)
+        text = str(err)
+        self.comm.abort(f"error: {text}{'' if text.endswith(('.', '?')) else '.'}{kept}", EXIT_RANK_FAILURE)

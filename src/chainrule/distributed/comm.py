@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 
 from .. import backend as B
@@ -29,6 +30,9 @@ INSTALL_HINT = ("install it with `pip install 'chainrule[mpi]'` (mpi4py) and an 
 # (docs/distributed.md has the timings) and, being reduce-scatter + allgather, gives every rank
 # bitwise the same sum. Set before MPI_Init, and only where the user has not chosen.
 OPEN_MPI_DEFAULTS = {"OMPI_MCA_coll_libnbc_iallreduce_algorithm": "1"}
+
+
+ABORT_GRACE_SECONDS = 10.0
 
 
 class DistributedError(RuntimeError):
@@ -113,8 +117,11 @@ class Comm:
     def abort(self, message: str, code: int = 1) -> None:
         """Print ``message`` on stderr and end every process of the job (MPI_Abort); never returns."""
         print(f"chainrule [rank {self.rank}/{self.world}]: {message}", file=sys.stderr, flush=True)
+        # MPI_Abort asks mpirun to end the job; when mpirun cannot be reached (the link to it is
+        # gone) it may never return: this process ends itself after a grace period all the same.
+        threading.Timer(ABORT_GRACE_SECONDS, os._exit, (code,)).start()
         self.comm.Abort(code)
-        os._exit(code)  # not reached with a working MPI
+        os._exit(code)
 
 
 def init(timeout: float = 60.0, require_launcher: bool = True, environ=None) -> Comm:

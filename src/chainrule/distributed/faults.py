@@ -15,12 +15,13 @@ Two layers (docs/distributed.md shows both at work):
 
 from __future__ import annotations
 
+import os
 import time
 
 from .. import backend as B
 
 HEARTBEAT_TAG = 7301  # point-to-point tag of the heartbeats, apart from anything else on COMM_WORLD
-SPIN_SECONDS = 0.05  # busy-poll this long (as blocking MPI does), then sleep between polls
+SPIN_SECONDS = 0.05  # poll (yielding the core) this long, as blocking MPI spins, then sleep between polls
 MAX_SLEEP = 0.02
 
 
@@ -85,6 +86,8 @@ class Watchdog:
             if waited > SPIN_SECONDS:
                 time.sleep(pause)
                 pause = min(pause * 2, MAX_SLEEP)
+            else:  # give the core to a rank that shares it (free when the core is ours alone)
+                os.sched_yield()
 
     def _failure(self, what: str, waited: float) -> RankFailure:
         self._listen()

@@ -1,0 +1,156 @@
+"""Data-parallel scaling: training throughput with 1 and 2 MPI ranks (1 thread each), and efficiency.
+
+Strong scaling keeps the global batch B (two ranks take B/2 images each per step); weak scaling
+keeps each rank's batch (two ranks take 2B per step). Each measurement is its own process group:
+a plain process (no MPI, the baseline), ``mpirun -n 1`` and ``mpirun -n 2``, interleaved for
+several rounds so a drift in machine load hits all three; medians are reported. A step is the real
+one: Trainer.train_step with the DataParallel callback (one Iallreduce of the flat gradient).
+
+    efficiency = images/s with 2 ranks / (2 x images/s of the plain process)
+
+    python benchmarks/distributed_scaling.py                    # shallow and deep, B = 128
+    python benchmarks/distributed_scaling.py --nets deep --batch 64 --rounds 5
+    python benchmarks/distributed_scaling.py --smoke            # a few steps: checks the script runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ENV_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def images(n: int):
+    import numpy as np
+
+    try:
+        from chainrule.data import load_mnist
+        from chainrule.data.transforms import to_float
+
+        x, y = load_mnist("train")
+        return to_float(x[:n]), y[:n].astype(np.int64)
+    except Exception:  # no data: random digits-shaped input times the same
+        rng = np.random.default_rng(0)
+        return rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n)
+
+
+def worker(net: str, batch: int, steps: int, warmup: int, mpi: bool) -> dict:
+    """Time ``steps`` global steps of ``batch`` images (after ``warmup``) in this process or rank."""
+    import numpy as np
+
+    from chainrule import backend as B
+    from chainrule import models, optim
+    from chainrule.train.trainer import Trainer
+
+    comm = None
+    if mpi:
+        from chainrule import distributed
+
+        comm = distributed.init(timeout=120)
+    rank, world = (0, 1) if comm is None else (comm.rank, comm.world)
+    total = steps + warmup
+    x, y = images(batch * total)
+    B.manual_seed(0)
+    model = models.get_model(net)
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), (x, y), batch_size=batch, progress=False,
+                      log=lambda s: None, shard=(rank, world), is_main=rank == 0)
+    comm_seconds = [0.0]
+    if comm is not None:
+        distributed.setup_trainer(trainer, comm)
+        reduce = comm.allreduce_
+
+        def timed(buffer, what):
+            t = time.perf_counter()
+            reduce(buffer, what)
+            comm_seconds[0] += time.perf_counter() - t
+
+        comm.allreduce_ = timed
+    order = np.arange(len(x))
+    started = 0.0
+    for b in range(total):
+        if b == warmup:
+            if comm is not None:  # start the clock together
+                comm.allreduce_(np.zeros(1, np.float32), "start")
+            comm_seconds[0], started = 0.0, time.perf_counter()
+        idx = order[b * batch : (b + 1) * batch][rank::world]
+        trainer.batch_in_epoch = b
+        trainer.train_step(x[idx], y[idx])
+    seconds = time.perf_counter() - started
+    return {"images_per_s": steps * batch / seconds, "step_ms": 1e3 * seconds / steps,
+            "allreduce_ms": 1e3 * comm_seconds[0] / steps, "ranks": world}
+
+
+def measure(kind: str, net: str, batch: int, steps: int, warmup: int) -> dict:
+    """``kind``: "plain" (no MPI), "mpi1" or "mpi2"; returns rank 0's numbers."""
+    spec = json.dumps({"net": net, "batch": batch, "steps": steps, "warmup": warmup, "mpi": kind != "plain"})
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", spec]
+    env = dict(os.environ, **ENV_THREADS)
+    if kind != "plain":
+        env.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+        cmd = ["mpirun", "-n", kind[-1], "--bind-to", "core", *cmd]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind} {net}: worker failed:\n{done.stderr[-2000:]}")
+    return json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][0])
+
+
+def scaling(net: str, batch: int, mode: str, rounds: int, steps: int, warmup: int) -> dict:
+    """Medians over ``rounds`` of plain / mpi1 / mpi2, interleaved."""
+    runs: dict = {"plain": [], "mpi1": [], "mpi2": []}
+    for _ in range(rounds):
+        for kind in runs:
+            global_batch = batch * 2 if (kind == "mpi2" and mode == "weak") else batch
+            runs[kind].append(measure(kind, net, global_batch, steps, warmup))
+    med = {k: statistics.median(r["images_per_s"] for r in v) for k, v in runs.items()}
+    return {"net": net, "mode": mode, "batch": batch, **med,
+            "speedup": med["mpi2"] / med["plain"], "efficiency": med["mpi2"] / (2 * med["plain"]),
+            "allreduce_ms": statistics.median(r["allreduce_ms"] for r in runs["mpi2"]),
+            "step_ms": statistics.median(r["step_ms"] for r in runs["mpi2"])}
+
+
+def main() -> int:
+    if len(sys.argv) >= 3 and sys.argv[1] == "--worker":
+        result = worker(**json.loads(sys.argv[2]))
+        if result["ranks"] == 1 or os.environ.get("OMPI_COMM_WORLD_RANK", "0") == "0":
+            print(json.dumps(result), flush=True)
+        return 0
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--nets", nargs="+", default=["shallow", "deep"])
+    p.add_argument("--batch", type=int, default=128, help="global batch (strong) / per-rank batch (weak)")
+    p.add_argument("--modes", nargs="+", default=["strong", "weak"], choices=("strong", "weak"))
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--steps", type=int, default=100, help="timed steps per process")
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--smoke", action="store_true", help="1 round of 3 steps at batch 16: checks the script runs")
+    args = p.parse_args()
+    if args.smoke:
+        args.rounds, args.steps, args.warmup, args.batch, args.nets = 1, 3, 1, 16, ["shallow"]
+    if shutil.which("mpirun") is None:
+        print("distributed_scaling: no mpirun on PATH (apt-get install openmpi-bin libopenmpi-dev)", file=sys.stderr)
+        return 1
+    print(f"1 thread per process; {args.rounds} rounds of {args.steps} steps, medians; load average "
+          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(f"{'net':<8}{'scaling':<8}{'batch':>6}{'1 process':>11}{'mpirun -n 1':>13}{'mpirun -n 2':>13}"
+          f"{'speed-up':>10}{'efficiency':>12}{'step ms':>9}{'allreduce ms':>14}")
+    for net in args.nets:
+        for mode in args.modes:
+            r = scaling(net, args.batch, mode, args.rounds, args.steps, args.warmup)
+            batch = f"{r['batch']}" if mode == "strong" else f"{r['batch']}/rk"
+            print(f"{net:<8}{mode:<8}{batch:>6}{r['plain']:>11.0f}{r['mpi1']:>13.0f}{r['mpi2']:>13.0f}"
+                  f"{r['speedup']:>9.2f}x{r['efficiency']:>11.0%}{r['step_ms']:>9.1f}{r['allreduce_ms']:>14.2f}",
+                  flush=True)
+    print("images/s of the whole job; efficiency = 2-rank images/s / (2 x 1-process images/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
