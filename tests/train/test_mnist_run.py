@@ -131,7 +131,7 @@ def test_grad_flow_option_records_into_the_run(mnist_home, tmp_path, monkeypatch
     config = TrainConfig(model="shallow", epochs=1, limit=500, grad_flow=2, out=str(tmp_path), progress=False)
     train(config, log=lambda s: None)
     lines = (tmp_path / "grad_flow.jsonl").read_text().splitlines()
-    assert {json.loads(line)["name"] for line in lines} >= {"0.weight", "3.weight", "5.weight"}
+    assert {json.loads(line)["layer"] for line in lines} >= {"0.weight", "3.weight", "5.weight"}
     record = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[0])
     assert record["grad_norm/0.weight"] > 0
     assert (tmp_path / "plots" / "grad_flow.png").is_file()
