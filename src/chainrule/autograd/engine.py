@@ -51,8 +51,8 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
-def toposort(root) -> list:
-    """Nodes that lead to ``root`` and need a gradient, every node after all of its inputs."""
+def toposort(root, constants: bool = False) -> list:
+    """Nodes that lead to ``root`` and need a gradient (all of them with ``constants``), each after its inputs."""
     order, seen = [], set()
     stack = [(root, False)]
     while stack:  # iterative depth-first search: deep graphs must not hit the recursion limit
@@ -65,8 +65,8 @@ def toposort(root) -> list:
         seen.add(id(node))
         stack.append((node, True))
         if node._ctx is not None:
-            for parent in node._ctx.parents:
-                if parent.requires_grad and id(parent) not in seen:
+            for parent in reversed(node._ctx.parents):  # reversed: the first input is visited first
+                if (constants or parent.requires_grad) and id(parent) not in seen:
                     stack.append((parent, False))
     return order
 

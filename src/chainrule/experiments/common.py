@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,6 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import backend as B
+from ..train.run import writable_folder
 from ..train.trainer import Callback, DivergenceError, Trainer, evaluate
 
 CHANCE_LOSS = math.log(10)  # cross-entropy of a uniform guess over the 10 digits
@@ -161,14 +161,7 @@ def progress(total: int, desc: str, enabled: bool = True):
 # --- run folders and reports --------------------------------------------------------------------
 def run_dir(out: str | None, name: str) -> Path:
     """``out``, or ``runs/experiment-<name>-<time>``: created and checked writable."""
-    path = Path(out) if out else Path("runs") / f"experiment-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-            pass
-    except OSError as err:
-        raise OSError(f"{path}: cannot write the run folder here ({err.strerror or err})") from None
-    return path
+    return writable_folder(out, f"experiment-{name}")
 
 
 def _atomic_write(path: Path, text: str) -> Path:

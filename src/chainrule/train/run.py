@@ -67,8 +67,12 @@ class TrainConfig:
 
 def run_folder(config: TrainConfig) -> Path:
     """The run's output folder, created and checked writable (a clear error if it is not)."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = Path(config.out) if config.out else Path("runs") / f"{config.model}-{config.dataset}-{stamp}"
+    return writable_folder(config.out, f"{config.model}-{config.dataset}")
+
+
+def writable_folder(out: str | None, name: str) -> Path:
+    """``out``, or ``runs/<name>-<time>``: created, and checked writable with a one-line error."""
+    path = Path(out) if out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):

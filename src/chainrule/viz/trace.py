@@ -42,21 +42,7 @@ class TraceStep:
 
 def graph_nodes(root: Tensor) -> list[Tensor]:
     """Every tensor that leads to ``root`` (constants included), each after all of its inputs."""
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:  # iterative: deep graphs must not hit the recursion limit
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        if node._ctx is not None:
-            for parent in reversed(node._ctx.parents):  # reversed: the first input is numbered first
-                if id(parent) not in seen:
-                    stack.append((parent, False))
-    return order
+    return engine.toposort(root, constants=True)
 
 
 def node_names(root: Tensor, params: dict | None = None) -> dict[int, str]:
