@@ -6,7 +6,14 @@ a plain process (no MPI, the baseline), ``mpirun -n 1`` and ``mpirun -n 2``, int
 several rounds so a drift in machine load hits all three; medians are reported. A step is the real
 one: Trainer.train_step with the DataParallel callback (one Iallreduce of the flat gradient).
 
-    efficiency = images/s with 2 ranks / (2 x images/s of the plain process)
+    efficiency = images/s with 2 ranks / (2 x images/s with 1 rank)      (both under mpirun)
+    vs plain   = images/s with 2 ranks / (2 x images/s of the plain process)
+    CPU eff.   = CPU time per image with 1 rank / of the 2-rank job (all ranks summed)
+
+The plain process is a shaky baseline on glibc: some processes return NumPy's large temporaries to
+the kernel and page-fault them in again every step (up to 1.6x slower on the shallow net), which
+processes started by mpirun were not seen to do; MALLOC_MMAP_THRESHOLD_=4294967296
+MALLOC_TRIM_THRESHOLD_=4294967296 makes a plain process fast every time (docs/distributed.md).
 
     python benchmarks/distributed_scaling.py                    # shallow and deep, B = 128
     python benchmarks/distributed_scaling.py --nets deep --batch 64 --rounds 5
@@ -73,18 +80,21 @@ def worker(net: str, batch: int, steps: int, warmup: int, mpi: bool) -> dict:
 
         comm.allreduce_ = timed
     order = np.arange(len(x))
-    started = 0.0
+    started = cpu = 0.0
     for b in range(total):
         if b == warmup:
             if comm is not None:  # start the clock together
                 comm.allreduce_(np.zeros(1, np.float32), "start")
-            comm_seconds[0], started = 0.0, time.perf_counter()
+            comm_seconds[0], started, cpu = 0.0, time.perf_counter(), time.process_time()
         idx = order[b * batch : (b + 1) * batch][rank::world]
         trainer.batch_in_epoch = b
         trainer.train_step(x[idx], y[idx])
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if comm is not None:  # CPU time of the whole job: every rank's
+        cpu = float(comm.allgather([cpu], "cpu time").sum())
     return {"images_per_s": steps * batch / seconds, "step_ms": 1e3 * seconds / steps,
-            "allreduce_ms": 1e3 * comm_seconds[0] / steps, "ranks": world}
+            "allreduce_ms": 1e3 * comm_seconds[0] / steps, "cpu_us_per_image": 1e6 * cpu / (steps * batch),
+            "ranks": world}
 
 
 def measure(kind: str, net: str, batch: int, steps: int, warmup: int) -> dict:
@@ -111,8 +121,10 @@ def scaling(net: str, batch: int, mode: str, rounds: int, steps: int, warmup: in
             global_batch = batch * 2 if (kind == "mpi2" and mode == "weak") else batch
             runs[kind].append(measure(kind, net, global_batch, steps, warmup))
     med = {k: statistics.median(r["images_per_s"] for r in v) for k, v in runs.items()}
-    return {"net": net, "mode": mode, "batch": batch, **med,
-            "speedup": med["mpi2"] / med["plain"], "efficiency": med["mpi2"] / (2 * med["plain"]),
+    cpu = {k: statistics.median(r["cpu_us_per_image"] for r in v) for k, v in runs.items()}
+    return {"net": net, "mode": mode, "batch": batch, **med, "cpu_efficiency": cpu["mpi1"] / cpu["mpi2"],
+            "speedup": med["mpi2"] / med["mpi1"], "efficiency": med["mpi2"] / (2 * med["mpi1"]),
+            "vs_plain": med["mpi2"] / (2 * med["plain"]),
             "allreduce_ms": statistics.median(r["allreduce_ms"] for r in runs["mpi2"]),
             "step_ms": statistics.median(r["step_ms"] for r in runs["mpi2"])}
 
@@ -140,15 +152,20 @@ def main() -> int:
     print(f"1 thread per process; {args.rounds} rounds of {args.steps} steps, medians; load average "
           f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(f"{'net':<8}{'scaling':<8}{'batch':>6}{'1 process':>11}{'mpirun -n 1':>13}{'mpirun -n 2':>13}"
-          f"{'speed-up':>10}{'efficiency':>12}{'step ms':>9}{'allreduce ms':>14}")
+          f"{'speed-up':>10}{'efficiency':>12}{'vs plain':>10}{'CPU eff.':>10}{'step ms':>9}{'allreduce ms':>14}")
     for net in args.nets:
         for mode in args.modes:
             r = scaling(net, args.batch, mode, args.rounds, args.steps, args.warmup)
             batch = f"{r['batch']}" if mode == "strong" else f"{r['batch']}/rk"
             print(f"{net:<8}{mode:<8}{batch:>6}{r['plain']:>11.0f}{r['mpi1']:>13.0f}{r['mpi2']:>13.0f}"
-                  f"{r['speedup']:>9.2f}x{r['efficiency']:>11.0%}{r['step_ms']:>9.1f}{r['allreduce_ms']:>14.2f}",
+                  f"{r['speedup']:>9.2f}x{r['efficiency']:>12.0%}{r['vs_plain']:>10.0%}{r['cpu_efficiency']:>10.0%}"
+                  f"{r['step_ms']:>9.1f}"
+                  f"{r['allreduce_ms']:>14.2f}",
                   flush=True)
-    print("images/s of the whole job; efficiency = 2-rank images/s / (2 x 1-process images/s)")
+    print("images/s of the whole job; speed-up and efficiency: 2 ranks against 1 rank under mpirun; vs plain: "
+          "against a process without MPI (see the docstring: glibc's allocator); CPU eff.: CPU time per image, "
+          "1 rank / 2 ranks summed (a loaded machine distorts it less than wall-clock time); step and "
+          "allreduce ms: 2 ranks")
     return 0
 
 

@@ -146,9 +146,9 @@ def init(timeout: float = 60.0, require_launcher: bool = True, environ=None) -> 
 
 def _explain_sigterm(comm: Comm) -> None:
     def handler(signum, frame):  # noqa: ARG001
-        os.write(2, (f"chainrule [rank {comm.rank}/{comm.world}]: stopped by the MPI launcher (SIGTERM): "
-                     "another rank failed or the job was cancelled; mpirun names the rank above. Rank 0's "
-                     "last checkpoint is intact: continue with --resume\n").encode())
+        os.write(2, (f"chainrule [rank {comm.rank}/{comm.world}]: stopped by the MPI launcher (SIGTERM): the job "
+                     "was cancelled, or another rank failed (mpirun's message names it). Rank 0's last checkpoint "
+                     "is intact: continue with --resume\n").encode())
         os._exit(128 + signum)
 
     try:

@@ -73,7 +73,7 @@ def setup_trainer(trainer, comm, *, shift: int = 0, config: dict | None = None, 
     - ``shift`` > 0: random shifts drawn as one process draws them (ShardedShift);
     - ``resume``: every rank loads rank 0's checkpoint (fetch_checkpoint);
     - rank 0's weights are broadcast, and ``config`` is checked equal on every rank.
-    Returns the DataParallel callback (already in ``trainer.callbacks``).
+    Returns the DataParallel callback (first in ``trainer.callbacks``).
     """
     rank, world = comm.rank, comm.world
     if tuple(trainer.shard) != (rank, world):
@@ -84,7 +84,7 @@ def setup_trainer(trainer, comm, *, shift: int = 0, config: dict | None = None, 
     if shift > 0:
         trainer.augment = ShardedShift(shift, trainer, rank, world)
     parallel = DataParallel(comm, trainer.model)
-    trainer.callbacks.append(parallel)
+    trainer.callbacks.insert(0, parallel)  # first: other callbacks (gradient-flow monitor) see the global gradient
     if resume is not None:
         source = fetch_checkpoint(resume, comm)
         trainer.resume(source)
