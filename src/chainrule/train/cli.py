@@ -22,6 +22,12 @@ def add_parsers(sub) -> None:
                        "and plots. Defaults: the shallow network on MNIST, Adam with a one-cycle schedule.")
     _add_config_flags(p)
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run saved in RUN_DIR (its config is reused)")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over MPI, one process per rank: mpirun -n N chainrule train --distributed "
+                   "(--batch-size is the global batch; needs chainrule[mpi])")
+    p.add_argument("--dist-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="with --distributed: how long a rank waits for the others before the job is ended as "
+                   "broken, naming the missing rank (default 60)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="test accuracy of a checkpoint")
@@ -84,20 +90,38 @@ def _fail(command: str, err: BaseException, status: int = FAILURE) -> int:
 def _user_errors():
     from ..data import DataError
     from ..data.images import ImageError
+    from ..distributed import DistributedError
     from .checkpoint import CheckpointError
     from .trainer import DivergenceError
 
-    return (DataError, ImageError, CheckpointError, DivergenceError, OSError, ValueError)
+    return (DataError, ImageError, CheckpointError, DivergenceError, DistributedError, OSError, ValueError)
+
+
+def _distributed(args):
+    """The MPI Comm for --distributed (None without it); refuses N copies started by mpirun without it."""
+    from .. import distributed
+
+    if args.distributed:
+        return distributed.init(timeout=args.dist_timeout)
+    world = distributed.launcher_world_size()
+    if world is not None and world > 1:
+        raise distributed.DistributedError(f"started by an MPI launcher as {world} processes but without "
+                                           "--distributed: each would train alone on the same run folder")
+    return None
 
 
 def cmd_train(args) -> int:
     from .run import train
 
+    comm = None
     try:
+        comm = _distributed(args)
         if args.resume:
+            from ..distributed import fetch_checkpoint
             from .checkpoint import read_checkpoint
 
-            _, _, info = read_checkpoint(args.resume)
+            source = args.resume if comm is None else fetch_checkpoint(args.resume, comm)
+            _, _, info = read_checkpoint(source)
             saved = {k: v for k, v in info.get("config", {}).items() if k in {f.name for f in fields(TrainConfig)}}
             config = TrainConfig(**saved)
             if args.epochs is not None and args.epochs != config.epochs:
@@ -106,12 +130,14 @@ def cmd_train(args) -> int:
                                      f"was planned for {config.epochs} epochs; resume without --epochs")
                 config.epochs = args.epochs
             config.progress = not args.no_progress
-            summary = train(config, resume=args.resume)
+            summary = train(config, resume=args.resume, comm=comm)
         else:
-            summary = train(_config_from_args(args))
+            summary = train(_config_from_args(args), comm=comm)
     except KeyboardInterrupt:
         return 130
     except _user_errors() as err:
+        if comm is not None and comm.world > 1:  # the other ranks would wait for this one: end them all
+            comm.abort(f"chainrule train: error: {err}", FAILURE)
         return _fail("train", err)
     return 130 if summary.get("stopped") == "interrupted" else 0
 

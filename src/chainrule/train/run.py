@@ -128,10 +128,19 @@ def make_augment(shift: int):
     return lambda batch, rng: random_shift(batch, shift, rng)
 
 
-def train(config: TrainConfig, resume: str | None = None, log=print) -> dict:
-    """Run a whole training; returns the summary written to <run>/summary.json."""
+def train(config: TrainConfig, resume: str | None = None, log=print, comm=None) -> dict:
+    """Run a whole training; returns the summary written to <run>/summary.json.
+
+    ``comm``: a ``chainrule.distributed.Comm`` for data-parallel training (``--distributed``): every
+    rank calls this; rank 0 alone writes the run folder, logs, tests and plots.
+    """
     config.validate()
-    run_dir = run_folder(config) if resume is None else Path(resume)
+    main = comm is None or comm.is_main
+    if not main:
+        from ..distributed import quiet
+
+        log = quiet
+    run_dir = None if not main else run_folder(config) if resume is None else Path(resume)
     B.manual_seed(config.seed)
     train_data, val_data, test_data = load_data(config)
     model = models.get_model(config.model)
@@ -140,15 +149,25 @@ def train(config: TrainConfig, resume: str | None = None, log=print) -> dict:
     trainer = Trainer(model, optimizer, train_data, val_data, batch_size=config.batch_size, scheduler=scheduler,
                       augment=make_augment(config.shift), seed=config.seed, run_dir=run_dir,
                       patience=config.patience, progress=config.progress, config=asdict(config), log=log,
-                      callbacks=_callbacks(config))
-    if resume is not None:
+                      callbacks=_callbacks(config), shard=(0, 1) if comm is None else (comm.rank, comm.world),
+                      is_main=main)
+    if comm is not None:
+        from ..distributed import setup_trainer
+
+        setup_trainer(trainer, comm, shift=config.shift, config=asdict(config), resume=resume)
+        log(f"data-parallel over {comm.world} MPI ranks: {config.batch_size} images per step in all")
+    elif resume is not None:
         trainer.resume(run_dir)
+    if resume is not None:
         log(f"resumed {run_dir} at epoch {trainer.epoch + 1}, step {trainer.step}")
     log(f"{config.model} on {config.dataset}: {len(train_data[0])} training images, "
         f"{0 if val_data is None else len(val_data[0])} validation, {len(test_data[0])} test; run folder {run_dir}")
     started = time.perf_counter()
     result = trainer.fit(config.epochs)
     seconds = time.perf_counter() - started
+    if not main:  # rank 0 tests, writes the summary and plots
+        return {"model": config.model, "stopped": result.stopped, "rank": comm.rank, "epochs_done": trainer.epoch,
+                "step": trainer.step}
     if result.stopped == "interrupted":  # the checkpoint is saved; no test run or plots
         return {"model": config.model, "stopped": "interrupted", "run_dir": str(run_dir),
                 "epochs_done": trainer.epoch, "step": trainer.step}
