@@ -50,6 +50,16 @@ def compare(script: str, case: str, threads: int, rounds: int, key: str, opts: d
             "ratio": statistics.median(ratios), "lo": min(ratios), "hi": max(ratios), "runs": extra}
 
 
+def parser(doc: str, threads: bool = True):
+    """The benchmark's command line, with the shared ``--threads`` flag."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if threads:
+        p.add_argument("--threads", type=int, default=1, help="BLAS / PyTorch threads per process (default 1)")
+    return p
+
+
 def worker_main(argv, worker) -> bool:
     """If ``argv`` asks for a worker run, do it, print its JSON and return True."""
     if len(argv) >= 3 and argv[1] == "--worker":

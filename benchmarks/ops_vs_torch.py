@@ -11,14 +11,13 @@ call and the median ratio chainrule / PyTorch with its spread (min..max over the
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import compare, worker_main  # noqa: E402
+from harness import compare, parser, worker_main  # noqa: E402
 
 # name: (input shape without batch, op, op arguments) -- the lecture's conv layers, and pooling
 CASES = {
@@ -77,8 +76,7 @@ def main(argv=None) -> int:
     argv = sys.argv if argv is None else [__file__, *argv]
     if worker_main(argv, worker):
         return 0
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--threads", type=int, default=1)
+    p = parser(__doc__)
     p.add_argument("--batch", type=int, nargs="+", default=[64, 128])
     p.add_argument("--repeats", type=int, default=5, help="rounds of A/B processes per case")
     p.add_argument("--calls", type=int, default=30, help="timed calls per process")

@@ -12,14 +12,13 @@ chainrule and PyTorch interleaved for several rounds. An epoch is 60,000 images:
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import compare, worker_main  # noqa: E402
+from harness import compare, parser, worker_main  # noqa: E402
 
 EPOCH = 60_000
 
@@ -137,8 +136,7 @@ def main(argv=None) -> int:
     argv = sys.argv if argv is None else [__file__, *argv]
     if worker_main(argv, worker):
         return 0
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--threads", type=int, default=1)
+    p = parser(__doc__)
     p.add_argument("--nets", nargs="+", default=["shallow", "deep"])
     p.add_argument("--batch", type=int, nargs="+", default=[64, 128])
     p.add_argument("--rounds", type=int, default=3)
