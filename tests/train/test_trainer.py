@@ -104,6 +104,31 @@ def test_ctrl_c_mid_epoch_saves_and_resume_matches(tmp_path):
     assert_same_weights(weights(straight.model), weights(second.model))
 
 
+def test_a_real_sigint_mid_step_finishes_the_step_then_saves(tmp_path):
+    import os
+    import signal
+
+    straight = make_trainer(tmp_path / "a")
+    straight.fit(2)
+    calls = {"n": 0}
+
+    def sigint_at_batch_11(batch, rng):
+        calls["n"] += 1
+        if calls["n"] == 11:  # epoch 2, batch 3: Ctrl-C arrives in the middle of a step
+            os.kill(os.getpid(), signal.SIGINT)
+        return batch
+
+    first = make_trainer(tmp_path / "b", augment=sigint_at_batch_11)
+    assert first.fit(2).stopped == "interrupted"
+    _, _, info = read_checkpoint(tmp_path / "b")
+    assert (info["epoch"], info["batch_in_epoch"]) == (1, 3)  # that step was completed, not half-applied
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    second = make_trainer(tmp_path / "b")
+    second.resume(tmp_path / "b")
+    second.fit(2)
+    assert_same_weights(weights(straight.model), weights(second.model))
+
+
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_checkpoint(tmp_path):
     trainer = make_trainer(tmp_path)
     trainer.fit(1)

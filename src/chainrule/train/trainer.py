@@ -9,6 +9,8 @@ from a checkpoint sees exactly the batches an uninterrupted run would, and ends 
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +45,32 @@ class FitResult:
     history: list = field(default_factory=list)
     stopped: str = "finished"  # "finished" | "early_stopping" | "interrupted"
     best_epoch: int | None = None
+
+
+class DeferredInterrupt:
+    """Ctrl-C while training finishes the current step first, so a checkpoint never holds half an update.
+
+    The first SIGINT only sets ``requested`` (the loop stops at the next step boundary); a second
+    one interrupts at once. Installed only over Python's default handler, in the main thread.
+    """
+
+    def __init__(self) -> None:
+        self.requested, self._previous = False, None
+
+    def __enter__(self) -> DeferredInterrupt:
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 class Callback:
@@ -87,6 +115,7 @@ class Trainer:
         self.metrics = MetricsLog(self.run_dir) if self.run_dir is not None else None
         self.epoch, self.batch_in_epoch, self.step = 0, 0, 0  # position: what is done
         self.history: list = []
+        self._interrupt = DeferredInterrupt()
         self.best_val_loss, self.best_epoch, self.bad_epochs = math.inf, None, 0
 
     # --- one epoch -------------------------------------------------------------------------
@@ -120,6 +149,8 @@ class Trainer:
         bar = tqdm(total=len(plan), initial=self.batch_in_epoch, desc=f"epoch {self.epoch + 1}/{epochs}",
                    unit="batch", disable=not (self.progress and self.is_main), leave=True, dynamic_ncols=True)
         for b in range(self.batch_in_epoch, len(plan)):
+            if self._interrupt.requested:  # Ctrl-C came during the last step: stop between steps
+                raise KeyboardInterrupt
             rank, world = self.shard
             idx = plan[b][rank::world]  # data-parallel: each process takes its share of the global batch
             x, y = self.train_x[idx], self.train_y[idx]
@@ -141,22 +172,10 @@ class Trainer:
     def fit(self, epochs: int) -> FitResult:
         """Train until ``epochs`` are done (counting those of a resumed run), early stopping or Ctrl-C."""
         result = FitResult(history=self.history)
+        self._interrupt = DeferredInterrupt()
         try:
-            while self.epoch < epochs:
-                record = {"epoch": self.epoch + 1, "lr": self.optimizer.param_groups[0]["lr"]}
-                record.update(self._train_epoch(epochs))
-                if self.val_data is not None:
-                    val = self.evaluate(*self.val_data)
-                    record.update(val_loss=val.loss, val_acc=val.accuracy)
-                if self.scheduler is not None and self.scheduler_per_epoch:
-                    self.scheduler.step()
-                self.epoch, self.batch_in_epoch = self.epoch + 1, 0
-                record["step"] = self.step
-                self.history.append(record)
-                stop = self._after_epoch(record)
-                if stop:
-                    result.stopped = "early_stopping"
-                    break
+            with self._interrupt:
+                self._fit_epochs(epochs, result)
         except KeyboardInterrupt:
             result.stopped = "interrupted"
             if self.run_dir is not None:
@@ -168,6 +187,22 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_fit_end(self, result)
         return result
+
+    def _fit_epochs(self, epochs: int, result: FitResult) -> None:
+        while self.epoch < epochs:
+            record = {"epoch": self.epoch + 1, "lr": self.optimizer.param_groups[0]["lr"]}
+            record.update(self._train_epoch(epochs))
+            if self.val_data is not None:
+                val = self.evaluate(*self.val_data)
+                record.update(val_loss=val.loss, val_acc=val.accuracy)
+            if self.scheduler is not None and self.scheduler_per_epoch:
+                self.scheduler.step()
+            self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+            record["step"] = self.step
+            self.history.append(record)
+            if self._after_epoch(record):
+                result.stopped = "early_stopping"
+                return
 
     def _after_epoch(self, record: dict) -> bool:
         """Log, write metrics and checkpoints; True when early stopping says stop."""
