@@ -18,9 +18,10 @@ class Conv2d(Function):
     """out[n, f, ho, wo] = b[f] + sum_{c,i,j} w[f, c, i, j] x[n, c, ho*s + i*d, wo*s + j*d].
 
     Forward (im2col): gather every window into cols (C*kh*kw, Ho*Wo*N) and make one matrix
-    product out = W (F, C*kh*kw) @ cols. Local gradients, one product each:
-    dW = upstream @ cols^T;  dcols = W^T @ upstream, added back onto the input positions
-    it came from with kh*kw strided slice additions;  db = upstream summed over n, ho, wo.
+    product out = W (F, C*kh*kw) @ cols. The bias rides in the same product: cols gets a row of
+    ones and W a column b, [W | b] @ [cols; 1] = W @ cols + b. Local gradients, one product each:
+    [dW | db] = upstream @ [cols; 1]^T (db: upstream summed over n, ho, wo);  dcols = W^T @ upstream,
+    added back onto the input positions it came from with kh*kw strided slice additions.
 
     Memory layout: the arithmetic runs on (C, H, W, N) arrays, batch innermost, so every window
     copy moves runs of N contiguous numbers. The result is handed out as an (N, F, Ho, Wo) view of
@@ -42,22 +43,28 @@ class Conv2d(Function):
         ho = out_size(h, pt, pb, kh, stride[0], dilation[0])
         wo = out_size(wd, pl, pr, kw, stride[1], dilation[1])
         win = windows(xpad, (kh, kw), stride, dilation, (ho, wo), lead=1)  # (C, kh, kw, Ho, Wo, N) view
-        self.cols = win.reshape(c * kh * kw, ho * wo * n)  # the one copy
-        self.w2 = w.reshape(f, c * kh * kw)
-        self.geom = (x.shape, xpad.shape, (kh, kw), stride, dilation, pads, (ho, wo))
-        out = self.w2 @ self.cols  # (F, Ho*Wo*N)
+        k = c * kh * kw
+        self.cols = B.xp.empty((k + (b is not None), ho * wo * n), dtype=x.dtype)
+        B.xp.copyto(self.cols[:k].reshape(win.shape), win)  # the one copy
+        self.w2 = w.reshape(f, k)
+        w_b = self.w2
         if b is not None:
-            out += b[:, None]
+            self.cols[k] = 1
+            w_b = B.xp.concatenate([self.w2, b[:, None].astype(w.dtype, copy=False)], axis=1)
+        self.geom = (x.shape, xpad.shape, (kh, kw), stride, dilation, pads, (ho, wo))
+        out = w_b @ self.cols  # (F, Ho*Wo*N), bias included
         return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
 
     def backward(self, upstream):
         (c, h, wd, n), pad_shape, kernel, stride, dilation, pads, (ho, wo) = self.geom
         f = self.w2.shape[0]
         g2 = upstream.transpose(1, 2, 3, 0).reshape(f, ho * wo * n)  # free when upstream is batch-innermost
-        need_x, need_w = self.needs_input_grad[0], self.needs_input_grad[1]
-        dw = (self.cols @ g2.T).T.reshape(f, c, *kernel) if need_w else None  # (faster than g2 @ cols.T)
-        db = g2.sum(axis=1) if len(self.parents) > 2 and self.needs_input_grad[2] else None
-        dx = None
+        need_x, k = self.needs_input_grad[0], c * kernel[0] * kernel[1]
+        dw = db = dx = None
+        if any(self.needs_input_grad[1:]):
+            dw_b = (self.cols @ g2.T).T  # (F, k [+ 1]): [dW | db] in one product (faster than g2 @ cols.T)
+            dw = dw_b[:, :k].reshape(f, c, *kernel)
+            db = dw_b[:, k] if len(self.parents) > 2 else None
         if need_x:
             dcols = (self.w2.T @ g2).reshape(c, kernel[0], kernel[1], ho, wo, n)
             dpad = B.xp.zeros(pad_shape, dtype=dcols.dtype)
