@@ -83,50 +83,47 @@ def test_resume_after_an_epoch_gives_the_same_weights(tmp_path):
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
 
 
-def test_ctrl_c_mid_epoch_saves_and_resume_matches(tmp_path):
-    straight = make_trainer(tmp_path / "a")
-    straight.fit(2)
-    calls = {"n": 0}
-
-    def interrupt_at_batch_11(batch, rng):
-        calls["n"] += 1
-        if calls["n"] == 11:  # epoch 2, batch 3
-            raise KeyboardInterrupt
-        return batch
-
-    first = make_trainer(tmp_path / "b", augment=interrupt_at_batch_11)
-    assert first.fit(2).stopped == "interrupted"
-    _, _, info = read_checkpoint(tmp_path / "b")
-    assert (info["epoch"], info["batch_in_epoch"]) == (1, 2)
-    second = make_trainer(tmp_path / "b")
-    second.resume(tmp_path / "b")
-    second.fit(2)
-    assert_same_weights(weights(straight.model), weights(second.model))
-
-
-def test_a_real_sigint_mid_step_finishes_the_step_then_saves(tmp_path):
-    import os
+def interrupted_then_resumed(tmp_path, interrupt) -> dict:
+    """Fit 2 epochs with ``interrupt()`` called from the augment hook at batch 11 (epoch 2, batch 3),
+    check the run stops as interrupted with the handler restored, resume it, and check the weights
+    match an uninterrupted run. Returns the interrupted checkpoint's trainer info."""
     import signal
 
     straight = make_trainer(tmp_path / "a")
     straight.fit(2)
     calls = {"n": 0}
 
-    def sigint_at_batch_11(batch, rng):
+    def interrupt_at_batch_11(batch, rng):
         calls["n"] += 1
-        if calls["n"] == 11:  # epoch 2, batch 3: Ctrl-C arrives in the middle of a step
-            os.kill(os.getpid(), signal.SIGINT)
+        if calls["n"] == 11:
+            interrupt()
         return batch
 
-    first = make_trainer(tmp_path / "b", augment=sigint_at_batch_11)
+    first = make_trainer(tmp_path / "b", augment=interrupt_at_batch_11)
     assert first.fit(2).stopped == "interrupted"
-    _, _, info = read_checkpoint(tmp_path / "b")
-    assert (info["epoch"], info["batch_in_epoch"]) == (1, 3)  # that step was completed, not half-applied
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    _, _, info = read_checkpoint(tmp_path / "b")
     second = make_trainer(tmp_path / "b")
     second.resume(tmp_path / "b")
     second.fit(2)
     assert_same_weights(weights(straight.model), weights(second.model))
+    return info
+
+
+def test_ctrl_c_mid_epoch_saves_and_resume_matches(tmp_path):
+    def raise_interrupt():
+        raise KeyboardInterrupt
+
+    info = interrupted_then_resumed(tmp_path, raise_interrupt)
+    assert (info["epoch"], info["batch_in_epoch"]) == (1, 2)  # the step that raised never ran
+
+
+def test_a_real_sigint_mid_step_finishes_the_step_then_saves(tmp_path):
+    import os
+    import signal
+
+    info = interrupted_then_resumed(tmp_path, lambda: os.kill(os.getpid(), signal.SIGINT))
+    assert (info["epoch"], info["batch_in_epoch"]) == (1, 3)  # that step was completed, not half-applied
 
 
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_checkpoint(tmp_path):
