@@ -77,26 +77,16 @@ def test_sigmoid_node_symbol_and_kinds_are_distinct():
     assert len({G.STYLES[k] for k in ("const", "leaf", "output", "param", "op")}) == 5
 
 
-def test_parameters_are_drawn_as_parameters(monkeypatch):
-    class FakeParameter(cr.Tensor):
-        __slots__ = ()
-
-    monkeypatch.setattr(G, "_parameter_class", lambda: FakeParameter)
-    w = FakeParameter(np.array([1.0, 2.0]), requires_grad=True, name="w")
+def test_parameters_are_drawn_as_parameters():
+    w = cr.nn.Parameter(np.array([1.0, 2.0]))
+    w.name = "w"
     x = cr.tensor([3.0, 4.0], name="x")
+    assert G.node_kind(w, root=None) == "param" and G.node_kind(x, root=None) == "const"
     src = cr.viz.draw_graph((w * x).sum()).source
     line = next(s for s in src.splitlines() if "<b>w</b>" in s)
     assert G.STYLES["param"] in line and "parameter" in line
     line = next(s for s in src.splitlines() if "<b>x</b>" in s)
     assert G.STYLES["const"] in line
-
-
-def test_real_parameter_class_when_it_exists():
-    param = G._parameter_class()
-    if param is None:
-        pytest.skip("chainrule.nn.parameter is not written yet; the fallback 'leaf' is tested above")
-    w = param(cr.tensor([1.0, 2.0]))
-    assert G.node_kind(w, root=None) == "param"
 
 
 def test_copy_gate_edges_carry_each_branch_and_the_box_the_sum():
@@ -174,7 +164,7 @@ def test_missing_dot_writes_dot_and_says_how_to_install(tmp_path, monkeypatch):
 
 
 def test_params_name_model_parameters():
-    nn = pytest.importorskip("chainrule.nn", reason="chainrule.nn is not written yet")
+    nn = cr.nn
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     loss = model(cr.randn(5, 4)).sum()

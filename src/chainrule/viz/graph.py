@@ -18,6 +18,7 @@ from pathlib import Path
 from .. import backend as B
 from ..autograd import engine
 from ..autograd.tensor import Tensor
+from ..nn.parameter import Parameter
 from .trace import graph_nodes, node_names, seed_gradient
 
 VALUE_COLOR = "#1b7a2a"  # green, as the slides write forward values
@@ -66,23 +67,13 @@ def _two(x) -> str:
     return "0.00" if text == "-0.00" else text
 
 
-def _parameter_class():
-    """``chainrule.nn.Parameter`` if that module exists yet (it is imported lazily), else None."""
-    try:
-        from ..nn.parameter import Parameter
-    except ImportError:
-        return None
-    return Parameter
-
-
 def node_kind(t: Tensor, root: Tensor) -> str:
     """"output", "op", "param", "leaf" (needs a gradient) or "const"."""
     if t is root:
         return "output"
     if t._ctx is not None:
         return "op"
-    param = _parameter_class()
-    if param is not None and isinstance(t, param):
+    if isinstance(t, Parameter):
         return "param"
     return "leaf" if t.requires_grad else "const"
 
