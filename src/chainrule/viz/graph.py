@@ -19,7 +19,7 @@ from .. import backend as B
 from ..autograd import engine
 from ..autograd.tensor import Tensor
 from ..nn.parameter import Parameter
-from .trace import graph_nodes, node_names, seed_gradient
+from .trace import graph_nodes, node_names, seed_gradient, two_decimals
 
 VALUE_COLOR = "#1b7a2a"  # green, as the slides write forward values
 GRAD_COLOR = "#c0151b"  # red, as the slides write gradients
@@ -54,17 +54,12 @@ def summary(a) -> str:
     """A value for a label: two decimals for a scalar, "shape mean m, min..max" for an array."""
     a = B.xp.asarray(a)
     if a.size == 1:
-        return _two(a.reshape(-1)[0])
+        return two_decimals(a.reshape(-1)[0])
     shape = "(" + ", ".join(str(n) for n in a.shape) + ("," if a.ndim == 1 else "") + ")"
     if a.size == 0:
         return f"{shape} empty"
     a = a.astype(B.xp.float64)
-    return f"{shape} mean {_two(a.mean())}, {_two(a.min())}..{_two(a.max())}"
-
-
-def _two(x) -> str:
-    text = f"{float(x):.2f}"
-    return "0.00" if text == "-0.00" else text
+    return f"{shape} mean {two_decimals(a.mean())}, {two_decimals(a.min())}..{two_decimals(a.max())}"
 
 
 def node_kind(t: Tensor, root: Tensor) -> str:

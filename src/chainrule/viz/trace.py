@@ -82,7 +82,8 @@ def seed_gradient(out: Tensor, grad, who: str):
     return grad
 
 
-def _fmt(x) -> str:
+def two_decimals(x) -> str:
+    """``fmt`` without the sign of a value that rounds to zero: "0.00", never "-0.00"."""
     text = fmt(x)
     return "0.00" if text == "-0.00" else text
 
@@ -102,7 +103,7 @@ def _product(step_ctx, i: int, upstream, downstream) -> tuple[str | None, str]:
         if local is None:  # no formula for this op: the number itself, downstream / upstream
             up = float(upstream.reshape(-1)[0])
             local = fmt(float(downstream.reshape(-1)[0]) / up) if up != 0 else "?"
-        return local, f"[{_fmt(upstream)}] x [{local}] = {_fmt(downstream)}"
+        return local, f"[{two_decimals(upstream)}] x [{local}] = {two_decimals(downstream)}"
     return None, (f"upstream {_shape(upstream)} |.|={_norm(upstream)} -> "
                   f"downstream {_shape(downstream)} |.|={_norm(downstream)}")
 
