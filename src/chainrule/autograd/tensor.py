@@ -290,4 +290,9 @@ def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = Non
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
+def as_tensor(x) -> Tensor:
+    """``x`` if it is a Tensor, else a constant tensor of it (the ops' functions take arrays too)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
 from .. import ops as _ops  # noqa: E402  (ops need Tensor defined first)

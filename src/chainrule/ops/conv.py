@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 from .pad import normalize_padding, pad_spatial
 from .window import as_pair, check_input, kernel_offsets, out_size, windows
 
@@ -95,8 +95,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: 
     ``padding``: int, per-dim tuple, "valid", "same" (any stride, TensorFlow's rule) or "full";
     ``padding_mode``: zeros, constant (with ``value``), reflect, replicate or circular.
     """
-    x, weight = _as_tensor(x), _as_tensor(weight)
-    bias = None if bias is None else _as_tensor(bias)
+    x, weight = as_tensor(x), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
     _check_conv(x, weight, bias, name, 2)
     kernel = tuple(weight.shape[2:])
     stride = as_pair(stride, 2, "stride", name)
@@ -120,8 +120,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: str = "zeros",
            value: float = 0.0, *, name: str = "conv1d") -> Tensor:
     """1-D cross-correlation: x (N, C, L), weight (F, C, k) -> (N, F, L_out); a conv2d of height 1."""
-    x, weight = _as_tensor(x), _as_tensor(weight)
-    bias = None if bias is None else _as_tensor(bias)
+    x, weight = as_tensor(x), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
     _check_conv(x, weight, bias, name, 1)
     (s,), (d,) = as_pair(stride, 1, "stride", name), as_pair(dilation, 1, "dilation", name)
     (pad1,) = normalize_padding(padding, tuple(weight.shape[2:]), (s,), (d,), tuple(x.shape[2:]), name)
@@ -129,7 +129,3 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: 
     out = conv2d(x.reshape(n, c, 1, length), weight.reshape(*weight.shape[:2], 1, weight.shape[2]),
                  bias, (1, s), ((0, 0), pad1), (1, d), padding_mode, value, name=name)
     return out.reshape(n, out.shape[1], out.shape[3])
-
-
-def _as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)

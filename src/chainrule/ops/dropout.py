@@ -6,7 +6,7 @@ import numbers
 
 from .. import backend as B
 from ..autograd.function import Elementwise
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 
 
 class Dropout(Elementwise):
@@ -38,7 +38,7 @@ def check_p(p, name: str = "dropout") -> float:
 def dropout(x, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout; the identity when not ``training`` or when p = 0, zeros when p = 1."""
     p = check_p(p)
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = as_tensor(x)
     if x.dtype.kind != "f":
         raise TypeError(f"dropout: input must be floating point, got dtype {x.dtype}")
     if not training or p == 0.0:

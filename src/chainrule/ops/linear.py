@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function, ShapeError
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 
 
 class Linear(Function):
@@ -48,8 +48,8 @@ def linear(x, weight, bias=None, *, name: str = "linear") -> Tensor:
 
     ``name`` labels the shape errors (``nn.Linear`` passes "Linear(1960, 50)").
     """
-    x, weight = _as_tensor(x), _as_tensor(weight)
-    bias = None if bias is None else _as_tensor(bias)
+    x, weight = as_tensor(x), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
     if weight.ndim != 2:
         raise ShapeError(f"{name}: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
     out_f, in_f = weight.shape
@@ -62,7 +62,3 @@ def linear(x, weight, bias=None, *, name: str = "linear") -> Tensor:
         raise ShapeError(f"{name}: bias has shape {tuple(bias.shape)}, expected ({out_f},)")
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return Linear.apply(*inputs)
-
-
-def _as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)

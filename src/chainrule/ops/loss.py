@@ -11,7 +11,7 @@ import warnings
 
 from .. import backend as B
 from ..autograd.function import Function, ShapeError, unbroadcast
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -170,13 +170,13 @@ class MSELoss(_Reduced):
 
 def softmax(x, dim: int = -1) -> Tensor:
     """softmax(x)_c = exp(x_c) / sum_k exp(x_k) along ``dim`` (computed max-shifted)."""
-    x = _as_tensor(x)
+    x = as_tensor(x)
     return Softmax.apply(x, dim=_check_dim(x, dim, "softmax"))
 
 
 def log_softmax(x, dim: int = -1) -> Tensor:
     """log softmax(x)_c = x_c - log sum_k exp(x_k) along ``dim`` (computed max-shifted)."""
-    x = _as_tensor(x)
+    x = as_tensor(x)
     return LogSoftmax.apply(x, dim=_check_dim(x, dim, "log_softmax"))
 
 
@@ -189,7 +189,7 @@ def cross_entropy(logits, target, weight=None, ignore_index: int = -100, reducti
     the number of samples for probability targets); ``label_smoothing`` eps mixes the target with
     the uniform distribution: (1 - eps) onehot + eps / C.
     """
-    logits, target = _as_tensor(logits), _as_tensor(target)
+    logits, target = as_tensor(logits), as_tensor(target)
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -201,7 +201,7 @@ def cross_entropy(logits, target, weight=None, ignore_index: int = -100, reducti
 
 def nll_loss(logp, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """-logp[i, target_i] (times weight[target_i]), reduced; logp usually comes from log_softmax."""
-    logp, target = _as_tensor(logp), _as_tensor(target)
+    logp, target = as_tensor(logp), as_tensor(target)
     _check_reduction(reduction, "nll_loss")
     target = _check_target(logp, target, "nll_loss", ignore_index, allow_soft=False)
     w = _check_weight(weight, logp, "nll_loss")
@@ -210,7 +210,7 @@ def nll_loss(logp, target, weight=None, ignore_index: int = -100, reduction: str
 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """(input - target)^2, reduced by "mean" (over every element), "sum" or "none"."""
-    input, target = _as_tensor(input), _as_tensor(target)
+    input, target = as_tensor(input), as_tensor(target)
     _check_reduction(reduction, "mse_loss")
     if input.shape != target.shape:
         warnings.warn(f"mse_loss: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} "
@@ -219,10 +219,6 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
 
 
 # --- argument checks ---------------------------------------------------------------------------
-
-
-def _as_tensor(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def _check_dim(x: Tensor, dim: int, op: str) -> int:

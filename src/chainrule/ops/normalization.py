@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 
 
 class BatchNorm(Function):
@@ -80,7 +80,7 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
     r = (1 - momentum) r + momentum * stat, the variance unbiased (n / (n - 1)). Otherwise the
     running statistics normalise.
     """
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = as_tensor(x)
     if x.ndim < 2:
         raise ShapeError(f"{name}: input must be (N, C, ...) with at least 2 dimensions, got shape {tuple(x.shape)}")
     c = x.shape[1]
@@ -96,7 +96,7 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
                          f"{tuple(x.shape)}")
     if not training and rm is None:
         raise ValueError(f"{name}: evaluation mode needs running_mean and running_var (or use training=True)")
-    affine = [t if isinstance(t, Tensor) else Tensor(t) for t in (weight, bias) if t is not None]
+    affine = [as_tensor(t) for t in (weight, bias) if t is not None]
     return BatchNorm.apply(x, *affine, has_weight=weight is not None, has_bias=bias is not None,
                            running_mean=rm, running_var=rv, training=bool(training),
                            momentum=float(momentum), eps=float(eps))

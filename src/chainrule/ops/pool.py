@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, as_tensor
 from .pad import normalize_padding
 from .window import as_pair, check_input, full_like_layout, kernel_offsets, out_size
 
@@ -120,7 +120,7 @@ class AvgPool2d(Function):
 def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False, *, dilation=1,
                name: str = "max_pool2d") -> Tensor:
     """Max pooling: x (N, C, H, W) -> (N, C, Ho, Wo); stride defaults to kernel_size."""
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = as_tensor(x)
     geometry = _geometry(x, kernel_size, stride, padding, ceil_mode, dilation, name)
     return MaxPool2d.apply(x, geometry=geometry)
 
@@ -129,7 +129,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None, *,
                name: str = "avg_pool2d") -> Tensor:
     """Average pooling: x (N, C, H, W) -> (N, C, Ho, Wo); stride defaults to kernel_size."""
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = as_tensor(x)
     geometry = _geometry(x, kernel_size, stride, padding, ceil_mode, 1, name)
     return AvgPool2d.apply(x, geometry=geometry, count_include_pad=count_include_pad,
                            divisor_override=divisor_override)
