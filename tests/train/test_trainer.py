@@ -11,7 +11,7 @@ import chainrule as cr
 import chainrule.nn as nn
 from chainrule import optim
 from chainrule.train import DivergenceError, Trainer, read_checkpoint
-from chainrule.train.checkpoint import CheckpointError, load_weights, save_checkpoint
+from chainrule.train.checkpoint import CheckpointError, load_weights, read_info, save_checkpoint
 
 
 def quadrant_data(n=240, seed=0):
@@ -182,5 +182,18 @@ def test_missing_or_corrupt_checkpoint(tmp_path):
         read_checkpoint(tmp_path)
     (tmp_path / "ck").mkdir()
     (tmp_path / "ck" / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError, match="unreadable checkpoint"):
+        read_checkpoint(tmp_path / "ck")
+    (tmp_path / "ck" / "trainer.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="unreadable checkpoint.*JSONDecodeError"):
+        read_info(tmp_path / "ck")
+
+
+def test_weights_and_info_are_read_without_the_optimizer_state(tmp_path):
+    model = tiny_model()
+    save_checkpoint(tmp_path / "ck", model, optim.Adam(model.parameters()), {"config": {"model": "tiny"}})
+    (tmp_path / "ck" / "optimizer.safetensors").write_bytes(b"corrupt")  # eval and predict never open it
+    assert read_info(tmp_path / "ck") == {"config": {"model": "tiny"}, "format": "chainrule-checkpoint-1"}
+    assert load_weights(tiny_model(), tmp_path / "ck")["config"] == {"model": "tiny"}
     with pytest.raises(CheckpointError, match="unreadable checkpoint"):
         read_checkpoint(tmp_path / "ck")

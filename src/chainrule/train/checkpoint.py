@@ -12,6 +12,7 @@ and optimizer arrays are safetensors, the rest JSON.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -106,31 +107,55 @@ def resolve(path) -> Path:
                           f"checkpoints/last under a run folder)")
 
 
+@contextlib.contextmanager
+def _reading(folder: Path):
+    """Any failure while reading ``folder`` (truncated file, bad JSON, bad header) -> CheckpointError."""
+    try:
+        yield
+    except Exception as err:  # noqa: BLE001 - whatever safetensors or json raise, one clear error
+        raise CheckpointError(f"{folder}: unreadable checkpoint ({type(err).__name__}: {err})") from None
+
+
+def _read_arrays(path: Path) -> dict:
+    with safe_open(str(path), framework="np") as f:
+        return {k: f.get_tensor(k) for k in f.keys()}
+
+
+def _read_info(folder: Path) -> dict:
+    return json.loads((folder / "trainer.json").read_text()) if (folder / "trainer.json").is_file() else {}
+
+
+def read_info(path) -> dict:
+    """The trainer info (config, position, history, ...) of a checkpoint, without reading its arrays."""
+    folder = resolve(path)
+    with _reading(folder):
+        info = _read_info(folder)
+    info.pop("optimizer", None)
+    return info
+
+
 def read_checkpoint(path) -> tuple[dict, dict | None, dict]:
     """(weights, optimizer state dict or None, trainer info) from a checkpoint folder."""
     folder = resolve(path)
-    try:
-        with safe_open(str(folder / "model.safetensors"), framework="np") as f:
-            weights = {k: f.get_tensor(k) for k in f.keys()}
-        info = json.loads((folder / "trainer.json").read_text()) if (folder / "trainer.json").is_file() else {}
+    with _reading(folder):
+        weights, info = _read_arrays(folder / "model.safetensors"), _read_info(folder)
         optimizer = None
         if (folder / "optimizer.safetensors").is_file() and "optimizer" in info:
-            with safe_open(str(folder / "optimizer.safetensors"), framework="np") as f:
-                arrays = {k: f.get_tensor(k) for k in f.keys()}
-            optimizer = _unpack_optimizer(arrays, info.pop("optimizer"))
-    except (OSError, ValueError, KeyError, json.JSONDecodeError, Exception) as err:
-        if isinstance(err, CheckpointError):
-            raise
-        raise CheckpointError(f"{folder}: unreadable checkpoint ({type(err).__name__}: {err})") from None
+            optimizer = _unpack_optimizer(_read_arrays(folder / "optimizer.safetensors"), info.pop("optimizer"))
     return weights, optimizer, info
 
 
 def load_weights(model, path) -> dict:
-    """Load a checkpoint's weights into ``model``; a mismatch names the keys and shapes."""
-    weights, _, info = read_checkpoint(path)
+    """Load a checkpoint's weights into ``model`` (its optimizer state is not read); returns its info.
+
+    A mismatch names the keys and shapes.
+    """
+    info, folder = read_info(path), resolve(path)
+    with _reading(folder):
+        weights = _read_arrays(folder / "model.safetensors")
     try:
         model.load_state_dict(weights)
     except ValueError as err:
         detail = "; ".join(line.strip() for line in str(err).splitlines() if line.strip())  # one line
-        raise CheckpointError(f"{resolve(path)}: does not fit this model: {detail}") from None
+        raise CheckpointError(f"{folder}: does not fit this model: {detail}") from None
     return info

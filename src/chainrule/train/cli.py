@@ -118,10 +118,10 @@ def cmd_train(args) -> int:
         comm = _distributed(args)
         if args.resume:
             from ..distributed import fetch_checkpoint
-            from .checkpoint import read_checkpoint
+            from .checkpoint import read_info
 
             source = args.resume if comm is None else fetch_checkpoint(args.resume, comm)
-            _, _, info = read_checkpoint(source)
+            info = read_info(source)
             saved = {k: v for k, v in info.get("config", {}).items() if k in {f.name for f in fields(TrainConfig)}}
             config = TrainConfig(**saved)
             if args.epochs is not None and args.epochs != config.epochs:
@@ -144,9 +144,9 @@ def cmd_train(args) -> int:
 
 def _load_model(path):
     from .. import models
-    from .checkpoint import CheckpointError, load_weights, read_checkpoint
+    from .checkpoint import CheckpointError, load_weights, read_info
 
-    _, _, info = read_checkpoint(path)
+    info = read_info(path)
     name = info.get("config", {}).get("model")
     if name not in models.MODELS:
         raise CheckpointError(f"{path}: the checkpoint does not say which network it holds (config.model)")
