@@ -8,10 +8,10 @@ from __future__ import annotations
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
-from .pad import normalize_padding, pad_spatial
+from .pad import MODES, normalize_padding, pad_spatial
 from .window import as_pair, check_input, kernel_offsets, out_size, windows
 
-PADDING_MODES = ("zeros", "constant", "reflect", "replicate", "circular")
+PADDING_MODES = ("zeros", *MODES)  # "zeros" is "constant" with value 0, folded into the conv itself
 
 
 class Conv2d(Function):
@@ -110,8 +110,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: 
             raise ShapeError(f"{name}: kernel of size {k} (dilation {d}, span {d * (k - 1) + 1}) is larger "
                              f"than the padded input along {dim}: {size} + {b} + {a} = {size + b + a}")
     if padding_mode != "zeros":  # other modes pad first as an op of their own; the conv sees no padding
-        mode = "constant" if padding_mode == "constant" else padding_mode
-        x = pad_spatial(x, pads, mode, value, name)
+        x = pad_spatial(x, pads, padding_mode, value, name)
         pads = ((0, 0), (0, 0))
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return Conv2d.apply(*inputs, stride=stride, dilation=dilation, pads=pads)
