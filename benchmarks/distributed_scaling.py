@@ -22,7 +22,6 @@ MALLOC_TRIM_THRESHOLD_=4294967296 makes a plain process fast every time (docs/di
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -31,21 +30,8 @@ import subprocess
 import sys
 import time
 
-ENV_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def images(n: int):
-    import numpy as np
-
-    try:
-        from chainrule.data import load_mnist
-        from chainrule.data.transforms import to_float
-
-        x, y = load_mnist("train")
-        return to_float(x[:n]), y[:n].astype(np.int64)
-    except Exception:  # no data: random digits-shaped input times the same
-        rng = np.random.default_rng(0)
-        return rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import mnist_images, parser, thread_env  # noqa: E402
 
 
 def worker(net: str, batch: int, steps: int, warmup: int, mpi: bool) -> dict:
@@ -63,7 +49,7 @@ def worker(net: str, batch: int, steps: int, warmup: int, mpi: bool) -> dict:
         comm = distributed.init(timeout=120)
     rank, world = (0, 1) if comm is None else (comm.rank, comm.world)
     total = steps + warmup
-    x, y = images(batch * total)
+    x, y = mnist_images(batch * total)
     B.manual_seed(0)
     model = models.get_model(net)
     trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), (x, y), batch_size=batch, progress=False,
@@ -101,7 +87,7 @@ def measure(kind: str, net: str, batch: int, steps: int, warmup: int) -> dict:
     """``kind``: "plain" (no MPI), "mpi1" or "mpi2"; returns rank 0's numbers."""
     spec = json.dumps({"net": net, "batch": batch, "steps": steps, "warmup": warmup, "mpi": kind != "plain"})
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", spec]
-    env = dict(os.environ, **ENV_THREADS)
+    env = thread_env(1)
     if kind != "plain":
         env.setdefault("OMPI_MCA_rmaps_base_oversubscribe", "1")
         if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -135,7 +121,7 @@ def main() -> int:
         if result["ranks"] == 1 or os.environ.get("OMPI_COMM_WORLD_RANK", "0") == "0":
             print(json.dumps(result), flush=True)
         return 0
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser(__doc__, threads=False)  # 1 thread per process, always
     p.add_argument("--nets", nargs="+", default=["shallow", "deep"])
     p.add_argument("--batch", type=int, default=128, help="global batch (strong) / per-rank batch (weak)")
     p.add_argument("--modes", nargs="+", default=["strong", "weak"], choices=("strong", "weak"))

@@ -20,6 +20,22 @@ def thread_env(threads: int) -> dict:
                 MKL_NUM_THREADS=str(threads))
 
 
+def mnist_images(n: int):
+    """The first ``n`` MNIST training images (float32 (n, 1, 28, 28)) and labels (int64) from chainrule's
+    cache; without the data, random images of that shape (the time per step is the same either way)."""
+    import numpy as np
+
+    try:
+        from chainrule.data import load_mnist
+        from chainrule.data.transforms import to_float
+
+        x, y = load_mnist("train")
+        return to_float(x[:n]), y[:n].astype(np.int64)
+    except Exception:
+        rng = np.random.default_rng(0)
+        return rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n)
+
+
 def set_torch_threads(threads: int) -> None:
     import torch
 

@@ -18,23 +18,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import compare, parser, worker_main  # noqa: E402
+from harness import compare, mnist_images, parser, worker_main  # noqa: E402
 
 EPOCH = 60_000
-
-
-def images(n: int):
-    import numpy as np
-
-    try:
-        from chainrule.data import load_mnist
-        from chainrule.data.transforms import to_float
-
-        x, y = load_mnist("train")
-        return to_float(x[:n]), y[:n].astype(np.int64)
-    except Exception:  # no data: random digits-shaped input times the same either way
-        rng = np.random.default_rng(0)
-        return rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n)
 
 
 def torch_net(name: str):
@@ -114,7 +100,7 @@ def worker(lib: str, case: str, threads: int, steps: int, full_epoch: bool) -> d
     net, batch = case.split("/")
     batch = int(batch)
     n = EPOCH if full_epoch else min(EPOCH, batch * (steps + 20))
-    x, y = images(n)
+    x, y = mnist_images(n)
     step, infer = train_step_fn(lib, net)
     for i in range(10):  # warm-up: first calls allocate and fill caches
         step(x[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch])
