@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import resource
+import statistics
 import sys
 import time
 
@@ -141,7 +142,7 @@ def main(argv=None) -> int:
         for batch in args.batch:
             case = f"{net}/{batch}"
             r = compare(__file__, case, args.threads, args.rounds, "epoch_s", opts)
-            med = {lib: {k: sorted(run[k] for run in runs)[len(runs) // 2] for k in ("infer_img_s", "rss_mb")}
+            med = {lib: {k: statistics.median(run[k] for run in runs) for k in ("infer_img_s", "rss_mb")}
                    for lib, runs in r["runs"].items()}
             c, t = med["chainrule"], med["torch"]
             print(f"{case:<14}{r['ours']:>12.2f}{r['theirs']:>9.2f}{r['ratio']:>7.2f}  {r['lo']:.2f}..{r['hi']:.2f}  "
