@@ -10,6 +10,11 @@ from pathlib import Path
 COLUMNS = ("epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_s")
 
 
+def finite_or_none(record: dict) -> dict:
+    """``record`` with NaN and infinite floats as None: JSON has no literal for them."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+
+
 class MetricsLog:
     """Appends epoch records to ``<run>/metrics.jsonl`` and ``<run>/metrics.csv`` (flushed each time).
 
@@ -34,7 +39,7 @@ class MetricsLog:
 
     def append(self, record: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+        clean = finite_or_none(record)
         with open(self.jsonl, "a") as f:
             f.write(json.dumps(clean) + "\n")
         new = not self.csv.is_file()

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .. import backend as B
+from ..data.idx import atomic_write_bytes
+from .metrics import finite_or_none
 from .trainer import Callback
 
 METRICS = ("grad_norm", "grad_abs_mean", "weight_norm", "update_norm", "update_ratio")
@@ -152,7 +153,7 @@ class GradFlowMonitor(Callback):
 
 
 def _dumps(record: dict) -> str:
-    return json.dumps({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()})
+    return json.dumps(finite_or_none(record))
 
 
 def _cut(path: Path, first_step: int) -> None:
@@ -161,9 +162,7 @@ def _cut(path: Path, first_step: int) -> None:
         return
     kept = [line for line in path.read_text().splitlines()
             if line.strip() and json.loads(line).get("step", 0) < first_step]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(line + "\n" for line in kept))
-    os.replace(tmp, path)
+    atomic_write_bytes(path, "".join(line + "\n" for line in kept).encode())
 
 
 def read_grad_flow(path) -> list[dict]:

@@ -8,7 +8,6 @@ keeping the lecture's architectures exactly.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,6 +17,7 @@ import numpy as np
 
 from .. import backend as B
 from .. import models, optim
+from ..data.idx import atomic_write_bytes
 from .trainer import Trainer, evaluate
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
@@ -219,6 +219,4 @@ def make_plots(run_dir: Path, model, history, test_data, test, dataset: str) -> 
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=str))
-    os.replace(tmp, path)
+    atomic_write_bytes(path, json.dumps(data, indent=1, default=str).encode())
