@@ -8,16 +8,23 @@ from .. import backend as B
 from ..autograd.function import Function, ShapeError
 
 
+def normalize_axis(axis: int, ndim: int, op: str) -> int:
+    """``axis`` as a non-negative axis; out of range is an error (``axis % ndim`` would silently wrap).
+
+    A 0-d tensor accepts axis 0 and -1, as PyTorch.
+    """
+    n = builtins.max(ndim, 1)
+    if not -n <= axis < n:
+        raise ShapeError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions")
+    return axis % n
+
+
 def normalize_axes(axis, ndim: int, op: str) -> tuple:
     """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
-            raise ShapeError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % builtins.max(ndim, 1))
+    out = [normalize_axis(a, ndim, op) for a in axes]
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: repeated axis in {axis}")
     if ndim == 0:  # axis 0 / -1 of a 0-d tensor is allowed (as PyTorch) and reduces nothing

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor
+from .reduce import normalize_axis
 
 
 class Reshape(Function):
@@ -116,13 +117,6 @@ class Stack(Function):
         return tuple(B.xp.moveaxis(upstream, self.axis, 0))
 
 
-def _axis(d: int, ndim: int, op: str) -> int:
-    """``d`` as a non-negative axis; out of range is an error (``d % ndim`` would silently wrap)."""
-    if not -max(ndim, 1) <= d < max(ndim, 1):
-        raise ShapeError(f"{op}: axis {d} is out of range for a tensor with {ndim} dimensions")
-    return d % max(ndim, 1)
-
-
 def reshape(x, *shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
@@ -142,7 +136,7 @@ def transpose(x, *dims):
     if len(dims) != 2:
         raise ShapeError(f"transpose: give two axes to swap (or none to reverse all), got {dims}; use permute")
     order = list(range(x.ndim))
-    d0, d1 = (_axis(d, x.ndim, "transpose") for d in dims)
+    d0, d1 = (normalize_axis(d, x.ndim, "transpose") for d in dims)
     if x.ndim == 0:  # a 0-d tensor has nothing to swap (PyTorch allows dims 0 and -1 here)
         return Permute.apply(x, dims=None)
     order[d0], order[d1] = order[d1], order[d0]
@@ -151,7 +145,7 @@ def transpose(x, *dims):
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes start_dim..end_dim into one, as ``torch.flatten``."""
-    s, e = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
+    s, e = normalize_axis(start_dim, x.ndim, "flatten"), normalize_axis(end_dim, x.ndim, "flatten")
     if x.ndim == 0:
         return reshape(x, 1)
     if s > e:
