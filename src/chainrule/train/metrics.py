@@ -49,7 +49,3 @@ class MetricsLog:
                 writer.writeheader()
             writer.writerow({k: clean.get(k) for k in COLUMNS})
 
-
-def accuracy(logits, labels) -> float:
-    """Fraction of rows whose largest logit is the label."""
-    return float((logits.argmax(axis=1) == labels).mean())

@@ -143,6 +143,7 @@ class Trainer:
     def _train_epoch(self, epochs: int) -> dict:
         self.model.train()
         order, bs = self.loader.order(self.epoch), self.batch_size  # seeded by (seed, epoch)
+        rank, world = self.shard
         plan = [order[i : i + bs] for i in range(0, len(order), bs)]
         loss_sum = correct = seen = 0
         start = time.perf_counter()
@@ -151,7 +152,6 @@ class Trainer:
         for b in range(self.batch_in_epoch, len(plan)):
             if self._interrupt.requested:  # Ctrl-C came during the last step: stop between steps
                 raise KeyboardInterrupt
-            rank, world = self.shard
             idx = plan[b][rank::world]  # data-parallel: each process takes its share of the global batch
             x, y = self.train_x[idx], self.train_y[idx]
             if self.augment is not None:
@@ -232,7 +232,6 @@ class Trainer:
         return False
 
     # --- evaluation --------------------------------------------------------------------------
-    @no_grad()
     def evaluate(self, images, labels, batch_size: int = 1000) -> EvalResult:
         """Mean cross-entropy, accuracy, predicted classes and softmax probabilities, in eval mode."""
         return evaluate(self.model, images, labels, batch_size)
