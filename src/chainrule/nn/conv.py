@@ -26,10 +26,9 @@ class _ConvNd(Module):
         self.kernel_size = as_pair(kernel_size, n, "kernel_size", name)
         self.stride = as_pair(stride, n, "stride", name)
         self.dilation = as_pair(dilation, n, "dilation", name)
-        if isinstance(padding, str) and padding not in ("valid", "same", "full"):
-            raise ValueError(f"{name}: padding must be an int, a tuple, 'valid', 'same' or 'full', got {padding!r}")
-        if not isinstance(padding, str):  # validate now, so a bad layer fails where it is built
-            normalize_padding(padding, self.kernel_size, self.stride, self.dilation, (0,) * n, name)
+        # validate now, so a bad layer fails where it is built (the sizes only matter for "same")
+        normalize_padding(padding, self.kernel_size, self.stride, self.dilation, (0,) * n, name)
+        if not isinstance(padding, str):
             padding = (padding,) * n if isinstance(padding, int) else tuple(padding)
         self.padding = padding
         if padding_mode not in PADDING_MODES:
@@ -59,14 +58,6 @@ class _ConvNd(Module):
             s += f", padding_mode={self.padding_mode!r}"
         return s
 
-    def _check(self, x) -> None:
-        want = self.dims + 2
-        layout = "(N, C, L)" if self.dims == 1 else "(N, C, H, W)"
-        if x.ndim != want:
-            raise ValueError(f"{self._label()}: expected a {want}-D input {layout}, got shape {tuple(x.shape)}")
-        if x.shape[1] != self.in_channels:
-            raise ValueError(f"{self._label()}: input has {x.shape[1]} channels, expected {self.in_channels}")
-
     def _label(self) -> str:
         k = "x".join(map(str, self.kernel_size))
         return f"{type(self).__name__}({self.in_channels}, {self.out_channels}, k={k})"
@@ -78,7 +69,6 @@ class Conv2d(_ConvNd):
     dims = 2
 
     def forward(self, x):
-        self._check(x)
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.padding_mode,
                       self.value, name=self._label())
 
@@ -89,6 +79,5 @@ class Conv1d(_ConvNd):
     dims = 1
 
     def forward(self, x):
-        self._check(x)
         return conv1d(x, self.weight, self.bias, self.stride[0], self.padding if isinstance(self.padding, str)
                       else self.padding[0], self.dilation[0], self.padding_mode, self.value, name=self._label())
