@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import backend as B
+from ..data.idx import atomic_write_bytes
 from ..train.run import writable_folder
 from ..train.trainer import Callback, DivergenceError, Trainer, evaluate
 
@@ -165,9 +165,7 @@ def run_dir(out: str | None, name: str) -> Path:
 
 
 def _atomic_write(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, text.encode())
     return path
 
 
