@@ -60,7 +60,9 @@ def test_resume_sees_the_batches_of_an_uninterrupted_run():
     resumed = DataLoader(images, labels, 4, shuffle=True, seed=3)
     resumed.set_epoch(2)
     for expected in uninterrupted[2:]:
-        for (x, y), (x2, y2) in zip(expected, _epoch(resumed)):
+        got = _epoch(resumed)
+        assert len(got) == len(expected) == 8
+        for (x, y), (x2, y2) in zip(expected, got):
             np.testing.assert_array_equal(y, y2)
             np.testing.assert_array_equal(x, x2)
     state = full.state_dict()
