@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from .. import backend as B
 from ..autograd.tensor import Tensor
+from .optimizer import _grad_array
 
 
 def _grads(parameters) -> list:
@@ -14,12 +15,7 @@ def _grads(parameters) -> list:
         parameters = [parameters]
     elif not isinstance(parameters, Iterable):
         raise TypeError(f"expected a Tensor or an iterable of Tensors, got {type(parameters).__name__}")
-    grads = []
-    for p in parameters:
-        g = p.grad
-        if g is not None:
-            grads.append(g.data if isinstance(g, Tensor) else g)
-    return grads
+    return [g for g in map(_grad_array, parameters) if g is not None]
 
 
 def _vector_norm(x, norm_type: float):
