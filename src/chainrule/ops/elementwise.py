@@ -50,7 +50,7 @@ class Mul(Elementwise):
 
 
 class Div(Elementwise):
-    """out = a / b;  d/da = 1 / b, d/db = -a / b^2."""
+    """out = a / b;  d/da = 1 / b, d/db = -a / b^2 (each computed only when its input needs it)."""
 
     symbol = "/"
 
@@ -59,7 +59,8 @@ class Div(Elementwise):
         return a / b
 
     def local_grads(self):
-        return 1 / self.b, -self.a / (self.b * self.b)
+        need_a, need_b = self.needs_input_grad  # x / constant: no -a / b^2 array to build and drop
+        return (1 / self.b if need_a else 0), (-self.a / (self.b * self.b) if need_b else 0)
 
     def formula(self, i):
         if self.a.size != 1 or self.b.size != 1:
@@ -68,7 +69,7 @@ class Div(Elementwise):
 
 
 class Pow(Elementwise):
-    """out = a ** b;  d/da = b a^(b-1), d/db = a^b ln a (only computed when b needs it)."""
+    """out = a ** b;  d/da = b a^(b-1), d/db = a^b ln a (each computed only when its input needs it)."""
 
     symbol = "**"
 
@@ -78,12 +79,13 @@ class Pow(Elementwise):
         return self.out
 
     def local_grads(self):
-        with B.xp.errstate(divide="ignore", invalid="ignore"):
-            da = self.b * self.a ** (self.b - 1)
-        if B.xp.any(self.b == 0):  # d/da a^0 = 0, also at a = 0 where the formula is 0 * inf = NaN
-            da = B.xp.where(self.b == 0, 0, da)
-        need_b = getattr(self, "needs_input_grad", (False, False))[1]
-        db = 0
+        need_a, need_b = self.needs_input_grad
+        da = db = 0
+        if need_a:
+            with B.xp.errstate(divide="ignore", invalid="ignore"):
+                da = self.b * self.a ** (self.b - 1)
+            if B.xp.any(self.b == 0):  # d/da a^0 = 0, also at a = 0 where the formula is 0 * inf = NaN
+                da = B.xp.where(self.b == 0, 0, da)
         if need_b:
             with B.xp.errstate(divide="ignore", invalid="ignore"):
                 db = self.out * B.xp.log(self.a)
