@@ -10,7 +10,7 @@ import pytest
 import chainrule as cr
 import chainrule.nn as nn
 from chainrule import optim
-from chainrule.train import DivergenceError, Trainer, read_checkpoint
+from chainrule.train import DivergenceError, MetricsLog, Trainer, read_checkpoint
 from chainrule.train.checkpoint import CheckpointError, load_weights, read_info, save_checkpoint
 
 
@@ -197,3 +197,13 @@ def test_weights_and_info_are_read_without_the_optimizer_state(tmp_path):
     assert load_weights(tiny_model(), tmp_path / "ck")["config"] == {"model": "tiny"}
     with pytest.raises(CheckpointError, match="unreadable checkpoint"):
         read_checkpoint(tmp_path / "ck")
+
+
+def test_metrics_log_writes_nonfinite_as_null_and_cuts_to_an_epoch(tmp_path):
+    log = MetricsLog(tmp_path)
+    for epoch, loss in ((1, 0.5), (2, float("nan")), (3, float("inf"))):
+        log.append({"epoch": epoch, "train_loss": loss})
+    log.keep_epochs(2)  # a resumed run continues after epoch 2
+    assert log.records() == [{"epoch": 1, "train_loss": 0.5}, {"epoch": 2, "train_loss": None}]
+    rows = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert rows[0].startswith("epoch,step,train_loss") and rows[1:] == ["1,,0.5,,,,,,", "2,,,,,,,,"]
