@@ -54,10 +54,6 @@ def test_divergence_guard_rules():
     guard.after_step(guard_trainer(), 20.0)  # under 10 x ln 10 = 23.0
     with pytest.raises(common.Diverged, match="exploded to 30 at step 3"):
         guard.after_step(guard_trainer(), 30.0)
-    with pytest.raises(common.Diverged, match="loss became nan"):
-        common.DivergenceGuard().after_step(guard_trainer(), math.nan)
-    with pytest.raises(common.Diverged, match="loss became inf"):
-        common.DivergenceGuard().after_step(guard_trainer(), math.inf)
     with pytest.raises(common.Diverged, match="weights of 0.weight became NaN/Inf"):
         common.DivergenceGuard().after_step(guard_trainer(math.inf), 1.0)
     big = common.DivergenceGuard()
