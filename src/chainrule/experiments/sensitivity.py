@@ -111,7 +111,7 @@ def run(quick: bool = False, out: str | None = None, seed: int = 0, data_root: s
                "diverged": [r["run"] for r in rows if r["diverged"]]}
     if folder is not None:
         summary["run_dir"] = str(folder)
-        summary["plots"] = _plots(folder, results, budget)
+        summary["plots"] = _plots(folder, results, rows, budget)
         common.write_json(folder / "summary.json", {**summary, "curves": {label(s): r.losses for s, r in results}})
         _report(folder, rows, budget, per_run, summary["plots"])
         log(f"plots and report.md in {folder}")
@@ -144,7 +144,7 @@ def _grid(rows, group: str, row_key: str, row_names, col_key: str, col_names):
     return acc, div
 
 
-def _plots(folder, results, budget: Budget) -> list[str]:
+def _plots(folder, results, rows: list[dict], budget: Budget) -> list[str]:
     from ..viz.plots import _figure, _save
 
     fig = _figure(16, 8.5, 100)
@@ -159,7 +159,6 @@ def _plots(folder, results, budget: Budget) -> list[str]:
     fig.suptitle("training loss, same data and batches for every run (diverged runs end in a cross)")
     curves = _save(fig, folder / "loss_curves.png")
 
-    rows = [_row(s, r) for s, r in results]
     fig = _figure(15, 4.8, 100)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 5]})
     acc, div = _grid(rows, "init", "init", list(INITS), "optimizer", list(INIT_OPTIMIZERS))
