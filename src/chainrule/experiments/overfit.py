@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .. import backend as B
-from .. import nn, optim
+from .. import models, nn, optim
 from ..data.transforms import random_shift
 from ..models import Classifier
 from . import common, figures
@@ -44,19 +44,15 @@ QUICK = Budget(n_train=1_000, n_val=2_000, epochs=20)
 
 
 def deep_cnn(dropout: float = 0.0) -> Classifier:
-    """The lecture's deep CNN, with ``nn.Dropout(dropout)`` before each fully connected layer if > 0."""
-    def drop() -> list:
-        return [nn.Dropout(dropout)] if dropout > 0 else []
-
-    return Classifier(
-        "deep_cnn" + (f"+dropout{dropout:g}" if dropout else ""),
-        nn.Conv2d(1, 10, 5, stride=2, padding=2), nn.ReLU(),  # 10 x 14 x 14
-        nn.Conv2d(10, 40, 3, stride=2, padding=1), nn.ReLU(),  # 40 x 7 x 7
-        nn.Conv2d(40, 80, 3, stride=1, padding=1), nn.ReLU(),  # 80 x 7 x 7
-        nn.Flatten(), *drop(),
-        nn.Linear(3920, 50), nn.ReLU(), *drop(),
-        nn.Linear(50, 10),
-    )
+    """The lecture's deep CNN (``models.deep_cnn``), with ``nn.Dropout(dropout)`` before each fully connected
+    layer if > 0; the same layers, built in the same order, so a seed gives the same weights."""
+    model = models.deep_cnn()
+    if not dropout:
+        return model
+    layers = []
+    for layer in model.children():
+        layers += [nn.Dropout(dropout), layer] if isinstance(layer, nn.Linear) else [layer]
+    return Classifier(f"deep_cnn+dropout{dropout:g}", *layers)
 
 
 def _parts(setting: str) -> tuple[bool, bool, bool]:
