@@ -122,3 +122,13 @@ def test_unused_input_gets_a_zero_gradient():
 def test_fn_must_return_a_tensor():
     with pytest.raises(TypeError, match="must return a Tensor"):
         cr.grad_check(lambda t: t.data, np.ones(2))
+
+
+def test_report_points_at_the_worst_element_not_the_first():
+    x = np.array([0.1, -0.2, 3.0])  # every element is wrong, the last by far the most
+
+    def square(t):
+        return WrongSquare.apply(t)
+
+    with pytest.raises(cr.GradCheckError, match=r"worst at \(2,\): analytic"):
+        cr.grad_check(square, x)

@@ -68,7 +68,7 @@ def grad_check(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
                      f"max rel err {report[k][1]:.3g}: {status}")
         if bad.any():
             failed = True
-            i = int(B.xp.argmax(bad))
+            i = int(B.xp.argmax(B.xp.where(bad, B.xp.nan_to_num(err, nan=B.xp.inf), -1.0)))  # worst, not first
             idx = B.xp.unravel_index(i, t.shape) if t.shape else ()
             lines.append(f"    worst at {tuple(int(j) for j in idx)}: analytic "
                          f"{analytic.reshape(-1)[i]:.8g}, numeric {numeric.reshape(-1)[i]:.8g}")
