@@ -14,8 +14,6 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
             data = []
-        if isinstance(data, Tensor):
-            data = data.data
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
