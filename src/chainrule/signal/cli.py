@@ -12,7 +12,7 @@ import sys
 
 from .. import backend as B
 from .convolve import MODES, convolve
-from .table import _cell, convolution_table
+from .table import _show, convolution_table
 
 USAGE_ERROR = 2
 
@@ -57,10 +57,6 @@ def parse_sequence(text: str, name: str):
                 raise _ArgumentError(f"argument {name}: {e!r} is not a finite number (in {text!r})") from None
             values.append(v)
     return B.xp.asarray(values)
-
-
-def _show(y) -> str:
-    return "[" + ", ".join(_cell(v) for v in y.tolist()) + "]"
 
 
 def run(args) -> int:

@@ -17,6 +17,7 @@ from .. import backend as B
 from ..autograd.tensor import Tensor
 from ..ops import concatenate
 from .convolve import as_sequence, convolve
+from .table import _show, _term
 
 
 def unit_sample(length: int, shift: int = 0, dtype=None):
@@ -41,8 +42,7 @@ class Term(NamedTuple):
     @property
     def label(self) -> str:
         shift = "n" if self.k == 0 else f"n{-self.k:+d}"
-        value = _num(self.value)
-        return f"{f'({value})' if value.startswith('-') else value} delta[{shift}]"
+        return f"{_term(self.value)} delta[{shift}]"
 
 
 def decompose(x, origin: int = 0) -> list[Term]:
@@ -62,11 +62,6 @@ def decompose(x, origin: int = 0) -> list[Term]:
 def _check_origin(origin, fn: str) -> None:
     if not isinstance(origin, numbers.Integral) or isinstance(origin, bool):
         raise TypeError(f"{fn}: origin must be an int, got {origin!r}")
-
-
-def _num(v) -> str:
-    v = float(v)
-    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.12g}"
 
 
 # --- the system ------------------------------------------------------------------------------------
@@ -177,12 +172,6 @@ class PropertyCheck:
         if self.holds:
             return f"{self.property}: holds on {self.trials} random trials"
         return f"{self.property}: FAILS\n{self.counterexample}"
-
-
-def _show(v) -> str:
-    if isinstance(v, numbers.Number):
-        return _num(v)
-    return "[" + ", ".join(_num(e) for e in B.xp.asarray(v).reshape(-1)) + "]"
 
 
 def _run(system: Callable, x, fn: str):

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 from .. import backend as B
@@ -90,11 +91,12 @@ def convolution_table(x, h) -> ConvolutionTable:
 
 
 def _cell(v) -> str:
+    """A number as the tables, equations and the CLI print it: 3 for 3.0, else 12 significant digits."""
     if v is None:
         return ""
     if isinstance(v, complex):
         return str(v)
-    v = float(v) if not isinstance(v, int) else v
+    v = float(v) if not isinstance(v, int) or isinstance(v, bool) else v
     if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
         return str(int(v))
     return str(v) if isinstance(v, int) else f"{v:.12g}"
@@ -103,3 +105,10 @@ def _cell(v) -> str:
 def _term(v) -> str:
     text = _cell(v)
     return f"({text})" if text.startswith("-") else text
+
+
+def _show(v) -> str:
+    """A number, or a sequence as "[a, b, c]", its entries as ``_cell`` writes them."""
+    if isinstance(v, numbers.Number):
+        return _cell(v)
+    return "[" + ", ".join(_cell(e) for e in B.xp.asarray(v).reshape(-1).tolist()) + "]"
