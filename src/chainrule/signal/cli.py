@@ -11,7 +11,7 @@ import math
 import sys
 
 from .. import backend as B
-from .convolve import MODES, convolve
+from .convolve import MODES, convolve, full_start
 from .table import _show, convolution_table
 
 USAGE_ERROR = 2
@@ -74,8 +74,7 @@ def run(args) -> int:
     y = convolve(x, h, args.mode)
     note = ""
     if args.mode != "full":
-        k = min(len(x), len(h))
-        start = (k - 1) // 2 if args.mode == "same" else k - 1
+        start = full_start(args.mode, min(len(x), len(h)))
         note = f"   (mode {args.mode}: y[{start}] .. y[{start + len(y) - 1}] of the full result)"
     print(f"y = {_show(y)}{note}")
     return 0

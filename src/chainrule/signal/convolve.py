@@ -76,6 +76,11 @@ def _same_pads(k: int) -> tuple:
     return k // 2, (k - 1) // 2
 
 
+def full_start(mode: str, k: int) -> int:
+    """Where y[0] of ``mode`` sits in the full result, k = min(M, N): 0, (k-1)//2 (same) or k-1 (valid)."""
+    return {"full": 0, "same": (k - 1) // 2, "valid": k - 1}[mode]
+
+
 def _slide(a, w):
     """sum_j a[i + j] w[j] for every i where w fits inside a: every window of a, times w."""
     return B.xp.lib.stride_tricks.sliding_window_view(a, w.shape[0]) @ w
@@ -108,8 +113,7 @@ class Convolve(Function):
     def backward(self, upstream):
         x, h = self.x, self.h
         m, n = x.shape[0], h.shape[0]
-        k = min(m, n)
-        start = {"full": 0, "same": (k - 1) // 2, "valid": k - 1}[self.mode]  # full index of y[0]
+        start = full_start(self.mode, min(m, n))
         g = B.xp.zeros(m + n - 1, dtype=upstream.dtype)
         g[start : start + upstream.shape[0]] = upstream
         dx = _slide(g, h).astype(x.dtype, copy=False) if self.needs_input_grad[0] else None
@@ -175,7 +179,7 @@ def _check_fill(boundary, fillvalue, fn: str) -> float:
 
 
 def _slide_2d(x, h, mode: str, fill: float, flipped: bool, fn: str):
-    x, h = _operands(x, h, fn, 2)
+    """Slide h (flipped when ``flipped``) over x padded for ``mode``; x, h already checked by _operands."""
     pads = _pads_2d(x.shape, h.shape, mode, flipped, fn)
     fill = 0.0 if mode == "valid" else fill  # SciPy's 'valid' never reads the boundary
     kernel = _flip(h) if flipped else h
@@ -197,6 +201,7 @@ def convolve2d(x, h, mode: str = "full", boundary: str = "fill", fillvalue: floa
     """
     mode = check_mode(mode, "convolve2d")
     fill = _check_fill(boundary, fillvalue, "convolve2d")
+    x, h = _operands(x, h, "convolve2d", 2)
     return _slide_2d(x, h, mode, fill, True, "convolve2d")
 
 
