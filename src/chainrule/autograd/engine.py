@@ -77,8 +77,10 @@ EdgeHook = Callable[[object, int, object, object], None]
 def backpropagate(root, upstream, accumulate: bool = True, hook: EdgeHook | None = None) -> dict:
     """Run the backward pass from ``root`` seeded with ``upstream``.
 
-    Returns ``{id(node): total gradient}`` for every node visited. With ``accumulate``, leaf
-    tensors (and tensors that called ``retain_grad``) add their gradient into ``.grad``.
+    With ``accumulate``, leaf tensors (and tensors that called ``retain_grad``) add their gradient
+    into ``.grad``, and each intermediate gradient is dropped as soon as it has been passed on (the
+    training path: peak memory stays low). Without it (the pure pass that ``viz`` draws), returns
+    ``{id(node): total gradient}`` for every node visited.
     ``hook(node, input_index, upstream, downstream)`` is called for each edge, in the order
     backprop visits them (``viz.trace`` uses it).
     """
@@ -89,7 +91,8 @@ def backpropagate(root, upstream, accumulate: bool = True, hook: EdgeHook | None
         grad = pending.pop(id(node), None)
         if grad is None:
             continue
-        totals[id(node)] = grad
+        if not accumulate:
+            totals[id(node)] = grad
         ctx = node._ctx
         if accumulate and (ctx is None or node._retains_grad):
             node._accumulate_grad(grad)
