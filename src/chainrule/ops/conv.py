@@ -8,6 +8,7 @@ from __future__ import annotations
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
+from ..blas import matmul
 from .pad import MODES, normalize_padding, pad_spatial
 from .window import as_pair, check_input, kernel_offsets, out_size, windows
 
@@ -52,7 +53,7 @@ class Conv2d(Function):
             self.cols[k] = 1
             w_b = B.xp.concatenate([self.w2, b[:, None].astype(w.dtype, copy=False)], axis=1)
         self.geom = (x.shape, xpad.shape, (kh, kw), stride, dilation, pads, (ho, wo))
-        out = w_b @ self.cols  # (F, Ho*Wo*N), bias included
+        out = matmul(w_b, self.cols)  # (F, Ho*Wo*N), bias included
         return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
 
     def backward(self, upstream):
@@ -62,11 +63,11 @@ class Conv2d(Function):
         need_x, k = self.needs_input_grad[0], c * kernel[0] * kernel[1]
         dw = db = dx = None
         if any(self.needs_input_grad[1:]):
-            dw_b = (self.cols @ g2.T).T  # (F, k [+ 1]): [dW | db] in one product (faster than g2 @ cols.T)
+            dw_b = matmul(self.cols, g2.T).T  # (F, k [+ 1]): [dW | db] in one product (faster than g2 @ cols.T)
             dw = dw_b[:, :k].reshape(f, c, *kernel)
             db = dw_b[:, k] if len(self.parents) > 2 else None
         if need_x:
-            dcols = (self.w2.T @ g2).reshape(c, kernel[0], kernel[1], ho, wo, n)
+            dcols = matmul(self.w2.T, g2).reshape(c, kernel[0], kernel[1], ho, wo, n)
             dpad = B.xp.zeros(pad_shape, dtype=dcols.dtype)
             for i, j, where in kernel_offsets(kernel, stride, dilation, (ho, wo), lead=1):
                 dpad[where] += dcols[:, i, j]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function, ShapeError, unbroadcast
+from ..blas import matmul as gemm
 
 
 class MatMul(Function):
@@ -24,7 +25,7 @@ class MatMul(Function):
                 f"a has {a.shape[-1]} columns, b has {k_b} rows"
             )
         self.a, self.b = a, b
-        return a @ b
+        return gemm(a, b)  # 2-D float: the fast BLAS; otherwise NumPy's batched @
 
     def backward(self, upstream):
         a, b = self.a, self.b
@@ -37,9 +38,9 @@ class MatMul(Function):
             g = g[..., None, :]
         da = db = None
         if self.needs_input_grad[0]:
-            da = unbroadcast(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+            da = unbroadcast(gemm(g, b2.swapaxes(-1, -2)), a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
-            db = unbroadcast(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape)
+            db = unbroadcast(gemm(a2.swapaxes(-1, -2), g), b2.shape).reshape(b.shape)
         return da, db
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
+from ..blas import matmul
 
 
 class Linear(Function):
@@ -17,7 +18,7 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
-        out = x @ weight.T  # matmul broadcasts over any leading axes of x
+        out = matmul(x, weight.T) if x.ndim == 2 else x @ weight.T  # @ broadcasts over leading axes
         if bias is not None:
             if bias.dtype == out.dtype and out.ndim:
                 out += bias
@@ -33,10 +34,10 @@ class Linear(Function):
         if need[0] and x.ndim == 2 and x.T.flags.c_contiguous and not x.flags.c_contiguous:
             # x is a flattened conv output (batch innermost in memory): give dx that same layout,
             # so the gradient flows back through reshape and ReLU to the conv without a copy
-            dx = (w.T @ upstream.T).T
+            dx = matmul(w.T, upstream.T).T
         elif need[0]:
-            dx = (upstream @ w).reshape(x.shape)
-        dw = rows_g.T @ x.reshape(-1, w.shape[1]) if need[1] else None
+            dx = matmul(rows_g, w).reshape(x.shape)
+        dw = matmul(rows_g.T, x.reshape(-1, w.shape[1])) if need[1] else None
         if len(self.parents) == 2:
             return dx, dw
         db = rows_g.sum(axis=0) if need[2] else None
