@@ -134,6 +134,9 @@ def main(argv=None) -> int:
     if args.smoke:
         args.rounds, args.steps, args.batch = 1, 3, [16]
     opts = {"steps": args.steps, "full_epoch": args.full_epoch}
+    from chainrule import blas
+
+    print(f"chainrule's matrix products: {blas.describe()} (CHAINRULE_BLAS=numpy for NumPy's own)")
     print(f"seconds per epoch of {EPOCH:,} images (Adam, float32), {args.threads} thread(s), median of "
           f"{args.rounds} interleaved rounds; ratio = chainrule / PyTorch (lower is faster)")
     print(f"{'net/batch':<14}{'chainrule s':>12}{'torch s':>9}{'ratio':>7}  {'spread':<11}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import chainrule as cr
+import chainrule.ops.conv as conv_module
 from chainrule.ops.conv import conv1d, conv2d
 
 MODES = ["zeros", "constant", "reflect", "replicate", "circular"]
@@ -104,6 +107,32 @@ def conv_case(draw, dims):
 @given(conv_case(2))
 def test_conv2d_matches_torch(case):
     check_against_torch(*case)
+
+
+@given(conv_case(2), st.integers(1, 3000))
+def test_inference_conv_in_batch_chunks_matches_torch(case, chunk_bytes):
+    """Without autograd, conv2d runs im2col on batch chunks (here as small as one image, the last
+    chunk shorter): the result must not depend on it."""
+    x, w, b, stride, padding, dilation, mode, value = case
+    pads = explicit_pads(padding, x.shape[2:], w.shape[2:], stride, dilation)
+    tb = None if b is None else torch.tensor(b)
+    expected = torch_conv(torch.tensor(x), torch.tensor(w), tb, stride, pads, dilation, mode, value).numpy()
+    with patch.object(conv_module, "INFERENCE_COLS_BYTES", chunk_bytes), cr.no_grad():
+        out = conv2d(cr.tensor(x), cr.tensor(w), b, stride, padding, dilation, padding_mode=mode, value=value)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-10)
+    assert out._ctx is None and not out.requires_grad
+
+
+def test_inference_chunks_split_a_large_batch():
+    x = np.random.default_rng(0).standard_normal((7, 3, 6, 6)).astype(np.float32)
+    conv = cr.nn.Conv2d(3, 4, 3, padding=1)
+    expected = conv(cr.tensor(x)).data  # with autograd: one product over the whole batch
+    calls = []
+    with patch.object(conv_module, "INFERENCE_COLS_BYTES", 2 * 28 * 36 * 4), \
+            patch.object(conv_module, "matmul", lambda a, b: calls.append(b.shape) or a @ b), cr.no_grad():
+        out = conv(cr.tensor(x)).data
+    assert calls == [(28, 72)] * 3 + [(28, 36)]  # chunks of 2 images, then the odd one
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
 
 @given(conv_case(1))

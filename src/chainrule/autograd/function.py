@@ -25,6 +25,8 @@ class Function:
         """Run forward on the inputs' arrays and, when a gradient is needed, link the graph."""
         tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
         fn = cls()
+        # known before forward, so an op can skip saving what no backward pass will read
+        fn.needs_input_grad = tuple(engine._grad_enabled and t.requires_grad for t in tensors)
         try:
             out = fn.forward(*[t.data for t in tensors], **kwargs)
         except ValueError as err:
@@ -35,12 +37,10 @@ class Function:
         if not isinstance(out, B.xp.ndarray):  # NumPy turns 0-d results into scalars
             out = B.xp.asarray(out)
         # only a float result can carry a gradient: x.astype(int) is cut from the graph, as in PyTorch
-        needs_grad = (engine._grad_enabled and out.dtype.kind == "f"
-                      and any(t.requires_grad for t in tensors))
+        needs_grad = out.dtype.kind == "f" and any(fn.needs_input_grad)
         result = Tensor._from_op(out, needs_grad)
         if needs_grad:
             fn.parents = tensors
-            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
             result._ctx = fn
         return result
 

@@ -12,6 +12,8 @@ from ..blas import matmul
 from .pad import MODES, normalize_padding, pad_spatial
 from .window import as_pair, check_input, kernel_offsets, out_size, windows
 
+INFERENCE_COLS_BYTES = 24 << 20  # without autograd, im2col on batch chunks of about this size: kept
+# under malloc's mmap threshold (backend.py), so the buffer is reused instead of faulted in each chunk
 PADDING_MODES = ("zeros", *MODES)  # "zeros" is "constant" with value 0, folded into the conv itself
 
 
@@ -43,18 +45,31 @@ class Conv2d(Function):
             xpad = x
         ho = out_size(h, pt, pb, kh, stride[0], dilation[0])
         wo = out_size(wd, pl, pr, kw, stride[1], dilation[1])
-        win = windows(xpad, (kh, kw), stride, dilation, (ho, wo), lead=1)  # (C, kh, kw, Ho, Wo, N) view
         k = c * kh * kw
-        self.cols = B.xp.empty((k + (b is not None), ho * wo * n), dtype=x.dtype)
-        B.xp.copyto(self.cols[:k].reshape(win.shape), win)  # the one copy
         self.w2 = w.reshape(f, k)
-        w_b = self.w2
-        if b is not None:
-            self.cols[k] = 1
-            w_b = B.xp.concatenate([self.w2, b[:, None].astype(w.dtype, copy=False)], axis=1)
+        w_b = self.w2 if b is None else B.xp.concatenate([self.w2, b[:, None].astype(w.dtype, copy=False)], axis=1)
         self.geom = (x.shape, xpad.shape, (kh, kw), stride, dilation, pads, (ho, wo))
-        out = matmul(w_b, self.cols)  # (F, Ho*Wo*N), bias included
+        if any(self.needs_input_grad):  # training: one product; the columns are kept for dW
+            self.cols = self.columns(xpad, (kh, kw), stride, dilation, (ho, wo), b is not None)
+            out = matmul(w_b, self.cols)  # (F, Ho*Wo*N), bias included
+        else:  # inference: nothing to keep, so batch chunks whose columns stay in cache
+            out = B.xp.empty((f, ho, wo, n), dtype=x.dtype)
+            per = max(1, INFERENCE_COLS_BYTES // ((k + 1) * ho * wo * x.itemsize))
+            for n0 in range(0, n, per):
+                cols = self.columns(xpad[..., n0 : n0 + per], (kh, kw), stride, dilation, (ho, wo), b is not None)
+                out[..., n0 : n0 + per] = matmul(w_b, cols).reshape(f, ho, wo, -1)
         return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
+
+    @staticmethod
+    def columns(xpad, kernel, stride, dilation, out_hw, ones_row: bool):
+        """im2col: every window of the (C, H, W, N) input as a column, (C*kh*kw [+ 1], Ho*Wo*N)."""
+        win = windows(xpad, kernel, stride, dilation, out_hw, lead=1)  # (C, kh, kw, Ho, Wo, N) view
+        k = win.shape[0] * kernel[0] * kernel[1]
+        cols = B.xp.empty((k + ones_row, win[0, 0, 0].size), dtype=xpad.dtype)
+        B.xp.copyto(cols[:k].reshape(win.shape), win)  # the one copy
+        if ones_row:
+            cols[k] = 1  # the bias's row: [W | b] @ [cols; 1]
+        return cols
 
     def backward(self, upstream):
         (c, h, wd, n), pad_shape, kernel, stride, dilation, pads, (ho, wo) = self.geom

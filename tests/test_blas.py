@@ -1,0 +1,109 @@
+"""chainrule.blas: MKL's gemm against NumPy's @ over shapes, dtypes and every operand layout."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import chainrule.blas as blas
+
+# the test extra installs MKL wherever its wheel exists (x86-64 Linux and Windows); CI is one of those
+MKL_EXPECTED = platform.machine().lower() in ("x86_64", "amd64") and sys.platform in ("linux", "win32")
+
+
+@pytest.fixture(scope="module")
+def mkl():
+    previous = blas.active
+    if blas.use("auto") != "mkl":
+        if MKL_EXPECTED:
+            pytest.fail("the mkl wheel is part of the test extra here, yet MKL did not load")
+        pytest.skip("no MKL wheel for this platform")
+    yield
+    blas.use(previous)
+
+
+def _layout(rng, shape, dtype, kind):
+    """An array of ``shape`` laid out as C, Fortran, a row-strided slice, a transposed slice, or a step view."""
+    rows, cols = shape
+    if kind == "c":
+        return rng.standard_normal(shape).astype(dtype)
+    if kind == "f":
+        return np.asfortranarray(rng.standard_normal(shape).astype(dtype))
+    if kind == "rows":  # a column slice: unit inner stride, leading dimension > cols
+        return rng.standard_normal((rows, cols + 3)).astype(dtype)[:, 1 : cols + 1]
+    if kind == "cols":  # the transpose of such a slice
+        return rng.standard_normal((cols, rows + 2)).astype(dtype)[:, :rows].T
+    return rng.standard_normal((rows, 2 * cols)).astype(dtype)[:, ::2]  # no unit stride: copied first
+
+
+LAYOUTS = st.sampled_from(["c", "f", "rows", "cols", "step"])
+
+
+@given(m=st.integers(1, 40), k=st.integers(1, 40), n=st.integers(1, 40), la=LAYOUTS, lb=LAYOUTS,
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16))
+def test_mkl_gemm_matches_numpy(mkl, m, k, n, la, lb, dtype, seed):
+    rng = np.random.default_rng(seed)
+    a, b = _layout(rng, (m, k), dtype, la), _layout(rng, (k, n), dtype, lb)
+    got = blas.matmul(a, b)
+    assert got.dtype == dtype and got.shape == (m, n) and got.flags.c_contiguous
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, a.astype(np.float64) @ b.astype(np.float64), rtol=tol * 10, atol=tol * k)
+
+
+def test_lecture_sized_products_and_fallbacks(mkl):
+    rng = np.random.default_rng(0)
+    w, cols = rng.random((80, 361), np.float32), rng.random((361, 6272), np.float32)
+    np.testing.assert_allclose(blas.matmul(w, cols), w @ cols, rtol=1e-4)
+    np.testing.assert_allclose(blas.matmul(cols, cols[:80].T), cols @ cols[:80].T, rtol=1e-4)
+    batched = rng.random((3, 4, 5), np.float32)
+    np.testing.assert_array_equal(blas.matmul(batched, w[:5, :6]), batched @ w[:5, :6])  # NumPy's batched @
+    ints = np.arange(6).reshape(2, 3)
+    np.testing.assert_array_equal(blas.matmul(ints, ints.T), ints @ ints.T)  # integers: NumPy's
+    assert blas.matmul(np.ones((0, 3), np.float32), np.ones((3, 2), np.float32)).shape == (0, 2)
+    assert blas.matmul(np.ones((2, 0), np.float32), np.ones((0, 2), np.float32)).tolist() == [[0, 0], [0, 0]]
+    with pytest.raises(ValueError):  # misaligned shapes: NumPy's own error
+        blas.matmul(np.ones((2, 3), np.float32), np.ones((4, 2), np.float32))
+    assert "Math Kernel Library" in blas.describe()
+
+
+def test_use_switches_and_rejects_unknown_names():
+    previous = blas.active
+    try:
+        assert blas.use("numpy") == "numpy" and blas.active == "numpy"
+        assert "NumPy's" in blas.describe()
+        a = np.ones((2, 3), np.float32)
+        np.testing.assert_array_equal(blas.matmul(a, a.T), a @ a.T)
+        with pytest.raises(ValueError, match="auto, numpy or mkl"):
+            blas.use("openblas")
+    finally:
+        blas.use(previous)
+
+
+def test_asking_for_mkl_without_it_is_one_clear_error(monkeypatch):
+    previous, loaded = blas.active, blas._mkl
+    monkeypatch.setattr(blas, "_mkl", None)
+    monkeypatch.setattr(blas, "_find_mkl", lambda: None)
+    try:
+        assert blas.use("auto") == "numpy"  # auto falls back quietly
+        with pytest.raises(RuntimeError, match=r"CHAINRULE_BLAS=mkl.*pip install 'chainrule\[mkl\]'"):
+            blas.use("mkl")
+    finally:
+        monkeypatch.setattr(blas, "_mkl", loaded)
+        blas.use(previous)
+
+
+def test_environment_variable_chooses_at_import():
+    code = "import chainrule.blas as b; print(b.active)"
+    env = dict(os.environ, CHAINRULE_BLAS="numpy")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "numpy", out.stderr
+    env["CHAINRULE_BLAS"] = "fastest"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode != 0 and "must be auto, numpy or mkl, got 'fastest'" in out.stderr
