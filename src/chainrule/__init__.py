@@ -21,6 +21,7 @@ from .autograd import (
 from .autograd.creation import arange, ones, ones_like, rand, randn, zeros, zeros_like
 from .autograd.gradcheck import GradCheckError, grad_check
 from .backend import manual_seed
+from .device import Device, device
 from .ops import (
     abs,
     clip,
@@ -42,15 +43,15 @@ from .ops import (
     where,
 )
 
-float32 = backend.xp.float32
-float64 = backend.xp.float64
-int64 = backend.xp.int64
+float32 = backend.numpy.float32
+float64 = backend.numpy.float64
+int64 = backend.numpy.int64
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Elementwise", "Function", "GradCheckError", "ShapeError", "Tensor", "abs", "arange", "backend",
-    "clip", "concatenate", "data", "enable_grad", "exp", "flatten", "float32", "float64", "grad_check",
+    "Device", "Elementwise", "Function", "GradCheckError", "ShapeError", "Tensor", "abs", "arange", "backend",
+    "clip", "concatenate", "data", "device", "enable_grad", "exp", "flatten", "float32", "float64", "grad_check",
     "int64", "is_grad_enabled", "log", "manual_seed", "matmul", "maximum", "minimum", "models",
     "nn", "no_grad", "optim",
     "ones", "ones_like", "ops", "permute", "rand", "randn", "relu", "reshape", "set_grad_enabled",

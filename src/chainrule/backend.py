@@ -1,7 +1,7 @@
 """The array backend: the one place where chainrule reaches its array module.
 
 Ops never ``import numpy`` themselves; they use ``backend.xp``, so another array module with
-NumPy's API (CuPy on a GPU) can be slotted in here without touching an op.
+NumPy's API (CuPy on a GPU, see ``device.py``) is slotted in here without touching an op.
 """
 
 from __future__ import annotations
@@ -14,7 +14,54 @@ import sys
 import numpy
 
 xp = numpy
-"""The active array module (NumPy on the CPU)."""
+"""The array module: NumPy; once a GPU is used, a stand-in that follows the arrays being worked on."""
+
+_current = numpy  # the module that xp stands for while a GPU is in use
+_cupy = None  # CuPy, once device.cupy() has loaded it
+devices_enabled = False
+
+
+class _FollowArrays:
+    """``xp`` while CuPy is in use: NumPy's or CuPy's attribute, after the arrays of the running
+    op (``Function.apply`` and the backward pass point it with ``working_on``)."""
+
+    def __getattr__(self, name: str):
+        return getattr(_current, name)
+
+    def __repr__(self) -> str:
+        return f"<chainrule array module, now {_current.__name__}>"
+
+
+def enable_devices(cupy_module) -> None:
+    """Called once by ``device.cupy()``: from now on ``xp`` follows the arrays' device."""
+    global xp, _cupy, devices_enabled
+    _cupy, devices_enabled, xp = cupy_module, True, _FollowArrays()
+
+
+def module_of(*arrays):
+    """CuPy if any of the arrays is a CuPy array, else NumPy."""
+    if _cupy is not None:
+        for a in arrays:
+            if isinstance(a, _cupy.ndarray):
+                return _cupy
+    return numpy
+
+
+def is_array(a) -> bool:
+    """A NumPy or CuPy array (not a scalar)."""
+    return isinstance(a, numpy.ndarray) or (_cupy is not None and isinstance(a, _cupy.ndarray))
+
+
+def working_on(*arrays):
+    """Point ``xp`` at the module of ``arrays``; returns the module it pointed at, for ``restore``."""
+    global _current
+    previous, _current = _current, module_of(*arrays)
+    return previous
+
+
+def restore(module) -> None:
+    global _current
+    _current = module
 
 default_float = numpy.float32
 """dtype given to Python floats and to new random tensors, as ``torch.get_default_dtype()``."""
@@ -37,7 +84,7 @@ def rng() -> numpy.random.Generator:
 
 
 def is_float(dtype) -> bool:
-    return xp.dtype(dtype).kind == "f"
+    return numpy.dtype(dtype).kind == "f"
 
 
 def asarray(data, dtype=None):
@@ -46,13 +93,14 @@ def asarray(data, dtype=None):
     Python floats (and lists of them) become float32; an array keeps its dtype (float64 stays
     float64), as ``torch.tensor`` does with NumPy input.
     """
+    mod = module_of(data) if devices_enabled else numpy  # a CuPy array stays on its GPU
     if dtype is not None:
-        arr = xp.asarray(data, dtype=dtype)
-    elif isinstance(data, xp.ndarray):
+        arr = mod.asarray(data, dtype=dtype)
+    elif isinstance(data, mod.ndarray):
         arr = data
     else:
-        arr = xp.asarray(data)
-        if arr.dtype == xp.float64 and not isinstance(data, xp.generic):
+        arr = mod.asarray(data)
+        if arr.dtype == numpy.float64 and not isinstance(data, numpy.generic):
             arr = arr.astype(default_float)
     if arr.dtype.kind not in SUPPORTED_KINDS:
         raise TypeError(

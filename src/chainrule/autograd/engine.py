@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
+from .. import backend as B
+
 _grad_enabled = True
 
 
@@ -87,10 +89,22 @@ def backpropagate(root, upstream, accumulate: bool = True, hook: EdgeHook | None
     order = toposort(root)
     pending = {id(root): upstream}
     totals = {}
+    module = B.working_on(upstream) if B.devices_enabled else None
+    try:
+        _backward_nodes(order, pending, totals, accumulate, hook)
+    finally:
+        if module is not None:
+            B.restore(module)
+    return totals
+
+
+def _backward_nodes(order, pending, totals, accumulate, hook) -> None:
     for node in reversed(order):
         grad = pending.pop(id(node), None)
         if grad is None:
             continue
+        if B.devices_enabled:  # xp follows the gradient's device (NumPy or CuPy)
+            B.working_on(grad)
         if not accumulate:
             totals[id(node)] = grad
         ctx = node._ctx
@@ -109,4 +123,3 @@ def backpropagate(root, upstream, accumulate: bool = True, hook: EdgeHook | None
             key = id(parent)
             # not in place: an op may hand the same array to several inputs (add does)
             pending[key] = d if key not in pending else pending[key] + d
-    return totals

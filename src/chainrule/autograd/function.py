@@ -27,15 +27,20 @@ class Function:
         fn = cls()
         # known before forward, so an op can skip saving what no backward pass will read
         fn.needs_input_grad = tuple(engine._grad_enabled and t.requires_grad for t in tensors)
+        arrays = [t.data for t in tensors]
+        module = B.working_on(*arrays) if B.devices_enabled else None  # xp: NumPy or CuPy, as the inputs
         try:
-            out = fn.forward(*[t.data for t in tensors], **kwargs)
+            out = fn.forward(*arrays, **kwargs)
+            if not B.is_array(out):  # NumPy turns 0-d results into scalars
+                out = B.xp.asarray(out)
         except ValueError as err:
             if isinstance(err, ShapeError):
                 raise
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
             raise ShapeError(f"{cls.name()}: inputs of shapes {shapes}: {err}") from None
-        if not isinstance(out, B.xp.ndarray):  # NumPy turns 0-d results into scalars
-            out = B.xp.asarray(out)
+        finally:
+            if module is not None:
+                B.restore(module)
         # only a float result can carry a gradient: x.astype(int) is cut from the graph, as in PyTorch
         needs_grad = out.dtype.kind == "f" and any(fn.needs_input_grad)
         result = Tensor._from_op(out, needs_grad)

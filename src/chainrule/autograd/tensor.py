@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 from .. import backend as B
+from .. import device as _device
 from . import engine
 
 
@@ -47,9 +48,29 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    @property
+    def device(self):
+        """Where the values live: ``device(type='cpu')`` or ``device(type='cuda', index=0)``."""
+        return _device.device_of(self.data)
+
+    def to(self, device) -> Tensor:
+        """This tensor on ``device`` ("cpu", "cuda", "cuda:1"): itself if it is there already, else a
+        copy that stays in the graph (the gradient travels back to this tensor's device)."""
+        dev = _device.device(device)
+        if dev == self.device:
+            return self
+        return _ops.to_device(self, dev)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, index: int = 0) -> Tensor:
+        return self.to(f"cuda:{index}")
+
     def numpy(self):
-        """The values as a NumPy array (shares memory, as ``torch.Tensor.numpy``)."""
-        return self.data
+        """The values as a NumPy array: shares memory on the CPU (as ``torch.Tensor.numpy``); from a
+        GPU, a copy to the host."""
+        return _device.to_host(self.data)
 
     def item(self) -> float:
         if self.data.size != 1:
@@ -72,12 +93,12 @@ class Tensor:
         return self.data.tolist()
 
     def __repr__(self) -> str:
-        body = B.xp.array2string(self.data, precision=4, separator=", ", prefix="tensor(")
-        extra = ""
+        body = B.numpy.array2string(_device.to_host(self.data), precision=4, separator=", ", prefix="tensor(")
+        extra = "" if self.device.type == "cpu" else f", device='{self.device}'"
         if self._ctx is not None:
-            extra = f", grad_fn={type(self._ctx).__name__}"
+            extra += f", grad_fn={type(self._ctx).__name__}"
         elif self.requires_grad:
-            extra = ", requires_grad=True"
+            extra += ", requires_grad=True"
         if self.dtype != B.default_float and self.dtype.kind == "f":
             extra = f", dtype={self.dtype}" + extra
         return f"tensor({body}{extra})"
@@ -106,7 +127,7 @@ class Tensor:
                     f"backward(): grad can be created implicitly only for a scalar output; this "
                     f"tensor has shape {self.shape}, so pass backward(grad) of that shape"
                 )
-            grad = B.xp.ones_like(self.data)
+            grad = B.module_of(self.data).ones_like(self.data)
         else:
             grad = B.asarray(grad.data if isinstance(grad, Tensor) else grad, self.dtype)
             if grad.shape != self.shape:
@@ -143,7 +164,7 @@ class Tensor:
                 dtype = B.default_float
             else:
                 dtype = self.dtype if kind in "iu" else None
-            return Tensor._from_op(B.xp.asarray(other, dtype=dtype), False)
+            return Tensor._from_op(B.module_of(self.data).asarray(other, dtype=dtype), False)  # on self's device
         return Tensor(other)
 
     def __add__(self, o):
@@ -189,26 +210,27 @@ class Tensor:
         return _ops.getitem(self, index)
 
     # comparisons give boolean tensors and carry no gradient
-    def _compare(self, o, op):
+    def _compare(self, o, name: str):
+        op = getattr(B.module_of(self.data), name)  # NumPy's or CuPy's, as the data
         return Tensor._from_op(op(self.data, self._lift(o).data), False)
 
     def __lt__(self, o):
-        return self._compare(o, B.xp.less)
+        return self._compare(o, "less")
 
     def __le__(self, o):
-        return self._compare(o, B.xp.less_equal)
+        return self._compare(o, "less_equal")
 
     def __gt__(self, o):
-        return self._compare(o, B.xp.greater)
+        return self._compare(o, "greater")
 
     def __ge__(self, o):
-        return self._compare(o, B.xp.greater_equal)
+        return self._compare(o, "greater_equal")
 
     def __eq__(self, o):
-        return self._compare(o, B.xp.equal)
+        return self._compare(o, "equal")
 
     def __ne__(self, o):
-        return self._compare(o, B.xp.not_equal)
+        return self._compare(o, "not_equal")
 
     __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity, as in PyTorch
 
@@ -285,9 +307,13 @@ class Tensor:
     clamp = clip
 
 
-def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None) -> Tensor:
-    """Make a tensor: Python floats become float32, NumPy arrays keep their dtype."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None, device=None) -> Tensor:
+    """Make a tensor: Python floats become float32, NumPy arrays keep their dtype; ``device``
+    ("cpu", "cuda[:k]") places it, by default where ``data`` is (the CPU for Python data)."""
+    t = Tensor(data, dtype=dtype, name=name)
+    if device is not None:
+        t.data = _device.to_device(t.data, device)
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def as_tensor(x) -> Tensor:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from .. import backend as B
+from .. import device as _device
 from ..autograd.tensor import Tensor
 from .parameter import Parameter
 
@@ -52,7 +53,7 @@ def _array_of(value):
         return value.data
     if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):
         return value.detach().cpu().numpy()
-    return B.xp.asarray(value)
+    return value if B.is_array(value) else B.numpy.asarray(value)
 
 
 class Module:
@@ -278,7 +279,7 @@ class Module:
         if errors:
             raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for target, value in staged:  # all checked first: a failed load changes nothing
-            target.data[...] = value
+            target.data[...] = _device.to_device(value, target.device)
         return IncompatibleKeys(missing, unexpected)
 
     # --- modes and conversion --------------------------------------------------------------------
@@ -311,14 +312,33 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype) -> Module:
-        """Cast every floating-point parameter and buffer (and its gradient) to ``dtype``, in place."""
+    def to(self, *args, device=None, dtype=None) -> Module:
+        """Move every parameter and buffer (and its gradient) to ``device`` ("cpu", "cuda[:k]") and/or
+        cast the floating-point ones to ``dtype``, in place, as PyTorch: ``model.to("cuda")``,
+        ``model.to(cr.float64)``, ``model.to("cuda", cr.float32)``. Parameters stay the same objects,
+        so an optimizer made before the move follows them."""
+        for arg in args:
+            if isinstance(arg, (str, _device.Device)):
+                device = arg
+            else:
+                dtype = arg
+        dev = None if device is None else _device.device(device)
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.data.dtype.kind == "f":
+            if dtype is not None and t.data.dtype.kind == "f":
                 t.data = t.data.astype(dtype)
                 if t.grad is not None:
                     t.grad = t.grad.astype(dtype)
+            if dev is not None:
+                t.data = _device.to_device(t.data, dev)
+                if t.grad is not None:
+                    t.grad = _device.to_device(t.grad, dev)
         return self
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def cuda(self, index: int = 0) -> Module:
+        return self.to(f"cuda:{index}")
 
     def double(self) -> Module:
         return self.to(B.xp.float64)

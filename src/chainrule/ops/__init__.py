@@ -6,6 +6,7 @@ from . import elementwise as _e
 from .linalg import matmul
 from .reduce import max, mean, min, sum
 from .shape import astype, concatenate, flatten, getitem, permute, reshape, stack, transpose
+from .transfer import to_device
 
 
 def add(a, b):
@@ -93,7 +94,7 @@ def _pair(a, b):
 
 
 __all__ = [
-    "abs", "add", "astype", "clip", "concatenate", "div", "exp", "flatten", "getitem", "log",
+    "abs", "add", "astype", "to_device", "clip", "concatenate", "div", "exp", "flatten", "getitem", "log",
     "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "permute", "pow", "relu",
     "reshape", "sigmoid", "sqrt", "stack", "sub", "sum", "tanh", "transpose", "where",
 ]

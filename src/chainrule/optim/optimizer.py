@@ -16,6 +16,7 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from .. import backend as B
+from .. import device as _device
 from ..autograd.engine import enable_grad
 from ..autograd.tensor import Tensor
 
@@ -178,6 +179,18 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._step_calls += 1
+        module = B.working_on(*self._first_param()) if B.devices_enabled else None  # xp: the parameters'
+        try:
+            self._update_all()
+        finally:
+            if module is not None:
+                B.restore(module)
+        return loss
+
+    def _first_param(self) -> list:
+        return [g["params"][0].data for g in self.param_groups if g["params"]][:1]
+
+    def _update_all(self) -> None:
         for group in self.param_groups:
             for p in group["params"]:
                 grad = _grad_array(p)
@@ -189,19 +202,22 @@ class Optimizer:
                         f"grad of shape {grad.shape}"
                     )
                 state = self.state[p]
+                if B.devices_enabled:  # the state follows its parameter to another device
+                    for k, v in state.items():
+                        if B.is_array(v) and _device.device_of(v) != _device.device_of(p.data):
+                            state[k] = _device.to_device(v, _device.device_of(p.data))
                 self._updates[id(p)] = self._updates.get(id(p), 0) + 1
                 self._update(p, grad, state, group)
                 if not state:  # stateless updates (plain SGD) leave no entry, as in torch
                     del self.state[p]
-        return loss
 
     # --- helpers for subclasses --------------------------------------------------------------
     def _scratch(self, like, slot: int = 0):
         """A reusable work array shaped like ``like`` (one flat buffer per dtype and slot)."""
-        key = (like.dtype, slot)
+        key = (like.dtype, slot, type(like))  # one per dtype, slot and array module (NumPy, CuPy)
         buf = self._scratch_bufs.get(key)
         if buf is None or buf.size < like.size:
-            buf = self._scratch_bufs[key] = B.xp.empty(like.size, dtype=like.dtype)
+            buf = self._scratch_bufs[key] = B.module_of(like).empty(like.size, dtype=like.dtype)
         return buf[: like.size].reshape(like.shape)
 
     def _decayed_grad(self, p: Tensor, grad, weight_decay: float, maximize: bool):
@@ -308,7 +324,7 @@ class Optimizer:
                         f"{type(self).__name__}.load_state_dict: state '{k}' of parameter {key!r} "
                         f"has shape {tuple(v.shape)}, the parameter has shape {p.data.shape}"
                     )
-                out[k] = B.xp.asarray(v).astype(p.data.dtype, copy=True)
+                out[k] = _device.to_device(B.numpy.asarray(_device.to_host(v)).astype(p.data.dtype), p.device)
             else:
                 out[k] = copy.deepcopy(v)
         return out

@@ -22,6 +22,8 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save_file
 
+from ..device import to_host
+
 FORMAT = "chainrule-checkpoint-1"
 
 
@@ -45,6 +47,7 @@ def _pack_optimizer(state: dict) -> tuple[dict, dict]:
     arrays, scalars = {}, {}
     for index, entry in state["state"].items():
         for name, value in entry.items():
+            value = to_host(value) if hasattr(value, "__cuda_array_interface__") else value
             if isinstance(value, np.ndarray) and value.ndim > 0:
                 arrays[f"state.{index}.{name}"] = np.ascontiguousarray(value)
             else:
@@ -75,7 +78,7 @@ def save_checkpoint(folder, model, optimizer=None, info: dict | None = None) -> 
     tmp, old = folder.with_name(folder.name + ".tmp"), folder.with_name(folder.name + ".old")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    weights = {k: np.ascontiguousarray(v) for k, v in model.state_dict().items()}
+    weights = {k: np.ascontiguousarray(to_host(v)) for k, v in model.state_dict().items()}
     save_file(weights, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
     meta = dict(info or {}, format=FORMAT)
     if optimizer is not None:

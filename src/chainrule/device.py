@@ -1,0 +1,108 @@
+"""Where a tensor's numbers live: ``"cpu"`` (NumPy arrays) or ``"cuda"`` / ``"cuda:k"`` (CuPy arrays
+on NVIDIA GPU k), named as PyTorch names them.
+
+CuPy is an optional extra (``pip install chainrule[gpu]``, which brings ``cupy-cuda13x``). It is
+imported the first time a GPU is asked for, never before; without it that request is one clear
+error. From then on ``backend.xp`` follows the arrays an op works on (see ``backend.working_on``),
+so every op, layer and optimizer runs unchanged on either device.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from . import backend as B
+
+_cupy = None
+
+
+class Device:
+    """A device: ``type`` "cpu" or "cuda", and ``index`` (the GPU's number; None for the CPU)."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str, index: int | None = None) -> None:  # noqa: A002 (PyTorch's name)
+        self.type, self.index = type, index
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = Device("cpu")
+
+
+def device(spec) -> Device:
+    """Parse "cpu", "cuda", "cuda:1" (or a Device) as PyTorch does; "cuda" means the current GPU, 0."""
+    if isinstance(spec, Device):
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(f"device: expected a string such as 'cpu' or 'cuda:0', got {spec!r}")
+    kind, _, index = spec.strip().lower().partition(":")
+    if kind == "cpu" and not index:
+        return CPU
+    if kind == "cuda" and (not index or index.isdigit()):
+        return Device("cuda", int(index) if index else 0)
+    raise ValueError(f"device: unknown device {spec!r}; chainrule runs on 'cpu' and 'cuda[:index]' (NVIDIA, CuPy)")
+
+
+def cupy():
+    """The CuPy module, imported on first use, with a GPU checked to be there; else one clear error."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy as cp
+        except ImportError as err:
+            raise RuntimeError(
+                "device 'cuda' needs CuPy, which is not installed: pip install 'chainrule[gpu]' "
+                f"(CuPy for CUDA 13; for CUDA 12 install cupy-cuda12x instead). ({err})") from None
+        try:
+            count = cp.cuda.runtime.getDeviceCount()
+        except Exception as err:  # CUDARuntimeError: no driver, no device
+            raise RuntimeError(f"device 'cuda': CuPy is installed but finds no usable NVIDIA GPU ({err})") from None
+        if count == 0:
+            raise RuntimeError("device 'cuda': CuPy is installed but this machine has no NVIDIA GPU")
+        _cupy = cp
+        B.enable_devices(cp)
+    return _cupy
+
+
+def is_cuda_array(array) -> bool:
+    """True for a CuPy array (checked by its type's module, so CuPy is never imported here)."""
+    return type(array).__module__.startswith("cupy")
+
+
+def device_of(array) -> Device:
+    """The device an array lives on."""
+    if is_cuda_array(array):
+        return Device("cuda", int(array.device.id))
+    return CPU
+
+
+def to_device(array, dev) -> object:
+    """The array on device ``dev``: itself when it is already there, else a copy (host <-> GPU)."""
+    dev = device(dev)
+    if device_of(array) == dev:
+        return array
+    if dev.type == "cpu":
+        return array.get()  # GPU -> host
+    cp = cupy()
+    if dev.index >= cp.cuda.runtime.getDeviceCount():
+        raise RuntimeError(f"device {dev}: this machine has {cp.cuda.runtime.getDeviceCount()} GPU(s)")
+    with cp.cuda.Device(dev.index):
+        return cp.asarray(array)  # host -> GPU, or GPU -> another GPU
+
+
+def to_host(array) -> numpy.ndarray:
+    """A NumPy array with the values: the array itself on the CPU, a copy from a GPU."""
+    return array.get() if is_cuda_array(array) else numpy.asarray(array)
