@@ -34,29 +34,35 @@ def torch_net(name: str):
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(width, 50), nn.ReLU(), nn.Linear(50, 10))
 
 
-def train_step_fn(lib: str, net: str):
-    """(step(x, y), infer(x)) closures for one library."""
+def train_step_fn(lib: str, net: str, device: str = "cpu"):
+    """(place(array), step(x, y), infer(x), sync()) for one library: ``place`` puts a host array on
+    ``device`` once (the batches are slices of it), ``sync`` waits for the GPU."""
     if lib == "torch":
         import torch
 
-        model = torch_net(net)
+        model = torch_net(net).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
         def step(x, y):
             opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
+            loss = torch.nn.functional.cross_entropy(model(x), y)
             loss.backward()
             opt.step()
 
         def infer(x):
             with torch.no_grad():
                 model.eval()
-                return model(torch.from_numpy(x))
-        return step, infer
+                return model(x)
+
+        def sync():
+            if device != "cpu":
+                torch.cuda.synchronize()
+
+        return (lambda a: torch.from_numpy(a).to(device)), step, infer, sync
     import chainrule as cr
     import chainrule.nn.functional as F
 
-    model = cr.models.get_model(net)
+    model = cr.models.get_model(net).to(device)
     opt = cr.optim.Adam(model.parameters(), lr=1e-3)
 
     def step(x, y):
@@ -69,21 +75,28 @@ def train_step_fn(lib: str, net: str):
         with cr.no_grad():
             model.eval()
             return model(cr.tensor(x))
-    return step, infer
+
+    def sync():
+        if device != "cpu":
+            cr.devices.cupy().cuda.Device().synchronize()
+
+    return (lambda a: cr.tensor(a, device=device).data), step, infer, sync
 
 
-def overhead_worker(lib: str, n_ops: int = 2000) -> float:
+def overhead_worker(lib: str, device: str = "cpu", n_ops: int = 2000) -> float:
     """Microseconds per op of a chain of small ops (forward + backward): the engine's own cost."""
     import numpy as np
 
     if lib == "torch":
         import torch
 
-        x = torch.tensor(np.ones(8, np.float32), requires_grad=True)
+        x = torch.tensor(np.ones(8, np.float32), requires_grad=True, device=device)
+        sync = torch.cuda.synchronize if device != "cpu" else (lambda: None)
     else:
         import chainrule as cr
 
-        x = cr.tensor(np.ones(8, np.float32), requires_grad=True)
+        x = cr.tensor(np.ones(8, np.float32), requires_grad=True, device=device)
+        sync = cr.devices.cupy().cuda.Device().synchronize if device != "cpu" else (lambda: None)
     best = float("inf")
     for _ in range(5):
         t0 = time.perf_counter()
@@ -91,29 +104,36 @@ def overhead_worker(lib: str, n_ops: int = 2000) -> float:
         for _ in range(n_ops // 2):
             h = h * 1.0001 + 0.5
         h.sum().backward()
+        sync()
         best = min(best, time.perf_counter() - t0)
     return best / n_ops * 1e6
 
 
-def worker(lib: str, case: str, threads: int, steps: int, full_epoch: bool) -> dict:
+def worker(lib: str, case: str, threads: int, steps: int, full_epoch: bool, device: str = "cpu") -> dict:
     if case == "overhead":
-        return {"us_per_op": overhead_worker(lib)}
+        return {"us_per_op": overhead_worker(lib, device)}
     net, batch = case.split("/")
     batch = int(batch)
     n = EPOCH if full_epoch else min(EPOCH, batch * (steps + 20))
     x, y = mnist_images(n)
-    step, infer = train_step_fn(lib, net)
+    place, step, infer, sync = train_step_fn(lib, net, device)
+    x, y = place(x), place(y)  # the data set in the device's memory, as a DataLoader would stage it
     for i in range(10):  # warm-up: first calls allocate and fill caches
         step(x[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch])
+    sync()
     count = n // batch if full_epoch else steps
     t0 = time.perf_counter()
     for i in range(count):
         j = (i % (n // batch)) * batch
         step(x[j : j + batch], y[j : j + batch])
+    sync()
     seconds = (time.perf_counter() - t0) / count * (EPOCH / batch)
+    infer(x[:1000])
+    sync()
     t0 = time.perf_counter()
     for i in range(0, min(n, 10_000), 1000):
         infer(x[i : i + 1000])
+    sync()
     infer_rate = min(n, 10_000) / (time.perf_counter() - t0)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"epoch_s": seconds, "infer_img_s": infer_rate, "rss_mb": rss_mb}
@@ -130,13 +150,17 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=120, help="timed training steps per process")
     p.add_argument("--full-epoch", action="store_true", help="time a whole epoch instead of --steps steps")
     p.add_argument("--smoke", action="store_true", help="1 round of 3 steps at batch 16: checks the script runs")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda: both libraries on the same GPU")
     args = p.parse_args(argv[1:])
     if args.smoke:
         args.rounds, args.steps, args.batch = 1, 3, [16]
-    opts = {"steps": args.steps, "full_epoch": args.full_epoch}
+    opts = {"steps": args.steps, "full_epoch": args.full_epoch, "device": args.device}
     from chainrule import blas
 
-    print(f"chainrule's matrix products: {blas.describe()} (CHAINRULE_BLAS=numpy for NumPy's own)")
+    if args.device == "cpu":
+        print(f"chainrule's matrix products: {blas.describe()} (CHAINRULE_BLAS=numpy for NumPy's own)")
+    else:
+        print(f"device {args.device}: both libraries on the same GPU; the data set is staged in GPU memory")
     print(f"seconds per epoch of {EPOCH:,} images (Adam, float32), {args.threads} thread(s), median of "
           f"{args.rounds} interleaved rounds; ratio = chainrule / PyTorch (lower is faster)")
     print(f"{'net/batch':<14}{'chainrule s':>12}{'torch s':>9}{'ratio':>7}  {'spread':<11}"

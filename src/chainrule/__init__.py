@@ -21,7 +21,7 @@ from .autograd import (
 from .autograd.creation import arange, ones, ones_like, rand, randn, zeros, zeros_like
 from .autograd.gradcheck import GradCheckError, grad_check
 from .backend import manual_seed
-from .device import Device, device
+from .devices import Device, device
 from .ops import (
     abs,
     clip,

@@ -6,6 +6,7 @@ NumPy's API (CuPy on a GPU, see ``device.py``) is slotted in here without touchi
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -62,6 +63,18 @@ def working_on(*arrays):
 def restore(module) -> None:
     global _current
     _current = module
+
+
+@contextlib.contextmanager
+def following(*arrays):
+    """``with following(*arrays):`` xp is the module of these arrays inside the block (code outside
+    the ops that works on arrays: optimizers, gradient clipping)."""
+    previous = working_on(*arrays) if devices_enabled else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            restore(previous)
 
 default_float = numpy.float32
 """dtype given to Python floats and to new random tensors, as ``torch.get_default_dtype()``."""

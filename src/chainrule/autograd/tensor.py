@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 
 from .. import backend as B
-from .. import device as _device
+from .. import devices as _device
 from . import engine
 
 

@@ -19,7 +19,7 @@ _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv
 def _array(tensor):
     if isinstance(tensor, Tensor):
         return tensor.data
-    if isinstance(tensor, B.xp.ndarray):
+    if B.is_array(tensor):
         return tensor
     raise TypeError(f"nn.init: expected a Tensor (or an array), got {type(tensor).__name__}")
 

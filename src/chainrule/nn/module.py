@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from .. import backend as B
-from .. import device as _device
+from .. import devices as _device
 from ..autograd.tensor import Tensor
 from .parameter import Parameter
 

@@ -21,8 +21,8 @@ class Dropout(Elementwise):
         if p >= 1.0:
             self.mask = B.xp.zeros(x.shape, dtype=x.dtype)
         else:
-            keep = B.rng().random(x.shape, dtype=B.xp.float32) >= p
-            self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
+            keep = B.rng().random(x.shape, dtype=B.numpy.float32) >= p  # drawn on the CPU: one seed, one mask
+            self.mask = B.xp.asarray(keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p)))  # moved to x's device
         return x * self.mask
 
     def local_grads(self):

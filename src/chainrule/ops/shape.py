@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor
@@ -58,7 +60,9 @@ def _index_arrays(index):
     """Tensors inside an index become arrays; returns the index and whether it is basic."""
     parts = index if isinstance(index, tuple) else (index,)
     parts = tuple(p.data if isinstance(p, Tensor) else p for p in parts)
-    basic = all(p is None or p is Ellipsis or isinstance(p, (int, slice, B.xp.integer)) for p in parts)
+    if B.devices_enabled:  # index arrays go where x is (xp follows x inside the op)
+        parts = tuple(B.xp.asarray(p) if isinstance(p, (list, B.numpy.ndarray)) else p for p in parts)
+    basic = all(p is None or p is Ellipsis or isinstance(p, (int, slice, B.numpy.integer)) for p in parts)
     return (parts if isinstance(index, tuple) else parts[0]), basic
 
 
@@ -81,7 +85,7 @@ class GetItem(Function):
 
     def backward(self, upstream):
         grad = B.xp.zeros(self.shape, dtype=upstream.dtype)
-        is_mask = isinstance(self.index, B.xp.ndarray) and self.index.dtype.kind == "b"
+        is_mask = B.is_array(self.index) and self.index.dtype.kind == "b"
         if self.basic or is_mask:
             grad[self.index] = upstream
         else:
@@ -100,7 +104,7 @@ class Concatenate(Function):
         return B.xp.concatenate(xs, axis=axis)
 
     def backward(self, upstream):
-        cuts = B.xp.cumsum(self.sizes)[:-1]
+        cuts = list(itertools.accumulate(self.sizes))[:-1]  # Python ints: valid for NumPy and CuPy
         return tuple(B.xp.split(upstream, cuts, axis=self.axis))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import device as D
+from .. import devices as D
 from ..autograd.function import Function
 
 

@@ -47,7 +47,12 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     grads = _grads(parameters)
     norm_type, max_norm = float(norm_type), float(max_norm)
     if not grads:
-        return Tensor(B.xp.zeros((), B.default_float))
+        return Tensor(B.numpy.zeros((), B.default_float))
+    with B.following(*grads):  # xp: NumPy or CuPy, where the gradients are
+        return _clip_norm(grads, max_norm, norm_type, error_if_nonfinite)
+
+
+def _clip_norm(grads, max_norm: float, norm_type: float, error_if_nonfinite: bool) -> Tensor:
     dtype = B.xp.result_type(*grads)
     norms = B.xp.stack([_vector_norm(g, norm_type).astype(dtype) for g in grads])
     total_norm = _vector_norm(norms, norm_type)
@@ -57,7 +62,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
             f"({float(total_norm)}), so it cannot be clipped; pass error_if_nonfinite=False to "
             "scale the gradients by it anyway"
         )
-    with B.xp.errstate(divide="ignore", invalid="ignore"):
+    with B.numpy.errstate(divide="ignore", invalid="ignore"):
         clip_coef = B.xp.minimum(B.xp.asarray(max_norm, dtype) / (total_norm + dtype.type(1e-6)), 1.0)
         for g in grads:  # always multiplied, as torch: an inf norm turns inf entries into nan
             g *= clip_coef
@@ -68,4 +73,4 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
     """Clamp every gradient entry into ``[-clip_value, clip_value]``, in place."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        B.xp.clip(g, -clip_value, clip_value, out=g)
+        g.clip(-clip_value, clip_value, out=g)

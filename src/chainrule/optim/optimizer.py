@@ -16,7 +16,7 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from .. import backend as B
-from .. import device as _device
+from .. import devices as _device
 from ..autograd.engine import enable_grad
 from ..autograd.tensor import Tensor
 
@@ -179,16 +179,10 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._step_calls += 1
-        module = B.working_on(*self._first_param()) if B.devices_enabled else None  # xp: the parameters'
-        try:
+        first = [g["params"][0].data for g in self.param_groups if g["params"]][:1]
+        with B.following(*first):  # xp: NumPy or CuPy, where the parameters are
             self._update_all()
-        finally:
-            if module is not None:
-                B.restore(module)
         return loss
-
-    def _first_param(self) -> list:
-        return [g["params"][0].data for g in self.param_groups if g["params"]][:1]
 
     def _update_all(self) -> None:
         for group in self.param_groups:

@@ -22,7 +22,7 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save_file
 
-from ..device import to_host
+from ..devices import to_host
 
 FORMAT = "chainrule-checkpoint-1"
 

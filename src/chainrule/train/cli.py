@@ -72,6 +72,8 @@ def _add_config_flags(p) -> None:
     p.add_argument("--grad-flow", type=int, metavar="N", help="record per-layer gradient flow every N steps")
     p.add_argument("--data-root", help="folder with the IDX files (else cache, mirrors, PyPI)")
     p.add_argument("--out", help="run folder (default runs/<model>-<dataset>-<time>)")
+    p.add_argument("--device", help="cpu (default) or cuda[:k]: an NVIDIA GPU (needs chainrule[gpu]); with "
+                   "--resume, where the run goes on")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--no-progress", action="store_true")
 
@@ -90,11 +92,13 @@ def _fail(command: str, err: BaseException, status: int = FAILURE) -> int:
 def _user_errors():
     from ..data import DataError
     from ..data.images import ImageError
+    from ..devices import DeviceError
     from ..distributed import DistributedError
     from .checkpoint import CheckpointError
     from .trainer import DivergenceError
 
-    return (DataError, ImageError, CheckpointError, DivergenceError, DistributedError, OSError, ValueError)
+    return (DataError, ImageError, CheckpointError, DivergenceError, DistributedError, DeviceError, OSError,
+            ValueError)
 
 
 def _distributed(args):
@@ -129,6 +133,8 @@ def cmd_train(args) -> int:
                     raise ValueError(f"--epochs {args.epochs} with --resume: the run's {config.schedule} schedule "
                                      f"was planned for {config.epochs} epochs; resume without --epochs")
                 config.epochs = args.epochs
+            if args.device is not None:  # checkpoints hold host arrays: a run may go on on another device
+                config.device = args.device
             config.progress = not args.no_progress
             summary = train(config, resume=args.resume, comm=comm)
         else:

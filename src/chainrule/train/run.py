@@ -18,6 +18,8 @@ import numpy as np
 from .. import backend as B
 from .. import models, optim
 from ..data.idx import atomic_write_bytes
+from ..devices import check as check_device
+from ..devices import device as parse_device
 from .trainer import Trainer, evaluate
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
@@ -45,6 +47,7 @@ class TrainConfig:
     out: str | None = None
     plots: bool = True
     progress: bool = True
+    device: str = "cpu"  # "cuda" (or "cuda:k") trains on an NVIDIA GPU through CuPy
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -63,6 +66,7 @@ class TrainConfig:
             raise ValueError(f"--lr must be in (0, 10), got {self.lr}")
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"--val-fraction must be in [0, 1), got {self.val_fraction}")
+        self.device = str(parse_device(self.device))  # "gpu", "cuda:x": a clear ValueError here
 
 
 def run_folder(config: TrainConfig) -> Path:
@@ -140,10 +144,13 @@ def train(config: TrainConfig, resume: str | None = None, log=print, comm=None) 
         from ..distributed import quiet
 
         log = quiet
+    check_device(config.device)  # before anything is written: no CuPy or no GPU is one clear error
     run_dir = None if not main else run_folder(config) if resume is None else Path(resume)
     B.manual_seed(config.seed)
     train_data, val_data, test_data = load_data(config)
-    model = models.get_model(config.model)
+    if comm is not None and config.device != "cpu":
+        raise ValueError(f"--distributed runs on the CPU (MPI over NumPy arrays); drop --device {config.device}")
+    model = models.get_model(config.model).to(config.device)  # before the optimizer, as in PyTorch
     steps = -(-len(train_data[0]) // config.batch_size)
     optimizer, scheduler = make_optimizer(config, model.parameters(), steps)
     trainer = Trainer(model, optimizer, train_data, val_data, batch_size=config.batch_size, scheduler=scheduler,
@@ -171,6 +178,7 @@ def train(config: TrainConfig, resume: str | None = None, log=print, comm=None) 
     if result.stopped == "interrupted":  # the checkpoint is saved; no test run or plots
         return {"model": config.model, "stopped": "interrupted", "run_dir": str(run_dir),
                 "epochs_done": trainer.epoch, "step": trainer.step}
+    model.to("cpu")  # the test run, plots and summary read the weights on the host
     test = evaluate(model, *test_data)
     n_params = int(sum(p.size for p in model.parameters()))
     summary = {"model": config.model, "dataset": config.dataset, "parameters": n_params,

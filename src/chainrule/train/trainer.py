@@ -21,8 +21,9 @@ from tqdm.auto import tqdm
 
 from .. import backend as B
 from ..autograd.engine import no_grad
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import tensor
 from ..data.loader import DataLoader
+from ..devices import CPU, to_host
 from ..nn import functional as F
 from .checkpoint import read_checkpoint, save_checkpoint
 from .metrics import MetricsLog
@@ -103,6 +104,7 @@ class Trainer:
                  log: Callable[[str], None] = print, callbacks: list | None = None, shard: tuple = (0, 1),
                  is_main: bool = True) -> None:
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.device = model_device(model)  # batches go where the parameters are
         self.train_x, self.train_y = train_data
         self.loader = DataLoader(self.train_x, self.train_y, batch_size, shuffle=True, seed=seed)
         self.val_data = val_data
@@ -121,8 +123,8 @@ class Trainer:
     # --- one epoch -------------------------------------------------------------------------
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
         """Forward, loss, backward, update; returns (loss, number correct)."""
-        logits = self.model(Tensor(x))
-        loss = F.cross_entropy(logits, Tensor(y))
+        logits = self.model(tensor(x, device=self.device))
+        loss = F.cross_entropy(logits, tensor(y, device=self.device))
         value = loss.item()
         if not math.isfinite(value):
             where = f"epoch {self.epoch + 1}, step {self.batch_in_epoch + 1} (global step {self.step + 1})"
@@ -138,7 +140,7 @@ class Trainer:
             self.scheduler.step()
         for cb in self.callbacks:
             cb.after_step(self, value)
-        return value, int((logits.data.argmax(axis=1) == y).sum())
+        return value, int((to_host(logits.data.argmax(axis=1)) == y).sum())
 
     def _train_epoch(self, epochs: int) -> dict:
         self.model.train()
@@ -268,18 +270,24 @@ class Trainer:
             self.metrics.keep_epochs(self.epoch)
 
 
+def model_device(model):
+    """The device of a model's parameters (the CPU for a model without any)."""
+    first = next(iter(model.parameters()), None)
+    return CPU if first is None else first.device
+
+
 @no_grad()
 def evaluate(model, images, labels, batch_size: int = 1000) -> EvalResult:
     """Run ``model`` over (images, labels) in eval mode, in batches; restores the model's mode."""
     was_training = model.training
     model.eval()
-    loss_sum, probs = 0.0, []
+    loss_sum, probs, dev = 0.0, [], model_device(model)
     try:
         for i in range(0, len(images), batch_size):
-            logits = model(Tensor(images[i : i + batch_size]))
+            logits = model(tensor(images[i : i + batch_size], device=dev))
             y = labels[i : i + batch_size]
-            loss_sum += F.cross_entropy(logits, Tensor(y), reduction="sum").item()
-            probs.append(F.softmax(logits, dim=1).data)
+            loss_sum += F.cross_entropy(logits, tensor(y, device=dev), reduction="sum").item()
+            probs.append(to_host(F.softmax(logits, dim=1).data))
     finally:
         model.train(was_training)
     p = np.concatenate(probs) if probs else np.zeros((0, 10), np.float32)

@@ -16,6 +16,10 @@ from . import backend as B
 _cupy = None
 
 
+class DeviceError(RuntimeError):
+    """A device that cannot be used here: no CuPy, no GPU, a GPU index too high."""
+
+
 class Device:
     """A device: ``type`` "cpu" or "cuda", and ``index`` (the GPU's number; None for the CPU)."""
 
@@ -63,23 +67,23 @@ def cupy():
         try:
             import cupy as cp
         except ImportError as err:
-            raise RuntimeError(
+            raise DeviceError(
                 "device 'cuda' needs CuPy, which is not installed: pip install 'chainrule[gpu]' "
                 f"(CuPy for CUDA 13; for CUDA 12 install cupy-cuda12x instead). ({err})") from None
         try:
             count = cp.cuda.runtime.getDeviceCount()
         except Exception as err:  # CUDARuntimeError: no driver, no device
-            raise RuntimeError(f"device 'cuda': CuPy is installed but finds no usable NVIDIA GPU ({err})") from None
+            raise DeviceError(f"device 'cuda': CuPy is installed but finds no usable NVIDIA GPU ({err})") from None
         if count == 0:
-            raise RuntimeError("device 'cuda': CuPy is installed but this machine has no NVIDIA GPU")
+            raise DeviceError("device 'cuda': CuPy is installed but this machine has no NVIDIA GPU")
         _cupy = cp
         B.enable_devices(cp)
     return _cupy
 
 
 def is_cuda_array(array) -> bool:
-    """True for a CuPy array (checked by its type's module, so CuPy is never imported here)."""
-    return type(array).__module__.startswith("cupy")
+    """True for a CuPy array (False for everything until CuPy has been loaded)."""
+    return _cupy is not None and isinstance(array, _cupy.ndarray)
 
 
 def device_of(array) -> Device:
@@ -89,6 +93,16 @@ def device_of(array) -> Device:
     return CPU
 
 
+def check(dev) -> Device:
+    """``dev`` parsed and checked usable here (CuPy installed, the GPU present), else DeviceError."""
+    dev = device(dev)
+    if dev.type == "cuda":
+        count = cupy().cuda.runtime.getDeviceCount()
+        if dev.index >= count:
+            raise DeviceError(f"device {dev}: this machine has {count} GPU(s), numbered from 0")
+    return dev
+
+
 def to_device(array, dev) -> object:
     """The array on device ``dev``: itself when it is already there, else a copy (host <-> GPU)."""
     dev = device(dev)
@@ -96,9 +110,8 @@ def to_device(array, dev) -> object:
         return array
     if dev.type == "cpu":
         return array.get()  # GPU -> host
-    cp = cupy()
-    if dev.index >= cp.cuda.runtime.getDeviceCount():
-        raise RuntimeError(f"device {dev}: this machine has {cp.cuda.runtime.getDeviceCount()} GPU(s)")
+    cp = _cupy if _cupy is not None else cupy()
+    check(dev)
     with cp.cuda.Device(dev.index):
         return cp.asarray(array)  # host -> GPU, or GPU -> another GPU
 
