@@ -107,3 +107,35 @@ def test_environment_variable_chooses_at_import():
     env["CHAINRULE_BLAS"] = "fastest"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode != 0 and "must be auto, numpy or mkl, got 'fastest'" in out.stderr
+
+
+_PRODUCTS_WITH_TORCH = """
+import os, numpy as np
+{first}
+import chainrule.blas as blas
+{second}
+assert blas.active == "mkl", blas.active
+rng = np.random.default_rng(0)
+bad = []
+for m, k, n in [(4, 1960, 50), (26, 784, 10), (80, 361, 6272), (128, 3920, 50)]:
+    for a in (rng.random((m, k), np.float32), np.asfortranarray(rng.random((m, k), np.float32))):
+        for b in (rng.random((k, n), np.float32), rng.random((n, k), np.float32).T):
+            ref = a.astype(np.float64) @ b.astype(np.float64)
+            err = np.abs(blas.matmul(a, b) - ref).max() / np.abs(ref).max()
+            if err > 1e-5:
+                bad.append((m, k, n, a.flags.f_contiguous, b.flags.f_contiguous, float(err)))
+print("bad", bad)
+"""
+
+
+@pytest.mark.parametrize("torch_first", [True, False], ids=["torch-first", "chainrule-first"])
+def test_mkl_threads_stay_right_beside_pytorch(mkl, torch_first):
+    """PyTorch brings GNU OpenMP; MKL's Intel threading layer beside it computed wrong products
+    (each thread took the same block). Two threads, either import order: every product right."""
+    code = _PRODUCTS_WITH_TORCH.format(first="import torch" if torch_first else "",
+                                       second="" if torch_first else "import torch")
+    env = {k: v for k, v in os.environ.items() if k not in ("MKL_NUM_THREADS", "OMP_NUM_THREADS")}
+    env["OMP_NUM_THREADS"] = "2"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "bad []", out.stdout

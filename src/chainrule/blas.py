@@ -44,11 +44,7 @@ def _load_mkl():
     if path is None:
         raise OSError("Intel MKL not found: pip install 'chainrule[mkl]' (the mkl wheel) to use it")
     lib = ctypes.CDLL(path)
-    folder = os.path.dirname(path)
-    # threads: Intel OpenMP when its runtime is beside MKL (it is, with the wheel), else one thread.
-    # Choosing explicitly matters: a missing OpenMP runtime would end the process at the first call.
-    intel_omp = glob.glob(os.path.join(folder, "libiomp5.so*"))
-    lib.MKL_Set_Threading_Layer(ctypes.c_int(0 if intel_omp else 1))  # 0 INTEL, 1 SEQUENTIAL
+    lib.MKL_Set_Threading_Layer(ctypes.c_int(_threading_layer()))
     lib.MKL_Set_Interface_Layer(ctypes.c_int(0))  # LP64: 32-bit sizes, as the prototypes below
     c_int, ptr = ctypes.c_int, ctypes.c_void_p
     gemms = {}
@@ -60,6 +56,22 @@ def _load_mkl():
                        scalar, ptr, c_int]
         gemms[numpy.dtype(dtype)] = fn
     return lib, gemms
+
+
+def _threading_layer() -> int:
+    """MKL's threads: none at one thread; else GNU OpenMP (libgomp), never Intel's libiomp5.
+
+    Intel's layer forks its threads with libiomp5 but asks ``omp_get_thread_num`` of whichever
+    OpenMP runtime the process loaded first; PyTorch (and much else) brings libgomp, and then every
+    thread computes the same block of the product and the others are never written: wrong numbers,
+    silently (tests/test_blas.py checks both import orders). With libgomp all calls go to one
+    runtime. Without a libgomp, one thread (a missing runtime would end the process at the first call).
+    """
+    sequential, gnu = 1, 3
+    threads = os.environ.get("MKL_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    if threads is not None and threads.strip() == "1":
+        return sequential
+    return gnu if ctypes.util.find_library("gomp") else sequential
 
 
 def use(name: str) -> str:

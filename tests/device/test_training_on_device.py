@@ -116,3 +116,9 @@ def test_import_never_needs_cupy_and_cuda_without_it_is_one_clear_error(tmp_path
     assert "device 'cuda' needs CuPy" in out.stdout and "pip install 'chainrule[gpu]'" in out.stdout
     with pytest.raises(ValueError, match="unknown device 'tpu'"):
         cr.device("tpu")
+
+
+def test_a_model_on_the_device_prints_its_summary(gpu):
+    model = cr.models.shallow_cnn().to(gpu)
+    assert "98,820" in repr(model)
+    assert all(p.device == gpu for p in model.parameters())

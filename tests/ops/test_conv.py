@@ -123,6 +123,13 @@ def test_inference_conv_in_batch_chunks_matches_torch(case, chunk_bytes):
     assert out._ctx is None and not out.requires_grad
 
 
+@given(conv_case(2), st.integers(1, 2000))
+def test_input_gradient_in_channel_blocks_matches_torch(case, block_bytes):
+    """Large dcols are made in blocks of channels (here as small as one channel): same gradients."""
+    with patch.object(conv_module, "DCOLS_BLOCK_BYTES", block_bytes):
+        check_against_torch(*case)
+
+
 def test_inference_chunks_split_a_large_batch():
     x = np.random.default_rng(0).standard_normal((7, 3, 6, 6)).astype(np.float32)
     conv = cr.nn.Conv2d(3, 4, 3, padding=1)

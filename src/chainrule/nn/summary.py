@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .. import backend as B
 from ..autograd.engine import no_grad
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, tensor
 from .module import Module
 
 
@@ -63,7 +63,7 @@ def _shape_text(shape) -> str:
 
 
 def _out_shape(out):
-    if isinstance(out, (Tensor, B.xp.ndarray)):
+    if isinstance(out, Tensor) or B.is_array(out):
         return (None,) + tuple(out.shape[1:]) if out.ndim else ()
     if isinstance(out, (tuple, list)) and out:
         return _out_shape(out[0])
@@ -81,6 +81,7 @@ def summary(model: Module, input_shape, batch_size: int = 2, dtype=None) -> Mode
     params = list(model.parameters())
     if dtype is None:
         dtype = params[0].dtype if params else B.default_float
+    device = params[0].device if params else "cpu"  # the probe batch goes where the weights are
     names = {id(m): name for name, m in model.named_modules()}
     result = ModelSummary(type(model).__name__, input_shape)
     counted: set = set()
@@ -97,7 +98,7 @@ def summary(model: Module, input_shape, batch_size: int = 2, dtype=None) -> Mode
     model.eval()
     try:
         with no_grad():
-            model(Tensor(B.xp.zeros((batch_size,) + input_shape, dtype=dtype)))
+            model(tensor(B.numpy.zeros((batch_size,) + input_shape, dtype=dtype), device=device))
     finally:
         for h in handles:
             h.remove()
