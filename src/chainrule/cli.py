@@ -82,7 +82,7 @@ def _cmd_graph(args) -> int:
     values = parse_assignments(args.assignments)
     if args.output:
         _check_output(args.output)
-    with B.xp.errstate(all="ignore"):  # log(-1), 1/0: print nan/inf rather than warnings
+    with B.numpy.errstate(all="ignore"):  # log(-1), 1/0: print nan/inf rather than warnings
         try:
             f, leaves = demo.build(args.expr, values)
         except ExpressionError as err:

@@ -148,8 +148,8 @@ for _name in ("zeros", "ones", "empty", "full", "arange", "eye", "linspace", "ze
 def _stride_tricks():
     from numpy.lib import stride_tricks as st
 
-    def as_strided(x, shape=None, strides=None, writeable=True, **kw):
-        return _to_device(st.as_strided(_plain(x), shape=shape, strides=strides, writeable=writeable, **kw))
+    def as_strided(x, shape=None, strides=None):  # CuPy's signature: no writeable, no subok
+        return _to_device(st.as_strided(_plain(x), shape=shape, strides=strides))
 
     def sliding_window_view(x, *args, **kwargs):
         return _to_device(st.sliding_window_view(_plain(x), *args, **kwargs))
@@ -169,9 +169,14 @@ class _Runtime:
 cuda = types.SimpleNamespace(runtime=_Runtime(), Device=_Device)
 
 
+_NOT_IN_CUPY = {"errstate", "seterr", "geterr", "array2string", "set_printoptions"}
+
+
 def __getattr__(name: str):
-    """Everything else (dtypes, ufuncs, functions on arrays, finfo, errstate...) is NumPy's; its
-    functions dispatch to ``ndarray.__array_function__`` / ``__array_ufunc__`` above."""
+    """Everything else (dtypes, ufuncs, functions on arrays, finfo...) is NumPy's; its functions
+    dispatch to ``ndarray.__array_function__`` / ``__array_ufunc__`` above. Names CuPy lacks fail."""
+    if name in _NOT_IN_CUPY:
+        raise AttributeError(f"module 'cupy' has no attribute {name!r} (the stand-in follows CuPy)")
     return getattr(numpy, name)
 
 

@@ -82,12 +82,12 @@ class Pow(Elementwise):
         need_a, need_b = self.needs_input_grad
         da = db = 0
         if need_a:
-            with B.xp.errstate(divide="ignore", invalid="ignore"):
+            with B.numpy.errstate(divide="ignore", invalid="ignore"):
                 da = self.b * self.a ** (self.b - 1)
             if B.xp.any(self.b == 0):  # d/da a^0 = 0, also at a = 0 where the formula is 0 * inf = NaN
                 da = B.xp.where(self.b == 0, 0, da)
         if need_b:
-            with B.xp.errstate(divide="ignore", invalid="ignore"):
+            with B.numpy.errstate(divide="ignore", invalid="ignore"):
                 db = self.out * B.xp.log(self.a)
             if B.xp.any(self.a == 0):  # a^b is flat in b at a = 0, b >= 0; the formula says 0 * -inf
                 db = B.xp.where((self.a == 0) & (self.b >= 0), 0, db)

@@ -61,7 +61,7 @@ class _Reduced(Function):
         total = losses.sum(dtype=losses.dtype)
         if reduction == "sum":
             return total
-        with B.xp.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
+        with B.numpy.errstate(invalid="ignore", divide="ignore"):  # every target ignored: NaN, as PyTorch
             return (total / denom).astype(losses.dtype)
 
     def scale(self, upstream):

@@ -50,7 +50,9 @@ def windows(x, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple, lea
     shape = x.shape[:lead] + (kernel[0], kernel[1], out_hw[0], out_hw[1]) + x.shape[lead + 2 :]
     strides = (x.strides[:lead] + (sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
                + x.strides[lead + 2 :])
-    return B.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
+    if type(x) is B.numpy.ndarray:  # read-only, so a stray write cannot reach the overlapping input
+        return B.numpy.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
+    return B.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)  # CuPy's takes no writeable
 
 
 def kernel_offsets(kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple, lead: int = 2):
