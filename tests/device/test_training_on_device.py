@@ -30,6 +30,11 @@ def test_tensor_placement_and_the_gradient_coming_back(gpu):
     assert isinstance(host, np.ndarray) and host.tolist() == [1.0, 2.0, 3.0]
     assert y.cpu().device == "cpu" and y.item if y.size > 1 else True
     assert cr.tensor(5.0, device=gpu).item() == 5.0
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    v = w.to(gpu, cr.float64)  # device and dtype at once, as PyTorch
+    assert v.device == gpu and v.dtype == np.float64 and w.to(cr.float32) is w
+    (v * 3).sum().backward()
+    assert w.grad.dtype == np.float32 and w.grad.tolist() == [3.0, 3.0]
     assert (y > 1.5).device == gpu and (y > 1.5).numpy().tolist() == [False, True, True]
 
 

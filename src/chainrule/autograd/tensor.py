@@ -53,13 +53,21 @@ class Tensor:
         """Where the values live: ``device(type='cpu')`` or ``device(type='cuda', index=0)``."""
         return _device.device_of(self.data)
 
-    def to(self, device) -> Tensor:
-        """This tensor on ``device`` ("cpu", "cuda", "cuda:1"): itself if it is there already, else a
-        copy that stays in the graph (the gradient travels back to this tensor's device)."""
-        dev = _device.device(device)
-        if dev == self.device:
-            return self
-        return _ops.to_device(self, dev)
+    def to(self, *args, device=None, dtype=None) -> Tensor:
+        """This tensor on ``device`` ("cpu", "cuda", "cuda:1") and/or as ``dtype``, as PyTorch's
+        ``t.to("cuda")``, ``t.to(cr.float64)``: itself if nothing changes, else a copy that stays in
+        the graph (the gradient travels back to this tensor's device and dtype)."""
+        for arg in args:
+            if isinstance(arg, (str, _device.Device)):
+                device = arg
+            else:
+                dtype = arg
+        out = self
+        if dtype is not None and B.numpy.dtype(dtype) != self.dtype:
+            out = _ops.astype(out, dtype)
+        if device is not None and _device.device(device) != self.device:
+            out = _ops.to_device(out, _device.device(device))
+        return out
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
