@@ -127,3 +127,27 @@ def test_a_model_on_the_device_prints_its_summary(gpu):
     model = cr.models.shallow_cnn().to(gpu)
     assert "98,820" in repr(model)
     assert all(p.device == gpu for p in model.parameters())
+
+
+def test_the_gpu_benchmark_runs_chainrule_on_the_device(gpu):
+    """benchmarks/train_vs_torch.py --device cuda: chainrule's side (PyTorch's needs CUDA itself)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "train_vs_torch.py"
+    spec = importlib.util.spec_from_file_location("train_vs_torch", path)
+    bench = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        sys.path.remove(str(path.parent))
+    place, step, infer, sync = bench.train_step_fn("chainrule", "deep", gpu)
+    x = place(np.random.default_rng(0).random((8, 1, 28, 28), dtype=np.float32))
+    y = place(np.arange(8) % 10)
+    assert D.is_cuda_array(x) and D.is_cuda_array(y)
+    step(x[:4], y[:4])
+    out = infer(x)
+    sync()
+    assert out.device == gpu and out.shape == (8, 10)
+    assert bench.overhead_worker("chainrule", gpu, n_ops=20) > 0
