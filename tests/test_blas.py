@@ -139,3 +139,18 @@ def test_mkl_threads_stay_right_beside_pytorch(mkl, torch_first):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "bad []", out.stdout
+
+
+@pytest.mark.parametrize("name", ["mkl", "numpy"])
+def test_product_written_in_place_into_a_strided_view(mkl, name):
+    previous = blas.active
+    try:
+        blas.use(name)
+        rng = np.random.default_rng(3)
+        a, b = rng.random((5, 7), np.float32), rng.random((7, 9), np.float32).T.copy().T  # b: Fortran order
+        target = np.zeros((5, 30), np.float32)
+        blas.matmul(a, b, out=target[:, 11:20])  # rows 30 apart: MKL writes with ldc = 30
+        np.testing.assert_allclose(target[:, 11:20], a @ b, rtol=1e-6)
+        assert not target[:, :11].any() and not target[:, 20:].any()  # nothing outside the view
+    finally:
+        blas.use(previous)

@@ -114,22 +114,30 @@ def _operand(a):
     return None
 
 
-def matmul(a, b):
-    """a @ b. 2-D float32/float64 operands of one dtype go through MKL's gemm when it is active."""
+def matmul(a, b, out=None):
+    """a @ b. 2-D float32/float64 operands of one dtype go through MKL's gemm when it is active.
+
+    ``out``: a 2-D array (or a row-major view, rows any distance apart) that receives the product,
+    as ``numpy.matmul(a, b, out=out)``; MKL writes into it in place.
+    """
     if (active != "mkl" or type(a) is not numpy.ndarray or type(b) is not numpy.ndarray
             or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype not in _mkl[1]):
-        return a @ b
+        return a @ b if out is None else numpy.matmul(a, b, out=out)
     (m, k), (k2, n) = a.shape, b.shape
-    if k != k2 or not (m and n and k) or max(m, n, k) > _INT_MAX // 4:
-        return a @ b  # let NumPy raise its error, or handle the empty product
+    op_out = None if out is None else _operand(out)
+    if k != k2 or not (m and n and k) or max(m, n, k) > _INT_MAX // 4 or (out is not None and (
+            type(out) is not numpy.ndarray or out.shape != (m, n) or out.dtype != a.dtype
+            or op_out is None or op_out[0] != _NO_TRANS)):
+        return a @ b if out is None else numpy.matmul(a, b, out=out)  # NumPy's errors, empty products
     op_a, op_b = _operand(a), _operand(b)
     if op_a is None:
         a, op_a = numpy.ascontiguousarray(a), (_NO_TRANS, k)
     if op_b is None:
         b, op_b = numpy.ascontiguousarray(b), (_NO_TRANS, n)
-    out = numpy.empty((m, n), dtype=a.dtype)
+    if out is None:
+        out, op_out = numpy.empty((m, n), dtype=a.dtype), (_NO_TRANS, n)
     _mkl[1][a.dtype](_ROW_MAJOR, op_a[0], op_b[0], m, n, k, 1.0, a.ctypes.data, op_a[1],
-                     b.ctypes.data, op_b[1], 0.0, out.ctypes.data, n)
+                     b.ctypes.data, op_b[1], 0.0, out.ctypes.data, op_out[1])
     return out
 
 

@@ -130,15 +130,24 @@ def test_input_gradient_in_channel_blocks_matches_torch(case, block_bytes):
         check_against_torch(*case)
 
 
-def test_inference_chunks_split_a_large_batch():
+@pytest.mark.parametrize("budget, widths", [
+    (2 * 6 * 28 * 7 * 4, [84] * 3),  # two output rows (6 positions x 7 images) a piece
+    (4 * 28 * 7 * 4, [28, 14] * 6),  # a row does not fit: 4 positions, then the other 2, in each row
+], ids=["rows", "within-rows"])
+def test_inference_pieces_cover_the_output(budget, widths):
     x = np.random.default_rng(0).standard_normal((7, 3, 6, 6)).astype(np.float32)
     conv = cr.nn.Conv2d(3, 4, 3, padding=1)
     expected = conv(cr.tensor(x)).data  # with autograd: one product over the whole batch
     calls = []
-    with patch.object(conv_module, "INFERENCE_COLS_BYTES", 2 * 28 * 36 * 4), \
-            patch.object(conv_module, "matmul", lambda a, b: calls.append(b.shape) or a @ b), cr.no_grad():
+
+    def recording(a, b, out=None):
+        calls.append(b.shape[1])
+        return np.matmul(a, b, out=out)
+
+    with patch.object(conv_module, "INFERENCE_COLS_BYTES", budget), \
+            patch.object(conv_module, "matmul", recording), cr.no_grad():
         out = conv(cr.tensor(x)).data
-    assert calls == [(28, 72)] * 3 + [(28, 36)]  # chunks of 2 images, then the odd one
+    assert calls == widths  # (k + 1 = 28 rows of columns, 7 images per position)
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
 

@@ -12,8 +12,7 @@ from ..blas import matmul
 from .pad import MODES, normalize_padding, pad_spatial
 from .window import as_pair, check_input, kernel_offsets, out_size, windows
 
-INFERENCE_COLS_BYTES = 24 << 20  # without autograd, im2col on batch chunks of about this size: kept
-# under malloc's mmap threshold (backend.py), so the buffer is reused instead of faulted in each chunk
+INFERENCE_COLS_BYTES = 2 << 20  # without autograd, im2col in pieces of about this size (a core's L2 cache)
 DCOLS_BLOCK_BYTES = 3 << 20  # input-gradient columns in blocks of about this size, once they are large
 PADDING_MODES = ("zeros", *MODES)  # "zeros" is "constant" with value 0, folded into the conv itself
 
@@ -50,15 +49,25 @@ class Conv2d(Function):
         self.w2 = w.reshape(f, k)
         w_b = self.w2 if b is None else B.xp.concatenate([self.w2, b[:, None].astype(w.dtype, copy=False)], axis=1)
         self.geom = (x.shape, xpad.shape, (kh, kw), stride, dilation, pads, (ho, wo))
-        if any(self.needs_input_grad):  # training: one product; the columns are kept for dW
-            self.cols = self.columns(xpad, (kh, kw), stride, dilation, (ho, wo), b is not None)
-            out = matmul(w_b, self.cols)  # (F, Ho*Wo*N), bias included
-        else:  # inference: nothing to keep, so batch chunks whose columns stay in cache
-            out = B.xp.empty((f, ho, wo, n), dtype=x.dtype)
-            per = max(1, INFERENCE_COLS_BYTES // ((k + 1) * ho * wo * x.itemsize))
-            for n0 in range(0, n, per):
-                cols = self.columns(xpad[..., n0 : n0 + per], (kh, kw), stride, dilation, (ho, wo), b is not None)
-                out[..., n0 : n0 + per] = matmul(w_b, cols).reshape(f, ho, wo, -1)
+        if any(self.needs_input_grad) or type(x) is not B.numpy.ndarray:
+            # training: one product, and the columns are kept for dW (on a GPU, one large product also
+            # in inference: it has memory to spare and is fastest at large sizes)
+            cols = self.columns(xpad, (kh, kw), stride, dilation, (ho, wo), b is not None)
+            self.cols = cols if any(self.needs_input_grad) else None
+            out = matmul(w_b, cols)  # (F, Ho*Wo*N), bias included
+        else:  # CPU inference: nothing to keep, so columns in cache-sized pieces, each product written in place
+            out = B.xp.empty((f, ho * wo * n), dtype=x.dtype)
+            win = windows(xpad, (kh, kw), stride, dilation, (ho, wo), lead=1)  # (C, kh, kw, Ho, Wo, N) view
+            pieces = _output_pieces(ho, wo, (k + 1) * n * x.itemsize)
+            cols = B.xp.empty((k + (b is not None), max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n),
+                              dtype=x.dtype)
+            if b is not None:
+                cols[k] = 1
+            for r0, r1, w0, w1 in pieces:  # output rows r0..r1, columns w0..w1: one contiguous run of out
+                m = (r1 - r0) * (w1 - w0) * n
+                B.xp.copyto(cols[:k, :m].reshape(c, kh, kw, r1 - r0, w1 - w0, n), win[:, :, :, r0:r1, w0:w1])
+                start = (r0 * wo + w0) * n
+                matmul(w_b, cols[:, :m], out=out[:, start : start + m])
         return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
 
     @staticmethod
@@ -105,6 +114,17 @@ class Conv2d(Function):
             (pt, _), (pl, _) = pads
             dx = dpad[:, pt : pt + h, pl : pl + wd, :].transpose(3, 0, 1, 2)
         return (dx, dw, db) if len(self.parents) > 2 else (dx, dw)
+
+
+def _output_pieces(ho: int, wo: int, bytes_per_position: int) -> list:
+    """Split the output positions into pieces (r0, r1, w0, w1) whose columns take at most about
+    INFERENCE_COLS_BYTES: whole rows when a row fits, else runs of positions within a row. Each
+    piece is a contiguous run of the (F, Ho*Wo*N) output, so its product is written in place."""
+    if wo * bytes_per_position <= INFERENCE_COLS_BYTES:
+        per = max(1, min(ho, INFERENCE_COLS_BYTES // (wo * bytes_per_position)))
+        return [(r0, min(ho, r0 + per), 0, wo) for r0 in range(0, ho, per)]
+    per = max(1, INFERENCE_COLS_BYTES // bytes_per_position)
+    return [(r, r + 1, w0, min(wo, w0 + per)) for r in range(ho) for w0 in range(0, wo, per)]
 
 
 def _check_conv(x, weight, bias, name: str, dims: int) -> None:
