@@ -55,20 +55,28 @@ class Conv2d(Function):
             cols = self.columns(xpad, (kh, kw), stride, dilation, (ho, wo), b is not None)
             self.cols = cols if any(self.needs_input_grad) else None
             out = matmul(w_b, cols)  # (F, Ho*Wo*N), bias included
-        else:  # CPU inference: nothing to keep, so columns in cache-sized pieces, each product written in place
-            out = B.xp.empty((f, ho * wo * n), dtype=x.dtype)
-            win = windows(xpad, (kh, kw), stride, dilation, (ho, wo), lead=1)  # (C, kh, kw, Ho, Wo, N) view
-            pieces = _output_pieces(ho, wo, (k + 1) * n * x.itemsize)
-            cols = B.xp.empty((k + (b is not None), max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n),
-                              dtype=x.dtype)
-            if b is not None:
-                cols[k] = 1
-            for r0, r1, w0, w1 in pieces:  # output rows r0..r1, columns w0..w1: one contiguous run of out
-                m = (r1 - r0) * (w1 - w0) * n
-                B.xp.copyto(cols[:k, :m].reshape(c, kh, kw, r1 - r0, w1 - w0, n), win[:, :, :, r0:r1, w0:w1])
-                start = (r0 * wo + w0) * n
-                matmul(w_b, cols[:, :m], out=out[:, start : start + m])
+        else:  # CPU inference: nothing to keep, so the columns can be made and used a cache-sized piece at a time
+            out = self.product_in_pieces(xpad, w_b, (kh, kw), stride, dilation, (ho, wo))
         return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
+
+    @staticmethod
+    def product_in_pieces(xpad, w_b, kernel, stride, dilation, out_hw):
+        """[W | b] @ [cols; 1] without ever holding all of cols: for each piece of output positions
+        (``_output_pieces``), copy its windows into one reused buffer and let the product write
+        straight into that piece's run of the (F, Ho*Wo*N) output."""
+        c, n = xpad.shape[0], xpad.shape[3]
+        (kh, kw), (ho, wo), k = kernel, out_hw, w_b.shape[1]  # k = C*kh*kw, plus 1 with a bias
+        out = B.xp.empty((w_b.shape[0], ho * wo * n), dtype=xpad.dtype)
+        win = windows(xpad, kernel, stride, dilation, out_hw, lead=1)  # (C, kh, kw, Ho, Wo, N) view
+        pieces = _output_pieces(ho, wo, (c * kh * kw + 1) * n * xpad.itemsize)
+        cols = B.xp.empty((k, max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n), dtype=xpad.dtype)
+        cols[c * kh * kw :] = 1  # the bias's row, if there is a bias
+        for r0, r1, w0, w1 in pieces:  # output rows r0..r1, columns w0..w1
+            m = (r1 - r0) * (w1 - w0) * n
+            B.xp.copyto(cols[: c * kh * kw, :m].reshape(c, kh, kw, r1 - r0, w1 - w0, n), win[:, :, :, r0:r1, w0:w1])
+            start = (r0 * wo + w0) * n
+            matmul(w_b, cols[:, :m], out=out[:, start : start + m])
+        return out
 
     @staticmethod
     def columns(xpad, kernel, stride, dilation, out_hw, ones_row: bool):
