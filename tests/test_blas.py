@@ -135,7 +135,7 @@ def test_mkl_threads_stay_right_beside_pytorch(mkl, torch_first):
     code = _PRODUCTS_WITH_TORCH.format(first="import torch" if torch_first else "",
                                        second="" if torch_first else "import torch")
     env = {k: v for k, v in os.environ.items() if k not in ("MKL_NUM_THREADS", "OMP_NUM_THREADS")}
-    env["OMP_NUM_THREADS"] = "2"
+    env.update(OMP_NUM_THREADS="2", CHAINRULE_BLAS="auto")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "bad []", out.stdout
