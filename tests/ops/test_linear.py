@@ -29,6 +29,17 @@ def test_linear_matches_torch(lead, n_in, n_out, bias, seed):
         compare_with_torch(F.linear, torch.nn.functional.linear, x, w)
 
 
+@given(n=st.integers(2, 6), n_in=dims, n_out=dims, bias=st.booleans(), seed=st.integers(0, 2**16))
+def test_linear_on_a_batch_innermost_input_matches_torch(n, n_in, n_out, bias, seed):
+    """A flattened conv output is a transposed view ((in, N) memory): the W x^T path, same numbers."""
+    rng = np.random.default_rng(seed)
+    x = np.ascontiguousarray(rng.standard_normal((n_in, n))).T  # Fortran order, as the CHWN flatten
+    w, b = rng.standard_normal((n_out, n_in)), rng.standard_normal(n_out)
+    assert x.T.flags.c_contiguous and (n_in == 1 or not x.flags.c_contiguous)
+    args = (x, w, b) if bias else (x, w)
+    compare_with_torch(F.linear, torch.nn.functional.linear, *args)
+
+
 @pytest.mark.parametrize("x_shape", [(3, 4), (2, 3, 4), (4,)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_grad_check(x_shape, bias):

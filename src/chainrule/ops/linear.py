@@ -18,7 +18,10 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
-        out = matmul(x, weight.T) if x.ndim == 2 else x @ weight.T  # @ broadcasts over leading axes
+        if x.ndim == 2 and x.T.flags.c_contiguous and not x.flags.c_contiguous:
+            out = matmul(weight, x.T).T  # x is a flattened conv output (batch innermost): W x^T reads it in order
+        else:
+            out = matmul(x, weight.T) if x.ndim == 2 else x @ weight.T  # @ broadcasts over leading axes
         if bias is not None:
             if bias.dtype == out.dtype and out.ndim:
                 out += bias
