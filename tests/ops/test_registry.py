@@ -5,7 +5,7 @@ where the op broadcasts) and arguments (axes, indices, exponents, ...):
   1. forward equals the NumPy reference (values, shape and dtype);
   2. ``cr.grad_check`` (float64 central differences) agrees with the backward pass;
   3. forward and every input gradient equal PyTorch's in float64 (``helper_test_op``).
-A new op gets all three by registering an ``OpSpec`` in ``tests/oracle.py``.
+A new op gets all three by registering an ``OpSpec`` in ``tests/op_specs.py``.
 """
 
 from __future__ import annotations
