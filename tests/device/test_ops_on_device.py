@@ -40,3 +40,17 @@ def test_op_on_device_matches_cpu(gpu, spec, data):
         assert D.is_cuda_array(t.grad), f"{spec.name}: the gradient of input {i} left the device"
         assert_close(D.to_host(t.grad), r.grad, atol=max(spec.atol, 1e-10), rtol=max(spec.rtol, 1e-9),
                      name=f"{spec.name} d/dinput{i}", who="CPU")
+
+
+def test_moving_between_devices_passes_the_gradient_numerically(gpu):
+    """``Tensor.to`` is an op (ToDevice): its identity gradient, copied back, against float64
+    central differences, for a function that goes to the device and comes back."""
+    x = np.random.default_rng(5).standard_normal((3, 4))
+
+    def there_and_back(t):
+        on_gpu = t.to(gpu)
+        assert on_gpu.device == gpu
+        return (on_gpu * on_gpu).exp().cpu()
+
+    report = cr.grad_check(there_and_back, x)
+    assert sorted(report) == [0]
