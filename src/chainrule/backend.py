@@ -1,7 +1,7 @@
 """The array backend: the one place where chainrule reaches its array module.
 
 Ops never ``import numpy`` themselves; they use ``backend.xp``, so another array module with
-NumPy's API (CuPy on a GPU, see ``device.py``) is slotted in here without touching an op.
+NumPy's API (CuPy on a GPU, see ``devices.py``) is slotted in here without touching an op.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ xp = numpy
 """The array module: NumPy; once a GPU is used, a stand-in that follows the arrays being worked on."""
 
 _current = numpy  # the module that xp stands for while a GPU is in use
-_cupy = None  # CuPy, once device.cupy() has loaded it
+_cupy = None  # CuPy, once devices.cupy() has loaded it
 devices_enabled = False
 
 
@@ -34,7 +34,7 @@ class _FollowArrays:
 
 
 def enable_devices(cupy_module) -> None:
-    """Called once by ``device.cupy()``: from now on ``xp`` follows the arrays' device."""
+    """Called once by ``devices.cupy()``: from now on ``xp`` follows the arrays' device."""
     global xp, _cupy, devices_enabled
     _cupy, devices_enabled, xp = cupy_module, True, _FollowArrays()
 

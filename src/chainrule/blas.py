@@ -108,10 +108,28 @@ def _operand(a):
     s0, s1 = a.strides
     rows, cols = a.shape
     if (s1 == item or cols == 1) and s0 % item == 0 and s0 // item >= max(cols, 1):
-        return _NO_TRANS, max(s0 // item, cols, 1)  # row-major: rows start lda apart
+        return _NO_TRANS, s0 // item  # row-major: rows start lda apart
     if (s0 == item or rows == 1) and s1 % item == 0 and s1 // item >= max(rows, 1):
-        return _TRANS, max(s1 // item, rows, 1)  # column-major: the transpose of a row-major view
+        return _TRANS, s1 // item  # column-major: the transpose of a row-major view
     return None
+
+
+def _for_mkl(a, b, out) -> bool:
+    """Whether MKL's gemm takes this product: 2-D float NumPy operands of one dtype, sizes that fit
+    its 32-bit interface, and an ``out`` (if any) that is a row-major view of the result's shape."""
+    if active != "mkl" or type(a) is not numpy.ndarray or type(b) is not numpy.ndarray:
+        return False
+    if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype not in _mkl[1]:
+        return False
+    (m, k), (k2, n) = a.shape, b.shape
+    if k != k2 or not (m and n and k) or max(m, n, k) > _INT_MAX // 4:
+        return False  # NumPy raises the shape error, or handles the empty product
+    if out is None:
+        return True
+    if type(out) is not numpy.ndarray or out.shape != (m, n) or out.dtype != a.dtype:
+        return False
+    layout = _operand(out)
+    return layout is not None and layout[0] == _NO_TRANS
 
 
 def matmul(a, b, out=None):
@@ -120,24 +138,18 @@ def matmul(a, b, out=None):
     ``out``: a 2-D array (or a row-major view, rows any distance apart) that receives the product,
     as ``numpy.matmul(a, b, out=out)``; MKL writes into it in place.
     """
-    if (active != "mkl" or type(a) is not numpy.ndarray or type(b) is not numpy.ndarray
-            or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype not in _mkl[1]):
+    if not _for_mkl(a, b, out):
         return a @ b if out is None else numpy.matmul(a, b, out=out)
-    (m, k), (k2, n) = a.shape, b.shape
-    op_out = None if out is None else _operand(out)
-    if k != k2 or not (m and n and k) or max(m, n, k) > _INT_MAX // 4 or (out is not None and (
-            type(out) is not numpy.ndarray or out.shape != (m, n) or out.dtype != a.dtype
-            or op_out is None or op_out[0] != _NO_TRANS)):
-        return a @ b if out is None else numpy.matmul(a, b, out=out)  # NumPy's errors, empty products
+    (m, k), n = a.shape, b.shape[1]
     op_a, op_b = _operand(a), _operand(b)
     if op_a is None:
         a, op_a = numpy.ascontiguousarray(a), (_NO_TRANS, k)
     if op_b is None:
         b, op_b = numpy.ascontiguousarray(b), (_NO_TRANS, n)
     if out is None:
-        out, op_out = numpy.empty((m, n), dtype=a.dtype), (_NO_TRANS, n)
+        out = numpy.empty((m, n), dtype=a.dtype)
     _mkl[1][a.dtype](_ROW_MAJOR, op_a[0], op_b[0], m, n, k, 1.0, a.ctypes.data, op_a[1],
-                     b.ctypes.data, op_b[1], 0.0, out.ctypes.data, op_out[1])
+                     b.ctypes.data, op_b[1], 0.0, out.ctypes.data, _operand(out)[1])
     return out
 
 

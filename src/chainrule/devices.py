@@ -13,7 +13,7 @@ import numpy
 
 from . import backend as B
 
-_cupy = None
+_gpu_count = 0  # GPUs CuPy found, once it is loaded
 
 
 class DeviceError(RuntimeError):
@@ -62,8 +62,8 @@ def device(spec) -> Device:
 
 def cupy():
     """The CuPy module, imported on first use, with a GPU checked to be there; else one clear error."""
-    global _cupy
-    if _cupy is None:
+    global _gpu_count
+    if B._cupy is None:
         try:
             import cupy as cp
         except ImportError as err:
@@ -76,14 +76,17 @@ def cupy():
             raise DeviceError(f"device 'cuda': CuPy is installed but finds no usable NVIDIA GPU ({err})") from None
         if count == 0:
             raise DeviceError("device 'cuda': CuPy is installed but this machine has no NVIDIA GPU")
-        _cupy = cp
+        _gpu_count = count
         B.enable_devices(cp)
-    return _cupy
+    return B._cupy
+
+
+_parse = device  # for functions whose own argument is called device
 
 
 def is_cuda_array(array) -> bool:
     """True for a CuPy array (False for everything until CuPy has been loaded)."""
-    return _cupy is not None and isinstance(array, _cupy.ndarray)
+    return B._cupy is not None and isinstance(array, B._cupy.ndarray)
 
 
 def device_of(array) -> Device:
@@ -97,9 +100,9 @@ def check(dev) -> Device:
     """``dev`` parsed and checked usable here (CuPy installed, the GPU present), else DeviceError."""
     dev = device(dev)
     if dev.type == "cuda":
-        count = cupy().cuda.runtime.getDeviceCount()
-        if dev.index >= count:
-            raise DeviceError(f"device {dev}: this machine has {count} GPU(s), numbered from 0")
+        cupy()
+        if dev.index >= _gpu_count:
+            raise DeviceError(f"device {dev}: this machine has {_gpu_count} GPU(s), numbered from 0")
     return dev
 
 
@@ -110,10 +113,19 @@ def to_device(array, dev) -> object:
         return array
     if dev.type == "cpu":
         return array.get()  # GPU -> host
-    cp = _cupy if _cupy is not None else cupy()
     check(dev)
-    with cp.cuda.Device(dev.index):
-        return cp.asarray(array)  # host -> GPU, or GPU -> another GPU
+    with B._cupy.cuda.Device(dev.index):
+        return B._cupy.asarray(array)  # host -> GPU, or GPU -> another GPU
+
+
+def split_to_args(args: tuple, device=None, dtype=None) -> tuple:
+    """``.to(*args)`` as PyTorch reads it: a string or Device is the device, anything else the dtype."""
+    for arg in args:
+        if isinstance(arg, (str, Device)):
+            device = arg
+        else:
+            dtype = arg
+    return (None if device is None else _parse(device)), dtype
 
 
 def to_host(array) -> numpy.ndarray:

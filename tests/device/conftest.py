@@ -38,7 +38,7 @@ def gpu():
         try:
             yield "cuda"
         finally:  # back to plain NumPy for the rest of the session
-            B.xp, B._cupy, B.devices_enabled, B._current, D._cupy = B.numpy, None, False, B.numpy, None
+            B.xp, B._cupy, B.devices_enabled, B._current = B.numpy, None, False, B.numpy
 
 
 @pytest.fixture(scope="session")

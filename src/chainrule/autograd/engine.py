@@ -89,12 +89,8 @@ def backpropagate(root, upstream, accumulate: bool = True, hook: EdgeHook | None
     order = toposort(root)
     pending = {id(root): upstream}
     totals = {}
-    module = B.working_on(upstream) if B.devices_enabled else None
-    try:
+    with B.following(upstream):  # restores xp's module afterwards (each node points it at its gradient)
         _backward_nodes(order, pending, totals, accumulate, hook)
-    finally:
-        if module is not None:
-            B.restore(module)
     return totals
 
 

@@ -57,16 +57,12 @@ class Tensor:
         """This tensor on ``device`` ("cpu", "cuda", "cuda:1") and/or as ``dtype``, as PyTorch's
         ``t.to("cuda")``, ``t.to(cr.float64)``: itself if nothing changes, else a copy that stays in
         the graph (the gradient travels back to this tensor's device and dtype)."""
-        for arg in args:
-            if isinstance(arg, (str, _device.Device)):
-                device = arg
-            else:
-                dtype = arg
+        dev, dtype = _device.split_to_args(args, device, dtype)
         out = self
         if dtype is not None and B.numpy.dtype(dtype) != self.dtype:
             out = _ops.astype(out, dtype)
-        if device is not None and _device.device(device) != self.device:
-            out = _ops.to_device(out, _device.device(device))
+        if dev is not None and dev != self.device:
+            out = _ops.to_device(out, dev)
         return out
 
     def cpu(self) -> Tensor:

@@ -56,6 +56,12 @@ def _array_of(value):
     return value if B.is_array(value) else B.numpy.asarray(value)
 
 
+def model_device(module):
+    """The device of a module's parameters (the CPU for a module without any)."""
+    first = next(iter(module.parameters()), None)
+    return _device.CPU if first is None else first.device
+
+
 class Module:
     """Base class of layers and models: subclasses set attributes in ``__init__`` and define ``forward``."""
 
@@ -317,12 +323,7 @@ class Module:
         cast the floating-point ones to ``dtype``, in place, as PyTorch: ``model.to("cuda")``,
         ``model.to(cr.float64)``, ``model.to("cuda", cr.float32)``. Parameters stay the same objects,
         so an optimizer made before the move follows them."""
-        for arg in args:
-            if isinstance(arg, (str, _device.Device)):
-                device = arg
-            else:
-                dtype = arg
-        dev = None if device is None else _device.device(device)
+        dev, dtype = _device.split_to_args(args, device, dtype)
         for t in list(self.parameters()) + list(self.buffers()):
             if dtype is not None and t.data.dtype.kind == "f":
                 t.data = t.data.astype(dtype)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from .. import backend as B
 from ..autograd.engine import no_grad
 from ..autograd.tensor import Tensor, tensor
-from .module import Module
+from .module import Module, model_device
 
 
 @dataclass
@@ -81,7 +81,6 @@ def summary(model: Module, input_shape, batch_size: int = 2, dtype=None) -> Mode
     params = list(model.parameters())
     if dtype is None:
         dtype = params[0].dtype if params else B.default_float
-    device = params[0].device if params else "cpu"  # the probe batch goes where the weights are
     names = {id(m): name for name, m in model.named_modules()}
     result = ModelSummary(type(model).__name__, input_shape)
     counted: set = set()
@@ -98,7 +97,8 @@ def summary(model: Module, input_shape, batch_size: int = 2, dtype=None) -> Mode
     model.eval()
     try:
         with no_grad():
-            model(tensor(B.numpy.zeros((batch_size,) + input_shape, dtype=dtype), device=device))
+            probe = B.numpy.zeros((batch_size,) + input_shape, dtype=dtype)
+            model(tensor(probe, device=model_device(model)))  # where the weights are
     finally:
         for h in handles:
             h.remove()

@@ -65,29 +65,24 @@ class Conv2d(Function):
         (``_output_pieces``), copy its windows into one reused buffer and let the product write
         straight into that piece's run of the (F, Ho*Wo*N) output."""
         c, n = xpad.shape[0], xpad.shape[3]
-        (kh, kw), (ho, wo), k = kernel, out_hw, w_b.shape[1]  # k = C*kh*kw, plus 1 with a bias
+        (kh, kw), (ho, wo) = kernel, out_hw
         out = B.xp.empty((w_b.shape[0], ho * wo * n), dtype=xpad.dtype)
         win = windows(xpad, kernel, stride, dilation, out_hw, lead=1)  # (C, kh, kw, Ho, Wo, N) view
         pieces = _output_pieces(ho, wo, (c * kh * kw + 1) * n * xpad.itemsize)
-        cols = B.xp.empty((k, max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n), dtype=xpad.dtype)
-        cols[c * kh * kw :] = 1  # the bias's row, if there is a bias
-        for r0, r1, w0, w1 in pieces:  # output rows r0..r1, columns w0..w1
-            m = (r1 - r0) * (w1 - w0) * n
-            B.xp.copyto(cols[: c * kh * kw, :m].reshape(c, kh, kw, r1 - r0, w1 - w0, n), win[:, :, :, r0:r1, w0:w1])
-            start = (r0 * wo + w0) * n
-            matmul(w_b, cols[:, :m], out=out[:, start : start + m])
+        size = max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n
+        buffer = _column_buffer(c * kh * kw, w_b.shape[1] > c * kh * kw, size, xpad.dtype)
+        for piece in pieces:
+            cols = _fill_columns(buffer, win, *piece)
+            start = (piece[0] * wo + piece[2]) * n  # the piece's run of out
+            matmul(w_b, cols, out=out[:, start : start + cols.shape[1]])
         return out
 
     @staticmethod
     def columns(xpad, kernel, stride, dilation, out_hw, ones_row: bool):
         """im2col: every window of the (C, H, W, N) input as a column, (C*kh*kw [+ 1], Ho*Wo*N)."""
         win = windows(xpad, kernel, stride, dilation, out_hw, lead=1)  # (C, kh, kw, Ho, Wo, N) view
-        k = win.shape[0] * kernel[0] * kernel[1]
-        cols = B.xp.empty((k + ones_row, win[0, 0, 0].size), dtype=xpad.dtype)
-        B.xp.copyto(cols[:k].reshape(win.shape), win)  # the one copy
-        if ones_row:
-            cols[k] = 1  # the bias's row: [W | b] @ [cols; 1]
-        return cols
+        buffer = _column_buffer(win.shape[0] * kernel[0] * kernel[1], ones_row, win[0, 0, 0].size, xpad.dtype)
+        return _fill_columns(buffer, win, 0, out_hw[0], 0, out_hw[1])  # the one copy
 
     @staticmethod
     def channels_per_block(c: int, bytes_per_channel: int) -> int:
@@ -122,6 +117,23 @@ class Conv2d(Function):
             (pt, _), (pl, _) = pads
             dx = dpad[:, pt : pt + h, pl : pl + wd, :].transpose(3, 0, 1, 2)
         return (dx, dw, db) if len(self.parents) > 2 else (dx, dw)
+
+
+def _column_buffer(k: int, ones_row: bool, size: int, dtype):
+    """Room for k rows of window columns, ``size`` wide, and the bias's row of ones under them."""
+    cols = B.xp.empty((k + ones_row, size), dtype=dtype)
+    if ones_row:
+        cols[k] = 1  # [W | b] @ [cols; 1] = W @ cols + b
+    return cols
+
+
+def _fill_columns(buffer, win, r0: int, r1: int, w0: int, w1: int):
+    """im2col for output rows r0..r1 and columns w0..w1: the windows of ``win`` (C, kh, kw, Ho, Wo, N)
+    copied into the first columns of ``buffer``; returns those columns (the ones row included)."""
+    c, kh, kw, _, _, n = win.shape
+    m = (r1 - r0) * (w1 - w0) * n
+    B.xp.copyto(buffer[: c * kh * kw, :m].reshape(c, kh, kw, r1 - r0, w1 - w0, n), win[:, :, :, r0:r1, w0:w1])
+    return buffer[:, :m]
 
 
 def _output_pieces(ho: int, wo: int, bytes_per_position: int) -> list:

@@ -197,9 +197,10 @@ class Optimizer:
                     )
                 state = self.state[p]
                 if B.devices_enabled:  # the state follows its parameter to another device
+                    where = _device.device_of(p.data)
                     for k, v in state.items():
-                        if B.is_array(v) and _device.device_of(v) != _device.device_of(p.data):
-                            state[k] = _device.to_device(v, _device.device_of(p.data))
+                        if B.is_array(v) and _device.device_of(v) != where:
+                            state[k] = _device.to_device(v, where)
                 self._updates[id(p)] = self._updates.get(id(p), 0) + 1
                 self._update(p, grad, state, group)
                 if not state:  # stateless updates (plain SGD) leave no entry, as in torch
@@ -318,7 +319,7 @@ class Optimizer:
                         f"{type(self).__name__}.load_state_dict: state '{k}' of parameter {key!r} "
                         f"has shape {tuple(v.shape)}, the parameter has shape {p.data.shape}"
                     )
-                out[k] = _device.to_device(B.numpy.asarray(_device.to_host(v)).astype(p.data.dtype), p.device)
+                out[k] = _device.to_device(_device.to_host(v).astype(p.data.dtype), p.device)
             else:
                 out[k] = copy.deepcopy(v)
         return out

@@ -22,7 +22,7 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save_file
 
-from ..devices import to_host
+from ..devices import is_cuda_array, to_host
 
 FORMAT = "chainrule-checkpoint-1"
 
@@ -47,7 +47,7 @@ def _pack_optimizer(state: dict) -> tuple[dict, dict]:
     arrays, scalars = {}, {}
     for index, entry in state["state"].items():
         for name, value in entry.items():
-            value = to_host(value) if hasattr(value, "__cuda_array_interface__") else value
+            value = to_host(value) if is_cuda_array(value) else value
             if isinstance(value, np.ndarray) and value.ndim > 0:
                 arrays[f"state.{index}.{name}"] = np.ascontiguousarray(value)
             else:

@@ -144,12 +144,12 @@ def train(config: TrainConfig, resume: str | None = None, log=print, comm=None) 
         from ..distributed import quiet
 
         log = quiet
+    if comm is not None and config.device != "cpu":
+        raise ValueError(f"--distributed runs on the CPU (MPI over NumPy arrays); drop --device {config.device}")
     check_device(config.device)  # before anything is written: no CuPy or no GPU is one clear error
     run_dir = None if not main else run_folder(config) if resume is None else Path(resume)
     B.manual_seed(config.seed)
     train_data, val_data, test_data = load_data(config)
-    if comm is not None and config.device != "cpu":
-        raise ValueError(f"--distributed runs on the CPU (MPI over NumPy arrays); drop --device {config.device}")
     model = models.get_model(config.model).to(config.device)  # before the optimizer, as in PyTorch
     steps = -(-len(train_data[0]) // config.batch_size)
     optimizer, scheduler = make_optimizer(config, model.parameters(), steps)

@@ -23,8 +23,9 @@ from .. import backend as B
 from ..autograd.engine import no_grad
 from ..autograd.tensor import tensor
 from ..data.loader import DataLoader
-from ..devices import CPU, to_host
+from ..devices import to_host
 from ..nn import functional as F
+from ..nn.module import model_device
 from .checkpoint import read_checkpoint, save_checkpoint
 from .metrics import MetricsLog
 
@@ -268,12 +269,6 @@ class Trainer:
             B.rng().bit_generator.state = info["rng"]
         if self.metrics is not None:
             self.metrics.keep_epochs(self.epoch)
-
-
-def model_device(model):
-    """The device of a model's parameters (the CPU for a model without any)."""
-    first = next(iter(model.parameters()), None)
-    return CPU if first is None else first.device
 
 
 @no_grad()
