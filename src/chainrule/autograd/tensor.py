@@ -7,9 +7,10 @@ import numbers
 from .. import backend as B
 from .. import devices as _device
 from . import engine
+from .methods import TensorMethods
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array that records the ops applied to it, for reverse-mode autodiff.
 
     ``data`` is the backend array, ``grad`` the accumulated gradient (an array of the same shape,
@@ -242,74 +243,6 @@ class Tensor:
         if self.data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self.data)
-
-    # --- methods (each a thin call into chainrule.ops) ---------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return _ops.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _ops.mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _ops.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _ops.min(self, axis, keepdims)
-
-    def reshape(self, *shape):
-        return _ops.reshape(self, *shape)
-
-    def view(self, *shape):
-        return _ops.reshape(self, *shape)
-
-    def transpose(self, *dims):
-        return _ops.transpose(self, *dims)
-
-    def permute(self, *dims):
-        return _ops.permute(self, *dims)
-
-    @property
-    def T(self):
-        return _ops.transpose(self)
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return _ops.flatten(self, start_dim, end_dim)
-
-    def astype(self, dtype):
-        return _ops.astype(self, dtype)
-
-    def float(self):
-        return _ops.astype(self, B.xp.float32)
-
-    def double(self):
-        return _ops.astype(self, B.xp.float64)
-
-    def exp(self):
-        return _ops.exp(self)
-
-    def log(self):
-        return _ops.log(self)
-
-    def sqrt(self):
-        return _ops.sqrt(self)
-
-    def sigmoid(self):
-        return _ops.sigmoid(self)
-
-    def tanh(self):
-        return _ops.tanh(self)
-
-    def relu(self):
-        return _ops.relu(self)
-
-    def abs(self):
-        return _ops.abs(self)
-
-    def clip(self, min=None, max=None):
-        return _ops.clip(self, min, max)
-
-    clamp = clip
-
 
 def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None, device=None) -> Tensor:
     """Make a tensor: Python floats become float32, NumPy arrays keep their dtype; ``device``
