@@ -39,6 +39,9 @@ class Tensor(TensorMethods):
         t.requires_grad = requires_grad
         return t
 
+    # transitional: the raw array's one internal accessor (``.data`` becomes a detached Tensor)
+    _data = property(lambda self: self.data, lambda self, v: setattr(self, "data", v))
+
     # --- array facts -------------------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
