@@ -1,11 +1,11 @@
 """Tensor methods that are thin calls into ``chainrule.ops`` (``x.sum()``, ``x.exp()``, ...).
 
 ``Tensor`` inherits them; each is one line, so the op (forward + local gradient) stays in ``ops``.
+Names and arguments are PyTorch's (``x.sum(dim=1, keepdim=True)``, ``x.max(1)`` -> (values,
+indices)); NumPy's ``axis``/``keepdims`` are accepted as aliases where they do not clash.
 """
 
 from __future__ import annotations
-
-from .. import backend as B
 
 
 class TensorMethods:
@@ -13,29 +13,81 @@ class TensorMethods:
 
     __slots__ = ()
 
-    def sum(self, axis=None, keepdims=False):
-        return _ops.sum(self, axis, keepdims)
+    # --- reductions --------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _ops.sum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
-        return _ops.mean(self, axis, keepdims)
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _ops.mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
-        return _ops.max(self, axis, keepdims)
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.prod(self, dim, keepdim, dtype=dtype)
 
-    def min(self, axis=None, keepdims=False):
-        return _ops.min(self, axis, keepdims)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """``x.max()`` -> tensor; ``x.max(dim)`` -> (values, indices); ``x.max(other)`` -> elementwise."""
+        return _ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def amax(self, dim=None, keepdim=False):
+        return _ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return _ops.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _ops.argmin(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _ops.norm(self, p, dim, keepdim, dtype)
+
+    def all(self, dim=None, keepdim=False):
+        return _ops.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return _ops.any(self, dim, keepdim)
+
+    # --- ordering ----------------------------------------------------------------------------
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _ops.topk(self, k, dim, largest, sorted)
+
+    # --- shape -------------------------------------------------------------------------------
     def reshape(self, *shape):
         return _ops.reshape(self, *shape)
 
     def view(self, *shape):
         return _ops.reshape(self, *shape)
 
+    def view_as(self, other):
+        return _ops.view_as(self, other)
+
+    def reshape_as(self, other):
+        return _ops.reshape_as(self, other)
+
     def transpose(self, *dims):
         return _ops.transpose(self, *dims)
 
     def permute(self, *dims):
         return _ops.permute(self, *dims)
+
+    def t(self):
+        return _ops.t(self)
 
     @property
     def T(self):
@@ -44,15 +96,72 @@ class TensorMethods:
     def flatten(self, start_dim=0, end_dim=-1):
         return _ops.flatten(self, start_dim, end_dim)
 
-    def astype(self, dtype):
-        return _ops.astype(self, dtype)
+    def unsqueeze(self, dim):
+        return _ops.unsqueeze(self, dim)
 
-    def float(self):
-        return _ops.astype(self, B.xp.float32)
+    def squeeze(self, dim=None):
+        return _ops.squeeze(self, dim)
 
-    def double(self):
-        return _ops.astype(self, B.xp.float64)
+    def expand(self, *sizes):
+        return _ops.expand(self, *sizes)
 
+    def expand_as(self, other):
+        return _ops.expand_as(self, other)
+
+    def repeat(self, *sizes):
+        return _ops.repeat(self, *sizes)
+
+    def chunk(self, chunks, dim=0):
+        return _ops.chunk(self, chunks, dim)
+
+    def split(self, split_size, dim=0):
+        return _ops.split(self, split_size, dim)
+
+    # --- indexing ----------------------------------------------------------------------------
+    def gather(self, dim, index):
+        return _ops.gather(self, dim, index)
+
+    def index_select(self, dim, index):
+        return _ops.index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return _ops.masked_fill(self, mask, value)
+
+    # --- arithmetic --------------------------------------------------------------------------
+    def add(self, other, *, alpha=1):
+        return _ops.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _ops.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return _ops.mul(self, other)
+
+    def div(self, other, *, rounding_mode=None):
+        return _ops.div(self, other, rounding_mode=rounding_mode)
+
+    def pow(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def neg(self):
+        return _ops.neg(self)
+
+    def matmul(self, other):
+        return _ops.matmul(self, other)
+
+    def mm(self, other):
+        return _ops.mm(self, other)
+
+    def bmm(self, other):
+        return _ops.bmm(self, other)
+
+    def maximum(self, other):
+        return _ops.maximum(self, other)
+
+    def minimum(self, other):
+        return _ops.minimum(self, other)
+
+    # --- elementwise functions ---------------------------------------------------------------
     def exp(self):
         return _ops.exp(self)
 
@@ -61,6 +170,12 @@ class TensorMethods:
 
     def sqrt(self):
         return _ops.sqrt(self)
+
+    def sin(self):
+        return _ops.sin(self)
+
+    def cos(self):
+        return _ops.cos(self)
 
     def sigmoid(self):
         return _ops.sigmoid(self)
@@ -74,10 +189,45 @@ class TensorMethods:
     def abs(self):
         return _ops.abs(self)
 
+    def clamp(self, min=None, max=None):
+        return _ops.clamp(self, min, max)
+
     def clip(self, min=None, max=None):
         return _ops.clip(self, min, max)
 
-    clamp = clip
+    def clamp_min(self, min):
+        return _ops.clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return _ops.clamp_max(self, max)
+
+    # --- comparisons (bool tensors, no gradient) ---------------------------------------------
+    def eq(self, other):
+        return _ops.eq(self, other)
+
+    def ne(self, other):
+        return _ops.ne(self, other)
+
+    def gt(self, other):
+        return _ops.gt(self, other)
+
+    def lt(self, other):
+        return _ops.lt(self, other)
+
+    def ge(self, other):
+        return _ops.ge(self, other)
+
+    def le(self, other):
+        return _ops.le(self, other)
+
+    def equal(self, other) -> bool:
+        return _ops.equal(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return _ops.allclose(self, other, rtol, atol, equal_nan)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ops.isclose(self, other, rtol, atol, equal_nan)
 
 
 from .. import ops as _ops  # noqa: E402  (ops need Tensor defined first)

@@ -277,3 +277,29 @@ class Clip(Elementwise):
 
     def local_grads(self):
         return (self.mask,)
+
+
+class Sin(Elementwise):
+    """out = sin x;  d/dx = cos x."""
+
+    symbol = "sin"
+
+    def forward(self, x):
+        self.x = x
+        return B.xp.sin(x)
+
+    def local_grads(self):
+        return (B.xp.cos(self.x),)
+
+
+class Cos(Elementwise):
+    """out = cos x;  d/dx = -sin x."""
+
+    symbol = "cos"
+
+    def forward(self, x):
+        self.x = x
+        return B.xp.cos(x)
+
+    def local_grads(self):
+        return (-B.xp.sin(self.x),)

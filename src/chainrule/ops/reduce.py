@@ -1,4 +1,8 @@
-"""Reductions: sum, mean, max, min over axes, with the gradient spread back over the inputs."""
+"""Reductions: sum, mean, amax, amin, prod over axes, with the gradient spread back over the inputs.
+
+The functions take PyTorch's ``dim``/``keepdim`` and NumPy's ``axis``/``keepdims`` as aliases.
+``max``/``min`` over one ``dim`` return ``(values, indices)`` (see ``ops/sort.py``).
+"""
 
 from __future__ import annotations
 
@@ -45,7 +49,7 @@ class Sum(Function):
     symbol = "sum"
 
     def forward(self, x, axis=None, keepdims=False):
-        self.shape, self.axes, self.keepdims = x.shape, normalize_axes(axis, x.ndim, self.name()), keepdims
+        self.shape, self.axes, self.keepdims = x.shape, normalize_axes(axis, x.ndim, self.op_name()), keepdims
         return x.sum(axis=self.axes, keepdims=keepdims)
 
     def backward(self, upstream):
@@ -103,17 +107,90 @@ class Min(Max):
     reducer = "min"
 
 
-def sum(x, axis=None, keepdims=False):
-    return Sum.apply(x, axis=axis, keepdims=keepdims)
+class Prod(Function):
+    """out = prod_i x_i over one axis (or all);  d out / d x_i = prod_{j != i} x_j.
+
+    The product of the others is (product of those before i) x (product of those after i): two
+    exclusive cumulative products, exact also where some x_j = 0 (no division by x_i).
+    """
+
+    symbol = "prod"
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.x, self.axis, self.keepdims = x, axis, keepdims
+        if axis is None:
+            out = x.prod()
+            return out.reshape((1,) * x.ndim) if keepdims else out
+        return x.prod(axis=axis, keepdims=keepdims)
+
+    def backward(self, upstream):
+        if self.x.size == 0:
+            return (B.xp.zeros(self.x.shape, dtype=upstream.dtype),)
+        x = self.x.reshape(-1) if self.axis is None else self.x
+        axis = 0 if self.axis is None else self.axis
+        y = B.xp.moveaxis(x, axis, -1)
+        ones = B.xp.ones(y.shape[:-1] + (1,), dtype=y.dtype)
+        before = B.xp.cumprod(B.xp.concatenate([ones, y[..., :-1]], axis=-1), axis=-1)
+        after = B.xp.cumprod(B.xp.concatenate([ones, y[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        g = upstream.reshape(-1) if self.axis is None else upstream
+        if self.axis is not None and not self.keepdims:
+            g = B.xp.expand_dims(g, axis)
+        g = B.xp.moveaxis(g, axis, -1) if self.axis is not None else g
+        local = B.xp.moveaxis(before * after * g, -1, axis)
+        return (local.reshape(self.x.shape),)
 
 
-def mean(x, axis=None, keepdims=False):
-    return Mean.apply(x, axis=axis, keepdims=keepdims)
+def resolve_dims(dim, keepdim, axis, keepdims, op: str):
+    """PyTorch's ``dim``/``keepdim`` or NumPy's ``axis``/``keepdims`` (one of each pair): (dim, keepdim).
+    A list of dims becomes a tuple."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; give one (axis is NumPy's name for dim)")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return dim, bool(keepdim)
 
 
-def max(x, axis=None, keepdims=False):
-    return Max.apply(x, axis=axis, keepdims=keepdims)
+def _cast(x, dtype):
+    from .shape import astype
+
+    return x if dtype is None or B.numpy.dtype(dtype) == x.dtype else astype(x, dtype)
 
 
-def min(x, axis=None, keepdims=False):
-    return Min.apply(x, axis=axis, keepdims=keepdims)
+def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """sum_i x_i over ``dim`` (int, tuple or None for all), as ``torch.sum``; ``dtype`` casts first."""
+    dim, keepdim = resolve_dims(dim, keepdim, axis, keepdims, "sum")
+    return Sum.apply(_cast(x, dtype), axis=dim, keepdims=keepdim)
+
+
+def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """(1/n) sum_i x_i over ``dim``, as ``torch.mean``."""
+    dim, keepdim = resolve_dims(dim, keepdim, axis, keepdims, "mean")
+    return Mean.apply(_cast(x, dtype), axis=dim, keepdims=keepdim)
+
+
+def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """max_i x_i over ``dim`` (int, tuple or None): values only, the gradient split evenly on ties."""
+    dim, keepdim = resolve_dims(dim, keepdim, axis, keepdims, "max")
+    return Max.apply(x, axis=dim, keepdims=keepdim)
+
+
+def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    dim, keepdim = resolve_dims(dim, keepdim, axis, keepdims, "min")
+    return Min.apply(x, axis=dim, keepdims=keepdim)
+
+
+def prod(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """prod_i x_i over one ``dim`` (or all), as ``torch.prod``."""
+    dim, keepdim = resolve_dims(dim, keepdim, axis, keepdims, "prod")
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"prod: dim must be one int (as torch.prod), got {dim!r}")
+    x = _cast(x, dtype)
+    if dim is not None:
+        dim = normalize_axis(dim, x.ndim, "prod")
+        if x.ndim == 0:
+            dim = None
+    return Prod.apply(x, axis=dim, keepdims=keepdim)
