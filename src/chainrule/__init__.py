@@ -6,7 +6,7 @@ functions (``cr.maximum``, ``cr.where``, ...), and the subpackages as attributes
 
 from __future__ import annotations
 
-from . import autograd, backend, data, models, nn, ops, optim, signal, viz  # noqa: E402
+from . import accelerator, autograd, backend, backends, cuda, data, models, nn, ops, optim, signal, viz  # noqa: E402
 from .autograd import (
     Elementwise,
     ShapeError,
@@ -63,7 +63,7 @@ from .autograd.creation import (
 )
 from .autograd.gradcheck import GradCheckError, grad_check
 from .backend import manual_seed
-from .devices import Device, device
+from .devices import Device, device, get_default_device, set_default_device
 from .ops import (
     abs,
     add,
@@ -134,6 +134,9 @@ from .ops import (
     var,
     where,
 )
+from .random import Generator
+from .serialization import load, save
+from . import utils  # torch.utils.data: datasets, samplers, DataLoader
 
 
 __version__ = "0.1.0"
@@ -155,4 +158,8 @@ __all__ = [
     "gather", "ge", "gt", "index_select", "isclose", "le", "linspace", "lt", "masked_fill", "max", "mean", "min", "mm",
     "mul", "ne", "neg", "norm", "pow", "prod", "rand_like", "randint", "randn_like", "randperm", "repeat", "sin",
     "sort", "split", "squeeze", "std", "sub", "sum", "t", "topk", "unsqueeze", "var",
+    # items 6 and 8: device probes, save/load in PyTorch's format
+    "accelerator", "backends", "cuda", "get_default_device", "load", "save", "set_default_device",
+    # item 7: data
+    "Generator", "utils",
 ]
