@@ -1,23 +1,25 @@
-"""Convolution layers: a weight (out_channels, in_channels, *kernel_size) and a bias, as PyTorch."""
+"""Convolution layers: a weight (out_channels, in_channels / groups, *kernel_size) and a bias, as PyTorch."""
 
 from __future__ import annotations
 
 import math
 
-from .. import backend as B
+from ..autograd.function import ShapeError
 from ..ops.conv import PADDING_MODES, conv1d, conv2d
 from ..ops.pad import normalize_padding
+from ..ops.shape import concatenate
 from ..ops.window import as_pair
 from . import init
+from .factory import new_parameter
 from .module import Module
-from .parameter import Parameter
 
 
 class _ConvNd(Module):
     dims = 2
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 bias: bool = True, padding_mode: str = "zeros", value: float = 0.0, dtype=None) -> None:
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None, *,
+                 value: float = 0.0) -> None:
         super().__init__()
         name = type(self).__name__
         n = self.dims
@@ -34,16 +36,23 @@ class _ConvNd(Module):
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"{name}: padding_mode must be one of {', '.join(PADDING_MODES)}, got {padding_mode!r}")
         self.padding_mode, self.value = padding_mode, value
-        dtype = dtype or B.default_float
-        self.weight = Parameter(B.xp.zeros((self.out_channels, self.in_channels, *self.kernel_size), dtype))
-        self.bias = Parameter(B.xp.zeros((self.out_channels,), dtype)) if bias else None
+        self.groups = as_pair(groups, 1, "groups", name)[0]
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"{name}: in_channels ({self.in_channels}) and out_channels ({self.out_channels}) "
+                             f"must both be divisible by groups ({self.groups})")
+        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+        self.weight = new_parameter(shape, device, dtype)
+        if bias:
+            self.bias = new_parameter((self.out_channels,), device, dtype)
+        else:
+            self.register_parameter("bias", None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """PyTorch's default: weight ~ kaiming_uniform(a=sqrt(5)), i.e. U(+-1/sqrt(fan_in)), bias likewise."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_channels * math.prod(self.kernel_size))
+            bound = 1 / math.sqrt(self.in_channels // self.groups * math.prod(self.kernel_size))
             init.uniform_(self.bias, -bound, bound)
 
     def extra_repr(self) -> str:
@@ -52,11 +61,27 @@ class _ConvNd(Module):
             s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
         if self.dilation != (1,) * self.dims:
             s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode!r}"
         return s
+
+    def _grouped(self, conv, x, *args, name: str):
+        """``groups`` separate convolutions, each of in/groups input channels to out/groups outputs, joined."""
+        if self.groups == 1:
+            return conv(x, self.weight, self.bias, *args, name=name)
+        cin, cout = self.in_channels // self.groups, self.out_channels // self.groups
+        if x.ndim < 2 or x.shape[-self.dims - 1] != self.in_channels:
+            raise ShapeError(f"{name}: input of shape {tuple(x.shape)} should have {self.in_channels} channels")
+        outs = []
+        for g in range(self.groups):
+            bias = None if self.bias is None else self.bias[g * cout:(g + 1) * cout]
+            channels = (Ellipsis, slice(g * cin, (g + 1) * cin)) + (slice(None),) * self.dims
+            outs.append(conv(x[channels], self.weight[g * cout:(g + 1) * cout], bias, *args, name=name))
+        return concatenate(outs, axis=-self.dims - 1)
 
     def _label(self) -> str:
         k = "x".join(map(str, self.kernel_size))
@@ -69,8 +94,8 @@ class Conv2d(_ConvNd):
     dims = 2
 
     def forward(self, x):
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.padding_mode,
-                      self.value, name=self._label())
+        return self._grouped(conv2d, x, self.stride, self.padding, self.dilation, self.padding_mode, self.value,
+                             name=self._label())
 
 
 class Conv1d(_ConvNd):
@@ -79,5 +104,6 @@ class Conv1d(_ConvNd):
     dims = 1
 
     def forward(self, x):
-        return conv1d(x, self.weight, self.bias, self.stride[0], self.padding if isinstance(self.padding, str)
-                      else self.padding[0], self.dilation[0], self.padding_mode, self.value, name=self._label())
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return self._grouped(conv1d, x, self.stride[0], padding, self.dilation[0], self.padding_mode, self.value,
+                             name=self._label())

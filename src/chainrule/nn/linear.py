@@ -4,30 +4,28 @@ from __future__ import annotations
 
 import math
 
-from .. import backend as B
 from ..autograd.tensor import Tensor
 from ..ops.linear import linear
 from . import init
+from .factory import new_parameter
 from .module import Module
-from .parameter import Parameter
 
 
 class Linear(Module):
     """y = x W^T + b: (..., in_features) -> (..., out_features); weight (out, in), bias (out,).
 
     Default init as PyTorch: W ~ kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)),
-    b ~ U(-1/sqrt(in), 1/sqrt(in)).
+    b ~ U(-1/sqrt(in), 1/sqrt(in)). ``device``/``dtype`` place and type the parameters, as PyTorch.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
         if self.in_features < 0 or self.out_features < 0:
             raise ValueError(f"Linear({in_features}, {out_features}): sizes must be non-negative")
-        dtype = dtype or B.default_float
-        self.weight = Parameter(B.xp.empty((self.out_features, self.in_features), dtype=dtype))
+        self.weight = new_parameter((self.out_features, self.in_features), device, dtype)
         if bias:
-            self.bias = Parameter(B.xp.empty((self.out_features,), dtype=dtype))
+            self.bias = new_parameter((self.out_features,), device, dtype)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -1,4 +1,4 @@
-"""Softmax, log-softmax and the losses, each one op with its local gradient.
+"""Softmax, log-softmax and the classification losses (cross-entropy, NLL), each one op with its local gradient.
 
 Every exponential is max-shifted, so logits of 1e4 give finite losses and gradients:
 log softmax(x)_c = (x_c - m) - log sum_k exp(x_k - m), with m = max_k x_k.
@@ -10,7 +10,7 @@ import numbers
 import warnings
 
 from .. import backend as B
-from ..autograd.function import Function, ShapeError, unbroadcast
+from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -148,23 +148,6 @@ class NLLLoss(_Reduced):
         return dlogp.reshape(self.in_shape), None
 
 
-class MSELoss(_Reduced):
-    """l_i = (a_i - b_i)^2;  d/da = 2 (a - b), d/db = -2 (a - b) (summed back over broadcast axes)."""
-
-    symbol = "mse"
-
-    def forward(self, a, b, reduction="mean"):
-        self.diff = a - b
-        losses = self.diff * self.diff
-        return self.reduce(losses, reduction, losses.size)
-
-    def backward(self, upstream):
-        g = 2 * self.diff * self.scale(upstream)
-        da = unbroadcast(g, self.parents[0].shape) if self.needs_input_grad[0] else None
-        db = unbroadcast(-g, self.parents[1].shape) if self.needs_input_grad[1] else None
-        return da, db
-
-
 # --- functions ---------------------------------------------------------------------------------
 
 
@@ -180,17 +163,19 @@ def log_softmax(x, dim: int = -1) -> Tensor:
     return LogSoftmax.apply(x, dim=_check_dim(x, dim, "log_softmax"))
 
 
-def cross_entropy(logits, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Fused log-softmax + negative log-likelihood, as ``torch.nn.functional.cross_entropy``.
 
-    logits (N, C) or (N, C, d1, ...) or (C,); target: class indices (N,) / (N, d1, ...) / (), or
-    class probabilities shaped like the logits. "mean" divides by the summed target weights (by
+    input: logits (N, C) or (N, C, d1, ...) or (C,); target: class indices (N,) / (N, d1, ...) / (),
+    or class probabilities shaped like the logits. "mean" divides by the summed target weights (by
     the number of samples for probability targets); ``label_smoothing`` eps mixes the target with
-    the uniform distribution: (1 - eps) onehot + eps / C.
+    the uniform distribution: (1 - eps) onehot + eps / C. ``size_average``/``reduce``: PyTorch's
+    deprecated spellings of ``reduction``.
     """
+    logits = input
+    reduction = legacy_reduction(size_average, reduce, reduction, "cross_entropy")
     logits, target = as_tensor(logits), as_tensor(target)
-    _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     target = _check_target(logits, target, "cross_entropy", ignore_index)
@@ -199,23 +184,14 @@ def cross_entropy(logits, target, weight=None, ignore_index: int = -100, reducti
                               label_smoothing=float(label_smoothing), ignore_index=ignore_index)
 
 
-def nll_loss(logp, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
-    """-logp[i, target_i] (times weight[target_i]), reduced; logp usually comes from log_softmax."""
-    logp, target = as_tensor(logp), as_tensor(target)
-    _check_reduction(reduction, "nll_loss")
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean") -> Tensor:
+    """-input[i, target_i] (times weight[target_i]), reduced; input holds log-probabilities (log_softmax)."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "nll_loss")
+    logp, target = as_tensor(input), as_tensor(target)
     target = _check_target(logp, target, "nll_loss", ignore_index, allow_soft=False)
     w = _check_weight(weight, logp, "nll_loss")
     return NLLLoss.apply(logp, target, weight=w, reduction=reduction, ignore_index=ignore_index)
-
-
-def mse_loss(input, target, reduction: str = "mean") -> Tensor:
-    """(input - target)^2, reduced by "mean" (over every element), "sum" or "none"."""
-    input, target = as_tensor(input), as_tensor(target)
-    _check_reduction(reduction, "mse_loss")
-    if input.shape != target.shape:
-        warnings.warn(f"mse_loss: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} "
-                      "differ and will be broadcast, which is rarely intended", UserWarning, stacklevel=2)
-    return MSELoss.apply(input, target, reduction=reduction)
 
 
 # --- argument checks ---------------------------------------------------------------------------
@@ -228,15 +204,35 @@ def _check_dim(x: Tensor, dim: int, op: str) -> int:
     return int(dim) % nd if x.ndim else 0
 
 
-def _check_reduction(reduction, op: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+def _check_reduction(reduction, op: str, allowed: tuple = REDUCTIONS) -> None:
+    if reduction not in allowed:
+        names = ", ".join(repr(r) for r in allowed[:-1]) + f" or {allowed[-1]!r}"
+        raise ValueError(f"{op}: reduction must be {names}, got {reduction!r}")
+
+
+def legacy_reduction(size_average, reduce, reduction, op: str, allowed: tuple = REDUCTIONS) -> str:
+    """``reduction``, or what PyTorch's deprecated ``size_average``/``reduce`` flags ask for instead.
+
+    Either flag given: "mean" if both are true (None counts as true), "sum" if only ``reduce`` is,
+    else "none" (with PyTorch's deprecation warning). A string in ``size_average``'s place (a call
+    written before these flags existed here, ``mse_loss(a, b, "sum")``) is taken as the reduction.
+    """
+    if isinstance(size_average, str):
+        reduction, size_average = size_average, None
+    if size_average is not None or reduce is not None:
+        warnings.warn(f"{op}: size_average and reduce are deprecated, as in PyTorch; use reduction=",
+                      UserWarning, stacklevel=3)
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    _check_reduction(reduction, op, allowed)
+    return reduction
 
 
 def _check_weight(weight, x: Tensor, op: str):
     if weight is None:
         return None
-    w = weight.data if isinstance(weight, Tensor) else B.asarray(weight)
+    w = weight._data if isinstance(weight, Tensor) else B.asarray(weight)
     n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
     if w.shape != (n_classes,):
         raise ShapeError(f"{op}: weight must have shape ({n_classes},), one per class, got {w.shape}")
@@ -250,7 +246,7 @@ def _check_target(x: Tensor, target: Tensor, op: str, ignore_index: int, allow_s
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: input must be floating point (logits or log-probabilities), got dtype {x.dtype}")
     n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
-    t = target.data
+    t = target._data
     if allow_soft and t.dtype.kind == "f" and t.shape == x.shape:
         return target
     expected = () if x.ndim == 1 else (x.shape[0],) + tuple(x.shape[2:])

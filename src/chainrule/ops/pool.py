@@ -133,3 +133,33 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
     geometry = _geometry(x, kernel_size, stride, padding, ceil_mode, 1, name)
     return AvgPool2d.apply(x, geometry=geometry, count_include_pad=count_include_pad,
                            divisor_override=divisor_override)
+
+
+def _pool1d(pool2d, x, kernel_size, stride, padding, name, **kw) -> Tensor:
+    """A 1-D pool as the 2-D one on a height-1 view: (N, C, L) -> (N, C, 1, L) -> (N, C, L_out)."""
+    x = as_tensor(x)
+    if x.ndim not in (2, 3):
+        raise ShapeError(f"{name}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(x.shape)}")
+    lead = tuple(x.shape[:-1])
+    kernel = (1, as_pair(kernel_size, 1, "kernel_size", name)[0])
+    stride = None if stride is None else (1, as_pair(stride, 1, "stride", name)[0])
+    padding = (0, as_pair(padding, 1, "padding", name, minimum=0)[0])
+    out = pool2d(x.reshape((-1, lead[-1], 1, x.shape[-1])), kernel, stride, padding, name=name, **kw)
+    return out.reshape(lead + (out.shape[-1],))
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """Max pooling over L: (N, C, L) -> (N, C, L_out); stride defaults to kernel_size."""
+    if return_indices:
+        raise NotImplementedError("max_pool1d: return_indices=True is not supported; use return_indices=False")
+    dilation = (1, as_pair(dilation, 1, "dilation", "max_pool1d")[0])
+    return _pool1d(max_pool2d, input, kernel_size, stride, padding, "max_pool1d", ceil_mode=ceil_mode,
+                   dilation=dilation)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Average pooling over L: (N, C, L) -> (N, C, L_out); stride defaults to kernel_size."""
+    return _pool1d(avg_pool2d, input, kernel_size, stride, padding, "avg_pool1d", ceil_mode=ceil_mode,
+                   count_include_pad=count_include_pad)
