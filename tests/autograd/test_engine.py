@@ -24,9 +24,11 @@ def test_gradients_accumulate_until_zero_grad():
     (x * x).sum().backward()  # a second graph: adds 2x
     np.testing.assert_array_equal(x.grad, [5.0, 7.0])
     y = (x * 10.0).sum()
-    y.backward()
-    y.backward()  # the same graph twice (it is kept): adds twice
+    y.backward(retain_graph=True)
+    y.backward()  # the same graph twice (kept by retain_graph): adds twice
     np.testing.assert_array_equal(x.grad, [25.0, 27.0])
+    with pytest.raises(RuntimeError, match="backward through the graph a second time.*retain_graph=True"):
+        y.backward()  # the second call freed the graph, as in PyTorch
     x.zero_grad()
     assert x.grad is None
     (x * 3.0).sum().backward()
@@ -61,11 +63,11 @@ def test_broadcasting_undone_by_summing(shape_a, shape_b):
     a, b = f64(np.ones(shape_a)), f64(np.ones(shape_b))
     out = a * b
     out.sum().backward()
-    n = out.size
+    n = out.numel()
     assert a.grad.shape == shape_a and b.grad.shape == shape_b
     # each input element was copied to n / size outputs, each of which sends back 1 * 1
-    np.testing.assert_array_equal(a.grad, np.full(shape_a, n / a.size))
-    np.testing.assert_array_equal(b.grad, np.full(shape_b, n / b.size))
+    np.testing.assert_array_equal(a.grad, np.full(shape_a, n / a.numel()))
+    np.testing.assert_array_equal(b.grad, np.full(shape_b, n / b.numel()))
 
 
 # --- no_grad and detach ----------------------------------------------------------------------------
@@ -130,7 +132,7 @@ def test_deep_chain_does_not_hit_the_recursion_limit(n):
     y = x
     for _ in range(n):
         y = y * 1.0 + 0.0  # 2n ops in one chain
-    y.backward()
+    y.backward(retain_graph=True)
     assert x.grad == 1.0
     assert len(toposort(y)) == 2 * n + 1
     w = f64(1.0)
@@ -174,7 +176,7 @@ def test_backward_on_non_scalar_needs_grad():
     y = f64([1.0, 2.0]) * 2.0
     with pytest.raises(RuntimeError, match=r"scalar output.*shape \(2,\)"):
         y.backward()
-    with pytest.raises(ValueError, match=r"grad has shape \(3,\), tensor has \(2,\)"):
+    with pytest.raises(ValueError, match=r"gradient has shape \(3,\), the tensor has \(2,\)"):
         y.backward(np.ones(3))
     y.backward(np.array([1.0, -1.0]))  # with a grad it works
 

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Callable
 
 from .. import backend as B
+from .errors import ShapeError
 
 _grad_enabled = True
 
@@ -53,10 +54,27 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
-def toposort(root, constants: bool = False) -> list:
-    """Nodes that lead to ``root`` and need a gradient (all of them with ``constants``), each after its inputs."""
+class inference_mode(set_grad_enabled):
+    """``torch.inference_mode()``: as ``no_grad`` here (chainrule keeps no extra inference state)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(not mode)
+
+
+def input_node(ctx, i: int):
+    """The tensor node that input ``i`` of op ``ctx`` refers to: the input itself, or, if it has
+    been changed in place since (it now has another op behind it), the node of its earlier value."""
+    parent = ctx.parents[i]
+    made_by = ctx.parent_ctxs[i]
+    if parent._ctx is made_by:
+        return parent
+    return getattr(made_by, "_inplace_old", parent)
+
+
+def toposort(roots, constants: bool = False) -> list:
+    """Nodes that lead to ``roots`` and need a gradient (all of them with ``constants``), each after its inputs."""
     order, seen = [], set()
-    stack = [(root, False)]
+    stack = [(r, False) for r in reversed(roots if isinstance(roots, (list, tuple)) else (roots,))]
     while stack:  # iterative depth-first search: deep graphs must not hit the recursion limit
         node, expanded = stack.pop()
         if expanded:
@@ -66,56 +84,142 @@ def toposort(root, constants: bool = False) -> list:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        if node._ctx is not None:
-            for parent in reversed(node._ctx.parents):  # reversed: the first input is visited first
-                if (constants or parent.requires_grad) and id(parent) not in seen:
-                    stack.append((parent, False))
+        ctx = node._ctx
+        if ctx is not None:
+            ctx._check_not_freed()
+            for i in reversed(range(len(ctx.parents))):  # reversed: the first input is visited first
+                if constants or ctx.needs_input_grad[i]:
+                    parent = input_node(ctx, i)
+                    if id(parent) not in seen:
+                        stack.append((parent, False))
     return order
 
 
 EdgeHook = Callable[[object, int, object, object], None]
 
 
-def backpropagate(root, upstream, accumulate: bool = True, hook: EdgeHook | None = None) -> dict:
-    """Run the backward pass from ``root`` seeded with ``upstream``.
+def backpropagate(root, upstream, accumulate: bool = True, hook: EdgeHook | None = None,
+                  retain_graph: bool = True, only=None, capture=None) -> dict:
+    """Run the backward pass from ``root`` (a tensor or a list of them) seeded with ``upstream``.
 
     With ``accumulate``, leaf tensors (and tensors that called ``retain_grad``) add their gradient
-    into ``.grad``, and each intermediate gradient is dropped as soon as it has been passed on (the
-    training path: peak memory stays low). Without it (the pure pass that ``viz`` draws), returns
-    ``{id(node): total gradient}`` for every node visited.
-    ``hook(node, input_index, upstream, downstream)`` is called for each edge, in the order
-    backprop visits them (``viz.trace`` uses it).
+    into ``.grad`` (only those in ``only``, a set of ids, when given), and each intermediate
+    gradient is dropped as soon as it has been passed on (the training path: peak memory stays
+    low); without ``retain_graph`` each op frees its saved arrays right after its backward. Without
+    ``accumulate`` (the pure pass that ``viz`` draws), returns ``{id(node): total gradient}`` for
+    every node visited. ``capture`` (a set of ids) collects those nodes' totals instead of
+    accumulating them (``autograd.grad``). ``hook(node, input_index, upstream, downstream)`` is
+    called for each edge, in the order backprop visits them (``viz.trace`` uses it).
     """
-    order = toposort(root)
-    pending = {id(root): upstream}
+    roots = root if isinstance(root, (list, tuple)) else [root]
+    seeds = upstream if isinstance(root, (list, tuple)) else [upstream]
+    order = toposort(roots)
+    pending = {}
+    for r, g in zip(roots, seeds):
+        pending[id(r)] = g if id(r) not in pending else pending[id(r)] + g
     totals = {}
-    with B.following(upstream):  # restores xp's module afterwards (each node points it at its gradient)
-        _backward_nodes(order, pending, totals, accumulate, hook)
+    state = (accumulate, hook, retain_graph, only, capture)
+    with B.following(seeds[0]):  # restores xp's module afterwards (each node points it at its gradient)
+        _backward_nodes(order, pending, totals, state)
     return totals
 
 
-def _backward_nodes(order, pending, totals, accumulate, hook) -> None:
+def _backward_nodes(order, pending, totals, state) -> None:
+    accumulate, hook, retain_graph, only, capture = state
     for node in reversed(order):
         grad = pending.pop(id(node), None)
         if grad is None:
             continue
         if B.devices_enabled:  # xp follows the gradient's device (NumPy or CuPy)
             B.working_on(grad)
-        if not accumulate:
-            totals[id(node)] = grad
+        key = id(node)
+        if not accumulate or (capture is not None and key in capture):
+            totals[key] = grad
         ctx = node._ctx
-        if accumulate and (ctx is None or node._retains_grad):
+        if accumulate and (ctx is None or node._retains_grad) and (only is None or key in only) \
+                and (capture is None or key not in capture):
             node._accumulate_grad(grad)
         if ctx is None:
             continue
+        ctx.check_versions()
         downstream = ctx.backward(grad)
         if not isinstance(downstream, tuple):
             downstream = (downstream,)
-        for i, (parent, d) in enumerate(zip(ctx.parents, downstream)):
-            if d is None or not parent.requires_grad:
+        for i, d in enumerate(downstream):
+            if d is None or not ctx.needs_input_grad[i]:
                 continue
+            parent = input_node(ctx, i)
             if hook is not None:
                 hook(node, i, grad, d)
-            key = id(parent)
+            if d.dtype != parent._data.dtype:  # an input promoted to a wider dtype gets its own back
+                d = d.astype(parent._data.dtype)
+            k = id(parent)
             # not in place: an op may hand the same array to several inputs (add does)
-            pending[key] = d if key not in pending else pending[key] + d
+            pending[k] = d if k not in pending else pending[k] + d
+        if not retain_graph:
+            ctx.release()
+
+
+def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, inputs=None) -> None:
+    """``tensor.backward()`` and ``autograd.backward``: seed each output, accumulate into leaves."""
+    if create_graph:
+        raise NotImplementedError(
+            "backward(create_graph=True): chainrule's ops compute their local gradients on arrays, so "
+            "gradients of gradients are not recorded (no higher-order derivatives)"
+        )
+    seeds = [_seed(t, g, "backward") for t, g in zip(tensors, grad_tensors)]
+    only = None if inputs is None else {id(t) for t in (inputs if isinstance(inputs, (list, tuple)) else [inputs])}
+    backpropagate(list(tensors), seeds, retain_graph=bool(retain_graph), only=only)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, materialize_grads: bool = False) -> tuple:
+    """``torch.autograd.grad``: d outputs / d inputs (times ``grad_outputs``), without touching ``.grad``."""
+    from .tensor import Tensor
+
+    if create_graph:
+        raise NotImplementedError("autograd.grad(create_graph=True): higher-order gradients are not recorded")
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    single = not isinstance(inputs, (list, tuple))
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs] * len(outputs)
+    seeds = [_seed(t, g, "autograd.grad") for t, g in zip(outputs, grad_outputs)]
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("autograd.grad: one of the differentiated Tensors does not require grad")
+    capture = {id(t) for t in inputs}
+    totals = backpropagate(outputs, seeds, retain_graph=bool(retain_graph), capture=capture)
+    result = []
+    for t in inputs:
+        g = totals.get(id(t))
+        if g is None:
+            if not (allow_unused or materialize_grads):
+                raise RuntimeError(
+                    "autograd.grad: one of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+            g = B.module_of(t._data).zeros_like(t._data) if materialize_grads else None
+        result.append(None if g is None else Tensor._from_op(B.xp.asarray(g, dtype=t.dtype), False))
+    return tuple(result)
+
+
+def _seed(t, g, what: str):
+    """The upstream gradient that starts backprop at ``t`` (ones for a one-element output)."""
+    if not t.requires_grad:
+        raise RuntimeError(
+            f"{what}: element 0 of tensors does not require grad and does not have a grad_fn (shape "
+            f"{tuple(t.shape)}): no input of its graph has requires_grad=True, or it was computed under no_grad"
+        )
+    if g is None:
+        if t._data.size != 1:
+            raise RuntimeError(
+                f"{what}: grad can be implicitly created only for scalar outputs; this tensor has shape "
+                f"{tuple(t.shape)}, so pass a gradient of that shape"
+            )
+        return B.module_of(t._data).ones_like(t._data)
+    g = B.asarray(g._data if hasattr(g, "_data") else g, t.dtype)
+    if g.shape != t._data.shape:
+        raise ShapeError(f"{what}: gradient has shape {g.shape}, the tensor has {t._data.shape}")
+    return g
+

@@ -8,17 +8,39 @@ from __future__ import annotations
 
 from .. import backend as B
 from . import engine
+from .dtypes import promote
+from .errors import ShapeError
 from .tensor import Tensor
 
 
-class ShapeError(ValueError):
-    """Inputs whose shapes (or sizes) an op cannot work with."""
+class AccumulateGrad:
+    """The graph node of a leaf that requires grad: backward adds into ``variable.grad``."""
+
+    next_functions = ()
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def _owner(a):
+    """The array that owns ``a``'s memory (``a`` itself unless it is a view)."""
+    while a.base is not None and B.is_array(a.base):
+        a = a.base
+    return a
 
 
 class Function:
     """Base of every op. Subclasses define ``forward(*arrays, **kw)`` and ``backward(upstream)``."""
 
     symbol: str | None = None  # short label in graph drawings: "+", "*", "exp"
+    promote: slice | None = None  # the inputs that take PyTorch's common dtype (elementwise ops)
+    promote_to_float = False  # true division: integers give the default float dtype
 
     @classmethod
     def apply(cls, *inputs, **kwargs) -> Tensor:
@@ -27,7 +49,9 @@ class Function:
         fn = cls()
         # known before forward, so an op can skip saving what no backward pass will read
         fn.needs_input_grad = tuple(engine._grad_enabled and t.requires_grad for t in tensors)
-        arrays = [t.data for t in tensors]
+        arrays = [t._data for t in tensors]
+        if cls.promote is not None and len(arrays) > 1:  # PyTorch's type promotion, not NumPy's
+            arrays[cls.promote] = promote(arrays[cls.promote], cls.promote_to_float)
         module = B.working_on(*arrays) if B.devices_enabled else None  # xp: NumPy or CuPy, as the inputs
         try:
             out = fn.forward(*arrays, **kwargs)
@@ -37,21 +61,96 @@ class Function:
             if isinstance(err, ShapeError):
                 raise
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-            raise ShapeError(f"{cls.name()}: inputs of shapes {shapes}: {err}") from None
+            raise ShapeError(f"{cls.op_name()}: inputs of shapes {shapes}: {err}") from None
         finally:
             if module is not None:
                 B.restore(module)
         # only a float result can carry a gradient: x.astype(int) is cut from the graph, as in PyTorch
         needs_grad = out.dtype.kind == "f" and any(fn.needs_input_grad)
         result = Tensor._from_op(out, needs_grad)
+        if tensors and out.base is not None and _owner(out) is _owner(arrays[0]):
+            result._vc, result._base = tensors[0]._vc, tensors[0]._base or tensors[0]  # a view: one version counter
         if needs_grad:
             fn.parents = tensors
+            fn.parent_ctxs = tuple(t._ctx for t in tensors)  # the node each input was made by, at this time
+            fn.saved_versions = tuple(t._vc[0] for t in tensors)
+            fn.out_version = (result._vc, result._vc[0])
+            fn._out_array = out
             result._ctx = fn
         return result
 
     @classmethod
-    def name(cls) -> str:
+    def op_name(cls) -> str:
+        """The op's short name in messages: "mul", "conv2d"."""
         return cls.__name__.lower()
+
+    def name(self) -> str:
+        """The graph node's name as PyTorch prints it: ``MulBackward0``."""
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """``((node, 0), ...)`` per input, as PyTorch: the op that made it, ``AccumulateGrad`` for a
+        leaf that requires grad, None for a constant."""
+        self._check_not_freed()
+        out = []
+        for i, need in enumerate(self.needs_input_grad):
+            parent = engine.input_node(self, i)
+            if not need:
+                out.append((None, 0))
+            elif parent._ctx is None:
+                out.append((AccumulateGrad(parent), 0))
+            else:
+                out.append((parent._ctx, 0))
+        return tuple(out)
+
+    def _check_not_freed(self) -> None:
+        if getattr(self, "_freed", False):
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or to read its saved "
+                "values after they were freed). The ops' saved arrays are freed when you call .backward() "
+                "or autograd.grad(); pass retain_graph=True to the first call to keep them."
+            )
+
+    def release(self) -> None:
+        """Free what forward saved (after this node's backward, unless the graph is retained)."""
+        self.__dict__.clear()
+        self._freed = True
+
+    def check_versions(self) -> None:
+        """Raise if an input or the output was changed in place after forward saved it."""
+        vers = self.saved_versions
+        for i, p in enumerate(self.parents):
+            if p._vc[0] != vers[i] and self._holds(p._data):
+                self._modified(f"input {i}", p, vers[i], p._vc[0])
+        counter, ver = self.out_version
+        if counter[0] != ver and self._holds_output(counter):
+            self._modified("its output", None, ver, counter[0])
+
+    def _holds(self, array) -> bool:
+        """Whether this node kept (a view of) ``array``'s memory for its backward pass."""
+        owner = _owner(array)
+        for k, v in self.__dict__.items():
+            if k == "_out_array":
+                continue
+            for a in v if isinstance(v, (tuple, list)) else (v,):
+                if B.is_array(a) and _owner(a) is owner:
+                    return True
+        return False
+
+    def _holds_output(self, counter) -> bool:
+        return self._holds(self._out_array)
+
+    def _modified(self, what: str, tensor, saved: int, now: int) -> None:
+        shape = "" if tensor is None else f" (shape {tuple(tensor.shape)})"
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: {what}{shape} of {self.name()} is at version {now}; expected version {saved} "
+            "instead. Compute it out of place (x = x + 1) or clone() it before changing it."
+        )
 
     def forward(self, *arrays, **kwargs):
         raise NotImplementedError
@@ -81,7 +180,10 @@ class Elementwise(Function):
 
     Subclasses give ``local_grads()``: d out / d input_i for each input, shaped like the output
     (or broadcastable to it, or a Python number). Backward multiplies and undoes broadcasting.
+    Inputs of different dtypes are first brought to PyTorch's common dtype.
     """
+
+    promote = slice(None)
 
     def local_grads(self) -> tuple:
         raise NotImplementedError

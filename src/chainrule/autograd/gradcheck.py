@@ -16,15 +16,15 @@ class GradCheckError(AssertionError):
 
 
 def _numeric_grad(fn, inputs, k, upstream, eps):
-    x = inputs[k].data
+    x = inputs[k]._data
     grad = B.xp.zeros_like(x)
     flat, gflat = x.reshape(-1), grad.reshape(-1)  # views: perturbing flat perturbs the input
     for i in range(flat.size):  # a test-time oracle: one loop over elements is fine here
         old = flat[i]
         flat[i] = old + eps
-        plus = float((fn(*inputs).data * upstream).sum())
+        plus = float((fn(*inputs)._data * upstream).sum())
         flat[i] = old - eps
-        minus = float((fn(*inputs).data * upstream).sum())
+        minus = float((fn(*inputs)._data * upstream).sum())
         flat[i] = old
         gflat[i] = (plus - minus) / (2 * eps)
     return grad
@@ -41,7 +41,7 @@ def grad_check(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
     """
     tensors = []
     for x in inputs:
-        data = x.data if isinstance(x, Tensor) else B.asarray(x)
+        data = x._data if isinstance(x, Tensor) else B.asarray(x)
         if data.dtype.kind == "f":
             tensors.append(Tensor(data.astype(B.xp.float64), requires_grad=True))
         else:
@@ -56,7 +56,7 @@ def grad_check(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
     for k, t in enumerate(tensors):
         if not t.requires_grad:
             continue
-        analytic = t.grad if t.grad is not None else B.xp.zeros_like(t.data)
+        analytic = t.grad._data if t.grad is not None else B.xp.zeros_like(t._data)
         with no_grad():
             numeric = _numeric_grad(fn, tensors, k, upstream, eps)
         err = B.xp.abs(analytic - numeric)
@@ -64,7 +64,7 @@ def grad_check(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
         bad = ~(err <= atol + rtol * B.xp.abs(numeric))  # a NaN on either side is a failure
         report[k] = (float(err.max(initial=0.0)), float(rel.max(initial=0.0)))
         status = "ok" if not bad.any() else f"FAIL at {int(bad.sum())} of {bad.size} elements"
-        lines.append(f"  input {k} shape {t.shape}: max abs err {report[k][0]:.3g}, "
+        lines.append(f"  input {k} shape {tuple(t.shape)}: max abs err {report[k][0]:.3g}, "
                      f"max rel err {report[k][1]:.3g}: {status}")
         if bad.any():
             failed = True

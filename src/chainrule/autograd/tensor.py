@@ -1,4 +1,9 @@
-"""The Tensor: an array, the gradient that backprop leaves on it, and the op that made it."""
+"""The Tensor: an array, the gradient that backprop leaves on it, and the op that made it.
+
+PyTorch's surface, where PyTorch and NumPy disagree: ``.grad`` is a Tensor, ``.data`` a detached
+Tensor sharing storage, ``size()`` a method, ``t.shape`` a ``Size``. The raw backend array has one
+internal accessor, ``t._data`` (``t.numpy()`` gives it to users on the CPU).
+"""
 
 from __future__ import annotations
 
@@ -7,27 +12,50 @@ import numbers
 from .. import backend as B
 from .. import devices as _device
 from . import engine
+from .dtypes import DtypeMethods, lift_dtype
+from .errors import DtypeError, ShapeError
+from .inplace import InplaceMethods
 from .methods import TensorMethods
 
+_NUMPY_NEEDS_DETACH = "Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy() instead."
 
-class Tensor(TensorMethods):
+
+class Size(tuple):
+    """A tensor's shape, as ``torch.Size``: a tuple with ``numel()``."""
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"Size({list(self)})"
+
+
+class Tensor(TensorMethods, InplaceMethods, DtypeMethods):
     """An n-dimensional array that records the ops applied to it, for reverse-mode autodiff.
 
-    ``data`` is the backend array, ``grad`` the accumulated gradient (an array of the same shape,
-    or None), ``_ctx`` the op (Function) that produced it, None for a leaf.
+    ``_data`` is the backend array, ``grad`` the accumulated gradient (a Tensor, or None), ``_ctx``
+    the op node that produced it (``grad_fn``), None for a leaf. ``_vc`` is the version counter
+    (a one-element list shared with views): every in-place change increments it, so a backward
+    pass can tell that an array an op saved has changed since.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "name", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "_ctx", "_retains_grad", "name", "_vc", "_base",
+                 "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = B.asarray(data, dtype)
-        self.grad = None
+            data = data._data
+        self._data = B.asarray(data, dtype)
+        self._grad = None
         self._ctx = None
         self._retains_grad = False
         self.name = name
+        self._vc = [0]
+        self._base = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -35,39 +63,94 @@ class Tensor(TensorMethods):
     @classmethod
     def _from_op(cls, data, requires_grad: bool) -> Tensor:
         t = object.__new__(cls)
-        t.data, t.grad, t._ctx, t._retains_grad, t.name = data, None, None, False, None
+        t._data, t._grad, t._ctx, t._retains_grad, t.name = data, None, None, False, None
+        t._vc, t._base = [0], None
         t.requires_grad = requires_grad
         return t
 
-    # transitional: the raw array's one internal accessor (``.data`` becomes a detached Tensor)
-    _data = property(lambda self: self.data, lambda self, v: setattr(self, "data", v))
+    # --- storage, as PyTorch: .data is a detached Tensor on the same memory ----------------------
+    @property
+    def data(self) -> Tensor:
+        """The values as a Tensor cut from the graph, sharing memory: ``p.data.add_(...)`` changes
+        ``p`` without autograd seeing it (PyTorch's ``.data``; prefer ``detach()``/``no_grad``)."""
+        return Tensor._from_op(self._data, False)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else B.asarray(value)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward left here (a Tensor of this shape), None before the first one."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None and not isinstance(value, Tensor):
+            value = Tensor(value, dtype=self.dtype)
+        if value is not None and value.shape != self.shape:
+            raise RuntimeError(f"assigned grad has shape {tuple(value.shape)}, the tensor has {tuple(self.shape)}")
+        self._grad = value
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    def _bump_version(self) -> None:
+        self._vc[0] += 1
 
     # --- array facts -------------------------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size)
+    shape = property(lambda self: Size(self._data.shape))
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: self._data.ndim)
     is_leaf = property(lambda self: self._ctx is None)
+    grad_fn = property(lambda self: self._ctx, doc="The op node that made this tensor (None for a leaf).")
+    itemsize = property(lambda self: self._data.itemsize)
+
+    def size(self, dim: int | None = None):
+        """The shape as a ``Size``, or the length of dimension ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_dim(dim, self.ndim, "size")]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
 
     def __len__(self) -> int:
-        return len(self.data)
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(len(self._data)):
+            yield self[i]
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)`` on a CPU tensor: the values (as PyTorch; refused while grad is on)."""
+        if self.requires_grad:
+            raise RuntimeError(_NUMPY_NEEDS_DETACH)
+        arr = _device.to_host(self._data)
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
 
     @property
     def device(self):
         """Where the values live: ``device(type='cpu')`` or ``device(type='cuda', index=0)``."""
-        return _device.device_of(self.data)
+        return _device.device_of(self._data)
 
-    def to(self, *args, device=None, dtype=None) -> Tensor:
-        """This tensor on ``device`` ("cpu", "cuda", "cuda:1") and/or as ``dtype``, as PyTorch's
-        ``t.to("cuda")``, ``t.to(cr.float64)``: itself if nothing changes, else a copy that stays in
-        the graph (the gradient travels back to this tensor's device and dtype)."""
-        dev, dtype = _device.split_to_args(args, device, dtype)
-        out = self
-        if dtype is not None and B.numpy.dtype(dtype) != self.dtype:
-            out = _ops.astype(out, dtype)
-        if dev is not None and dev != self.device:
-            out = _ops.to_device(out, dev)
-        return out
+    is_cuda = property(lambda self: self.device.type == "cuda")
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
@@ -75,15 +158,20 @@ class Tensor(TensorMethods):
     def cuda(self, index: int = 0) -> Tensor:
         return self.to(f"cuda:{index}")
 
-    def numpy(self):
+    def numpy(self, force: bool = False):
         """The values as a NumPy array: shares memory on the CPU (as ``torch.Tensor.numpy``); from a
-        GPU, a copy to the host."""
-        return _device.to_host(self.data)
+        GPU, a copy to the host. A tensor that requires grad must be ``detach()``-ed first, as in PyTorch."""
+        if self.requires_grad and not force:
+            raise RuntimeError(_NUMPY_NEEDS_DETACH)
+        return _device.to_host(self._data)
 
-    def item(self) -> float:
-        if self.data.size != 1:
-            raise ValueError(f"item(): only a one-element tensor has an item, got shape {self.shape}")
-        return self.data.reshape(-1)[0].item()
+    def item(self):
+        """The one value as a Python number."""
+        if self._data.size != 1:
+            raise ShapeError(
+                f"item(): a Tensor with {self._data.size} elements cannot be converted to a Python number"
+            )
+        return self._data.reshape(-1)[0].item()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -91,73 +179,95 @@ class Tensor(TensorMethods):
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
     def __format__(self, spec: str) -> str:
         """``f"{t:.2f}"`` formats a one-element tensor as its number, as PyTorch does."""
-        if spec and self.data.size == 1:
+        if spec and self._data.size == 1:
             return format(self.item(), spec)
         return format(repr(self), spec)
 
     def tolist(self):
-        return self.data.tolist()
+        return _device.to_host(self._data).tolist()
 
     def __repr__(self) -> str:
-        body = B.numpy.array2string(_device.to_host(self.data), precision=4, separator=", ", prefix="tensor(")
+        body = B.numpy.array2string(_device.to_host(self._data), precision=4, separator=", ", prefix="tensor(")
         extra = "" if self.device.type == "cpu" else f", device='{self.device}'"
         if self._ctx is not None:
-            extra += f", grad_fn={type(self._ctx).__name__}"
+            extra += f", grad_fn=<{self._ctx.name()}>"
         elif self.requires_grad:
             extra += ", requires_grad=True"
-        if self.dtype != B.default_float and self.dtype.kind == "f":
+        kind = self.dtype.kind
+        if (kind == "f" and self.dtype != B.default_float) or (kind in "iu" and self.dtype != B.numpy.int64):
             extra = f", dtype={self.dtype}" + extra
         return f"tensor({body}{extra})"
 
     # --- autograd ----------------------------------------------------------------------------
     def requires_grad_(self, flag: bool = True) -> Tensor:
-        if flag and self.data.dtype.kind != "f":
-            raise TypeError(
-                f"requires_grad: only floating-point tensors can have gradients, got {self.dtype}"
+        if flag and self._data.dtype.kind != "f":
+            raise DtypeError(
+                f"requires_grad: only Tensors of floating point dtype can require gradients, got {self.dtype}"
             )
         if not flag and self._ctx is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use detach()")
         self.requires_grad = bool(flag)
         return self
 
-    def backward(self, grad=None) -> None:
-        """Backpropagate from this tensor; leaves with ``requires_grad`` accumulate into ``.grad``."""
-        if not self.requires_grad:
-            raise RuntimeError(
-                f"backward(): this tensor (shape {self.shape}) does not require grad: no input "
-                "of its graph has requires_grad=True (or it was computed under no_grad)"
-            )
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward(): grad can be created implicitly only for a scalar output; this "
-                    f"tensor has shape {self.shape}, so pass backward(grad) of that shape"
-                )
-            grad = B.module_of(self.data).ones_like(self.data)
-        else:
-            grad = B.asarray(grad.data if isinstance(grad, Tensor) else grad, self.dtype)
-            if grad.shape != self.shape:
-                raise ValueError(f"backward(): grad has shape {grad.shape}, tensor has {self.shape}")
-        engine.backpropagate(self, grad)
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Backpropagate from this tensor; leaves with ``requires_grad`` accumulate into ``.grad``.
+
+        ``gradient``: the upstream gradient (needed unless this is a one-element tensor).
+        ``retain_graph``: keep the ops' saved arrays for another backward (else they are freed).
+        ``inputs``: accumulate only into these leaves.
+        """
+        engine.run_backward((self,), (gradient,), retain_graph, create_graph, inputs)
 
     def _accumulate_grad(self, grad) -> None:
-        if self.grad is None:
-            self.grad = B.xp.array(grad, dtype=self.data.dtype, copy=True)
+        g = self._grad
+        if g is None:
+            self._grad = Tensor._from_op(B.module_of(grad).array(grad, dtype=self._data.dtype, copy=True), False)
         else:
-            self.grad += grad  # the gradient accumulates across backward calls until zeroed
+            g._data += grad  # the gradient accumulates across backward calls until zeroed
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor too after backward."""
         self._retains_grad = True
 
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad and self._ctx is not None
+
     def detach(self) -> Tensor:
-        """The same values, cut from the graph (shares memory)."""
-        return Tensor._from_op(self.data, False)
+        """The same values, cut from the graph (shares memory and the version counter)."""
+        t = Tensor._from_op(self._data, False)
+        t._vc = self._vc
+        return t
+
+    def __deepcopy__(self, memo) -> Tensor:
+        """``copy.deepcopy`` of a leaf: new memory, same requires_grad, the gradient copied too."""
+        if self._ctx is not None:
+            raise RuntimeError("only graph leaves (tensors made by the user) support copy.deepcopy")
+        out = type(self).__new__(type(self))
+        Tensor.__init__(out, self._data.copy(), name=self.name)
+        out.requires_grad = self.requires_grad
+        if self._grad is not None:
+            out._grad = Tensor(self._grad._data.copy())
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol):
+        return _rebuild, (type(self), self._data, self.requires_grad)
+
+    def detach_(self) -> Tensor:
+        self._ctx, self.requires_grad = None, False
+        return self
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
 
     # --- operators ---------------------------------------------------------------------------
     def _lift(self, other) -> Tensor:
@@ -165,14 +275,8 @@ class Tensor(TensorMethods):
         if isinstance(other, Tensor):
             return other
         if isinstance(other, numbers.Number) and not isinstance(other, complex):
-            kind = self.data.dtype.kind
-            if kind == "f":
-                dtype = self.dtype
-            elif isinstance(other, float):
-                dtype = B.default_float
-            else:
-                dtype = self.dtype if kind in "iu" else None
-            return Tensor._from_op(B.module_of(self.data).asarray(other, dtype=dtype), False)  # on self's device
+            dtype = lift_dtype(self._data.dtype, other)
+            return Tensor._from_op(B.module_of(self._data).asarray(other, dtype=dtype), False)  # on self's device
         return Tensor(other)
 
     def __add__(self, o):
@@ -199,6 +303,15 @@ class Tensor(TensorMethods):
     def __rtruediv__(self, o):
         return _ops.div(self._lift(o), self)
 
+    def __floordiv__(self, o):
+        return self._no_grad_binary(o, "floor_divide")
+
+    def __rfloordiv__(self, o):
+        return self._lift(o)._no_grad_binary(self, "floor_divide")
+
+    def __mod__(self, o):
+        return self._no_grad_binary(o, "remainder")
+
     def __pow__(self, o):
         return _ops.pow(self, self._lift(o))
 
@@ -214,51 +327,126 @@ class Tensor(TensorMethods):
     def __neg__(self):
         return _ops.neg(self)
 
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
-    # comparisons give boolean tensors and carry no gradient
-    def _compare(self, o, name: str):
-        op = getattr(B.module_of(self.data), name)  # NumPy's or CuPy's, as the data
-        return Tensor._from_op(op(self.data, self._lift(o).data), False)
+    # comparisons (and integer arithmetic) give tensors that carry no gradient
+    def _no_grad_binary(self, o, name: str):
+        if not isinstance(o, (Tensor, numbers.Number, list, tuple)) and not B.is_array(o):
+            return NotImplemented  # let the other operand answer (pytest.approx, ...), as torch does
+        op = getattr(B.module_of(self._data), name)  # NumPy's or CuPy's, as the data
+        return Tensor._from_op(B.module_of(self._data).asarray(op(self._data, self._lift(o)._data)), False)
 
     def __lt__(self, o):
-        return self._compare(o, "less")
+        return self._no_grad_binary(o, "less")
 
     def __le__(self, o):
-        return self._compare(o, "less_equal")
+        return self._no_grad_binary(o, "less_equal")
 
     def __gt__(self, o):
-        return self._compare(o, "greater")
+        return self._no_grad_binary(o, "greater")
 
     def __ge__(self, o):
-        return self._compare(o, "greater_equal")
+        return self._no_grad_binary(o, "greater_equal")
 
     def __eq__(self, o):
-        return self._compare(o, "equal")
+        return self._no_grad_binary(o, "equal")
 
     def __ne__(self, o):
-        return self._compare(o, "not_equal")
+        return self._no_grad_binary(o, "not_equal")
+
+    def __and__(self, o):
+        return self._no_grad_binary(o, "bitwise_and")
+
+    def __or__(self, o):
+        return self._no_grad_binary(o, "bitwise_or")
+
+    def __xor__(self, o):
+        return self._no_grad_binary(o, "bitwise_xor")
+
+    def __invert__(self):
+        return Tensor._from_op(B.module_of(self._data).invert(self._data), False)
 
     __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity, as in PyTorch
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.data)
+        if self._data.size != 1:
+            raise ShapeError(f"Boolean value of Tensor with more than one value is ambiguous (shape {self.shape})")
+        return bool(self._data)
 
-def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None, device=None) -> Tensor:
-    """Make a tensor: Python floats become float32, NumPy arrays keep their dtype; ``device``
-    ("cpu", "cuda[:k]") places it, by default where ``data`` is (the CPU for Python data)."""
-    t = Tensor(data, dtype=dtype, name=name)
-    if device is not None:
-        t.data = _device.to_device(t.data, device)
+
+def _rebuild(cls, data, requires_grad):
+    t = cls.__new__(cls)
+    Tensor.__init__(t, data)
+    t.requires_grad = requires_grad
+    return t
+
+
+def _dim(d: int, ndim: int, what: str) -> int:
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(f"{what}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return d % n
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False, name: str | None = None,
+           pin_memory: bool = False) -> Tensor:
+    """Make a tensor from data, always copying (as ``torch.tensor``): Python floats become the
+    default float dtype (float32), Python ints int64, NumPy arrays keep their dtype; ``device``
+    ("cpu", "cuda[:k]") places it, by default on ``get_default_device()``."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
+        data = B.numpy.array([_host(v) for v in data]) if all(isinstance(v, Tensor) for v in data) else data
+    arr = B.asarray(data, dtype)
+    if arr is data or (B.is_array(data) and B.numpy.may_share_memory(arr, data)):
+        arr = arr.copy()
+    t = Tensor._from_op(arr, False)
+    t.name = name
+    dev = device if device is not None else _device.get_default_device()
+    if dev is not None and _device.device(dev) != t.device:
+        t._data = _device.to_device(t._data, dev)
     return t.requires_grad_(True) if requires_grad else t
 
 
-def as_tensor(x) -> Tensor:
-    """``x`` if it is a Tensor, else a constant tensor of it (the ops' functions take arrays too)."""
-    return x if isinstance(x, Tensor) else Tensor(x)
+def _flat(data):
+    for v in data:
+        if isinstance(v, (list, tuple)):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+def _host(v):
+    return _device.to_host(v._data) if isinstance(v, Tensor) else v
+
+
+def as_tensor(x, dtype=None, device=None) -> Tensor:
+    """``x`` if it is a Tensor (of that dtype), else a tensor sharing ``x``'s memory where it can."""
+    if isinstance(x, Tensor):
+        return x if dtype is None else x.to(dtype)
+    t = Tensor(x, dtype=dtype)
+    if device is not None:
+        t._data = _device.to_device(t._data, device)
+    return t
+
+
+def from_numpy(array) -> Tensor:
+    """A tensor on the same memory as the NumPy array (changes show in both), dtype kept."""
+    if not isinstance(array, B.numpy.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._from_op(B.asarray(array), False)
 
 
 from .. import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+from . import dtypes as _dtypes  # noqa: E402
+from . import inplace as _inplace  # noqa: E402
+from . import methods as _methods  # noqa: E402
+
+_dtypes._ops = _inplace._ops = _methods._ops = _ops

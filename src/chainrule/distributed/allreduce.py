@@ -27,12 +27,12 @@ class Bucket:
 
     def __init__(self, params: list) -> None:
         self.params = params
-        self.dtype = params[0].data.dtype
-        self.buffer = B.xp.empty(sum(p.data.size for p in params) + 1, self.dtype)
+        self.dtype = params[0]._data.dtype
+        self.buffer = B.xp.empty(sum(p._data.size for p in params) + 1, self.dtype)
         self.views, start = [], 0
         for p in params:
-            self.views.append(self.buffer[start : start + p.data.size].reshape(p.data.shape))
-            start += p.data.size
+            self.views.append(self.buffer[start : start + p._data.size].reshape(p._data.shape))
+            start += p._data.size
 
 
 class DataParallel(Callback):
@@ -49,7 +49,7 @@ class DataParallel(Callback):
         params = [p for p in model.parameters() if p.requires_grad]
         by_dtype: dict = {}
         for p in params:
-            by_dtype.setdefault(p.data.dtype, []).append(p)
+            by_dtype.setdefault(p._data.dtype, []).append(p)
         self.buckets = [Bucket(group) for group in by_dtype.values()]
         self.images = 0  # this rank's training images since the last epoch end
 
@@ -64,11 +64,11 @@ class DataParallel(Callback):
                 self._fail(trainer, RankFailure(f"rank(s) {differ} were started with another configuration than "
                                                 "rank 0: launch every rank with the same arguments", differ))
         for p in self.model.parameters():
-            fits = p.data.flags.c_contiguous and p.data.flags.writeable
-            data = p.data if fits else B.xp.ascontiguousarray(p.data)
+            fits = p._data.flags.c_contiguous and p._data.flags.writeable
+            data = p._data if fits else B.xp.ascontiguousarray(p._data)
             self._guard(trainer, lambda d=data: self.comm.broadcast_(d, 0, "parameter broadcast"))
             if not fits:
-                p.data = data
+                p._data = data
 
     # --- each step: the gradient of the global batch -------------------------------------------
     def after_backward(self, trainer) -> None:
@@ -81,17 +81,18 @@ class DataParallel(Callback):
                 if p.grad is None:  # unused by this loss: None on every rank alike
                     view.fill(0)
                 else:
-                    B.xp.multiply(p.grad, n, out=view)
+                    B.xp.multiply(p.grad._data, n, out=view)
             bucket.buffer[-1] = n
             what = f"gradient allreduce of step {trainer.step + 1}"
             self._guard(trainer, lambda buf=bucket.buffer, w=what: self.comm.allreduce_(buf, w))
             total = bucket.buffer[-1]
             for p, view in zip(bucket.params, bucket.views):
-                if p.grad is not None:
-                    if p.grad.flags.writeable and p.grad.shape == view.shape and p.grad.dtype == view.dtype:
-                        B.xp.divide(view, total, out=p.grad)
+                g = p.grad
+                if g is not None:
+                    if g._data.flags.writeable and g._data.shape == view.shape and g._data.dtype == view.dtype:
+                        B.xp.divide(view, total, out=g._data)
                     else:
-                        p.grad = view / total
+                        g._data = view / total
 
     # --- each epoch: global metrics, and a check that the replicas agree -----------------------
     def on_epoch_end(self, trainer, record: dict) -> None:
@@ -118,7 +119,7 @@ class DataParallel(Callback):
     def _checksum(self) -> int:
         crc = 0
         for p in self.model.parameters():
-            crc = zlib.crc32(B.xp.ascontiguousarray(p.data).view(B.xp.uint8), crc)
+            crc = zlib.crc32(B.xp.ascontiguousarray(p._data).view(B.xp.uint8), crc)
         return crc
 
     # --- failures --------------------------------------------------------------------------------

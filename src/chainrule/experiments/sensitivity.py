@@ -64,7 +64,7 @@ def shallow(init_name: str | None = None):
     if init_name is not None:
         fill = INITS[init_name]
         for p in model.parameters():
-            fill(p) if p.data.ndim >= 2 else init.zeros_(p)
+            fill(p) if p._data.ndim >= 2 else init.zeros_(p)
     return model
 
 

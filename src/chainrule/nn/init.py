@@ -1,4 +1,4 @@
-"""Weight initialisers, as ``torch.nn.init``: each fills ``tensor.data`` in place and returns the tensor.
+"""Weight initialisers, as ``torch.nn.init``: each fills the tensor's values in place (outside autograd) and returns the tensor.
 
 Every draw goes through ``chainrule.backend.rng()``, so ``cr.manual_seed`` makes them repeatable.
 fan_in = shape[1] * receptive field and fan_out = shape[0] * receptive field, where the receptive
@@ -18,7 +18,8 @@ _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv
 
 def _array(tensor):
     if isinstance(tensor, Tensor):
-        return tensor.data
+        tensor._bump_version()  # about to be written in place
+        return tensor._data
     if B.is_array(tensor):
         return tensor
     raise TypeError(f"nn.init: expected a Tensor (or an array), got {type(tensor).__name__}")

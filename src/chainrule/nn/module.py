@@ -50,7 +50,7 @@ class RemovableHandle:
 def _array_of(value):
     """The array inside a chainrule tensor, a torch tensor (duck-typed: no torch import) or array-like."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):
         return value.detach().cpu().numpy()
     return value if B.is_array(value) else B.numpy.asarray(value)
@@ -239,7 +239,7 @@ class Module:
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """How many numbers the parameters hold (each shared parameter counted once)."""
-        return sum(int(p.size) for p in self.parameters() if p.requires_grad or not trainable_only)
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # --- state ---------------------------------------------------------------------------------
     def _state_items(self, prefix: str = ""):
@@ -255,8 +255,9 @@ class Module:
                 yield from child._state_items(f"{prefix}{name}.")
 
     def state_dict(self) -> OrderedDict:
-        """OrderedDict key -> copy of the array, with PyTorch's key names (parameters and buffers)."""
-        return OrderedDict((k, t.data.copy()) for k, t in self._state_items())
+        """OrderedDict key -> detached Tensor sharing the parameter's memory (as PyTorch: copy it,
+        or save it, to keep this moment's values), with PyTorch's key names (parameters and buffers)."""
+        return OrderedDict((k, t.detach()) for k, t in self._state_items())
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (or torch tensors, or anything array-like) into the parameters and buffers, in place.
@@ -285,7 +286,8 @@ class Module:
         if errors:
             raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for target, value in staged:  # all checked first: a failed load changes nothing
-            target.data[...] = _device.to_device(value, target.device)
+            target._data[...] = _device.to_device(value, target.device)
+            target._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # --- modes and conversion --------------------------------------------------------------------
@@ -309,7 +311,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad[...] = 0
+                p.grad._data[...] = 0
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every child (recursively) and then on this module, as PyTorch (for init)."""
@@ -325,14 +327,15 @@ class Module:
         so an optimizer made before the move follows them."""
         dev, dtype = _device.split_to_args(args, device, dtype)
         for t in list(self.parameters()) + list(self.buffers()):
-            if dtype is not None and t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
-                if t.grad is not None:
-                    t.grad = t.grad.astype(dtype)
+            g = t.grad
+            if dtype is not None and t._data.dtype.kind == "f":
+                t._data = t._data.astype(dtype)
+                if g is not None:
+                    g._data = g._data.astype(dtype)
             if dev is not None:
-                t.data = _device.to_device(t.data, dev)
-                if t.grad is not None:
-                    t.grad = _device.to_device(t.grad, dev)
+                t._data = _device.to_device(t._data, dev)
+                if g is not None:
+                    g._data = _device.to_device(g._data, dev)
         return self
 
     def cpu(self) -> Module:

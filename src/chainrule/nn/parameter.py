@@ -20,13 +20,13 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
-        return Parameter, (self.data, self.requires_grad)
+        return Parameter, (self._data, self.requires_grad)
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        out = Parameter(self.data.copy(), self.requires_grad)
+        out = Parameter(self._data.copy(), self.requires_grad)
         if self.grad is not None:
-            out.grad = self.grad.copy()
+            out.grad = self.grad._data.copy()
         memo[id(self)] = out
         return out

@@ -89,7 +89,7 @@ def summary(model: Module, input_shape, batch_size: int = 2, dtype=None) -> Mode
         own = [p for p in module.parameters(recurse=False) if id(p) not in counted]
         counted.update(id(p) for p in own)
         result.rows.append(LayerRow(names.get(id(module)) or type(module).__name__, type(module).__name__,
-                                    _out_shape(out), sum(int(p.size) for p in own)))
+                                    _out_shape(out), sum(p.numel() for p in own)))
 
     handles = [m.register_forward_hook(hook) for m in model.modules()
                if next(m.parameters(recurse=False), None) is not None or not m._modules]
@@ -104,6 +104,6 @@ def summary(model: Module, input_shape, batch_size: int = 2, dtype=None) -> Mode
             h.remove()
         for m in model.modules():
             object.__setattr__(m, "training", modes[id(m)])
-    result.total_params = sum(int(p.size) for p in params)
-    result.trainable_params = sum(int(p.size) for p in params if p.requires_grad)
+    result.total_params = sum(p.numel() for p in params)
+    result.trainable_params = sum(p.numel() for p in params if p.requires_grad)
     return result

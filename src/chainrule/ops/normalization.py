@@ -68,7 +68,7 @@ class BatchNorm(Function):
 
 
 def _array(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training: bool = False,

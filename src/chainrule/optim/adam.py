@@ -51,7 +51,7 @@ class Adam(Optimizer):
                                  f"({type(self).__name__} needs 0 <= betas[{i}] < 1)")
 
     def _update(self, p, grad, state: dict, group: dict) -> None:
-        d = p.data
+        d = p._data
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         beta1, beta2 = group["betas"]
         if not state:

@@ -4,7 +4,7 @@ An optimizer holds ``param_groups``, a list of dicts, each with its ``"params"``
 and its options (``lr``, ``momentum``, ...); a scheduler changes ``group["lr"]`` between steps.
 ``state`` maps each parameter to a dict of its running arrays (momentum buffer, Adam moments).
 Subclasses implement ``_update(p, grad, state, group)``: one step for one parameter, in place on
-``p.data`` with NumPy's ``out=`` ufuncs, in the parameter's dtype.
+``p._data`` with NumPy's ``out=`` ufuncs, in the parameter's dtype.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class _ParamState(MutableMapping):
 
 def _grad_array(p: Tensor):
     g = p.grad
-    return g.data if isinstance(g, Tensor) else g
+    return g._data if isinstance(g, Tensor) else g
 
 
 class Optimizer:
@@ -179,7 +179,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._step_calls += 1
-        first = [g["params"][0].data for g in self.param_groups if g["params"]][:1]
+        first = [g["params"][0]._data for g in self.param_groups if g["params"]][:1]
         with B.following(*first):  # xp: NumPy or CuPy, where the parameters are
             self._update_all()
         return loss
@@ -190,14 +190,14 @@ class Optimizer:
                 grad = _grad_array(p)
                 if grad is None:
                     continue
-                if grad.shape != p.data.shape:
+                if grad.shape != p._data.shape:
                     raise ValueError(
-                        f"{type(self).__name__}.step: a parameter of shape {p.data.shape} has a "
+                        f"{type(self).__name__}.step: a parameter of shape {p._data.shape} has a "
                         f"grad of shape {grad.shape}"
                     )
                 state = self.state[p]
                 if B.devices_enabled:  # the state follows its parameter to another device
-                    where = _device.device_of(p.data)
+                    where = _device.device_of(p._data)
                     for k, v in state.items():
                         if B.is_array(v) and _device.device_of(v) != where:
                             state[k] = _device.to_device(v, where)
@@ -219,10 +219,10 @@ class Optimizer:
         """``(-grad if maximize else grad) + weight_decay * p``; ``grad`` itself when neither applies."""
         if weight_decay == 0 and not maximize:
             return grad
-        out = self._scratch(p.data, slot=1)
+        out = self._scratch(p._data, slot=1)
         if weight_decay == 0:
             return B.xp.negative(grad, out=out)
-        B.xp.multiply(p.data, weight_decay, out=out)
+        B.xp.multiply(p._data, weight_decay, out=out)
         return (B.xp.subtract if maximize else B.xp.add)(out, grad, out=out)
 
     def _lerp_(self, avg, target, weight: float) -> None:
@@ -314,12 +314,12 @@ class Optimizer:
             if k == "step":
                 out[k] = int(float(v))
             elif hasattr(v, "shape"):
-                if tuple(v.shape) != p.data.shape:
+                if tuple(v.shape) != p._data.shape:
                     raise ValueError(
                         f"{type(self).__name__}.load_state_dict: state '{k}' of parameter {key!r} "
-                        f"has shape {tuple(v.shape)}, the parameter has shape {p.data.shape}"
+                        f"has shape {tuple(v.shape)}, the parameter has shape {p._data.shape}"
                     )
-                out[k] = _device.to_device(_device.to_host(v).astype(p.data.dtype), p.device)
+                out[k] = _device.to_device(_device.to_host(v).astype(p._data.dtype), p.device)
             else:
                 out[k] = copy.deepcopy(v)
         return out

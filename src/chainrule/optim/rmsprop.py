@@ -37,7 +37,7 @@ class RMSprop(Optimizer):
                                 alpha="alpha value")
 
     def _update(self, p, grad, state: dict, group: dict) -> None:
-        d = p.data
+        d = p._data
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
         if not state:
             state["step"] = 0

@@ -53,7 +53,7 @@ def decompose(x, origin: int = 0) -> list[Term]:
     """
     x = as_sequence(x, "x", "decompose")
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._data
     _check_origin(origin, "decompose")
     eye = B.xp.eye(x.shape[0], dtype=B.xp.result_type(x.dtype, B.xp.float64))
     return [Term(i - origin, x[i].item(), x[i] * eye[i]) for i in range(x.shape[0])]
@@ -90,7 +90,7 @@ class LTISystem:
     def is_causal(self) -> bool:
         """y[n] depends on no future input: h[n] = 0 for n < 0."""
         before = self.h[: max(self.origin, 0)]
-        return not bool((before.data if isinstance(before, Tensor) else before).any())
+        return not bool((before._data if isinstance(before, Tensor) else before).any())
 
     def response(self, x):
         """(n, y): the whole response x * h with its time indices, n = -origin .. len(x)+len(h)-2-origin."""
@@ -109,7 +109,7 @@ class LTISystem:
         return y
 
     def __repr__(self) -> str:
-        h = self.h.data if isinstance(self.h, Tensor) else self.h
+        h = self.h._data if isinstance(self.h, Tensor) else self.h
         return f"LTISystem(h={B.xp.array2string(h, separator=', ')}, origin={self.origin})"
 
 
@@ -176,7 +176,7 @@ class PropertyCheck:
 
 def _run(system: Callable, x, fn: str):
     y = system(B.xp.array(x, copy=True))  # a copy: a system that writes into its input changes nothing here
-    y = y.data if isinstance(y, Tensor) else B.xp.asarray(y)
+    y = y._data if isinstance(y, Tensor) else B.xp.asarray(y)
     if y.ndim == 0:
         y = y.reshape(1)
     if y.ndim != 1 or y.dtype.kind not in "biufc":

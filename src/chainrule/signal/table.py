@@ -85,7 +85,7 @@ class ConvolutionTable:
 def convolution_table(x, h) -> ConvolutionTable:
     """The lecture's flip-and-slide table for y = x * h; x=[3,1,2], h=[3,2,1] gives y=[9,9,11,5,2]."""
     x, h = as_sequence(x, "x", "convolution_table"), as_sequence(h, "h", "convolution_table")
-    x, h = (v.data if isinstance(v, Tensor) else v for v in (x, h))
+    x, h = (v._data if isinstance(v, Tensor) else v for v in (x, h))
     x, h = (v.astype(B.xp.int64) if v.dtype.kind == "b" else v for v in (x, h))  # True x False: 1 x 0
     return ConvolutionTable(tuple(x.tolist()), tuple(h.tolist()))
 

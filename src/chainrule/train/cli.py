@@ -196,7 +196,7 @@ def cmd_predict(args) -> int:
     except _user_errors() as err:
         return _fail("predict", err)
     with no_grad():
-        probs = F.softmax(model(Tensor(images)), dim=1).data
+        probs = F.softmax(model(Tensor(images)), dim=1)._data
     def label(k: int) -> str:
         return f"{k} {names[k]}" if names and str(names[k]) != str(k) else str(k)
 

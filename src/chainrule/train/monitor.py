@@ -49,10 +49,10 @@ def parameter_stats(model, include: Callable | None = None) -> dict[str, dict]:
     for name, p in model.named_parameters():
         if p.grad is None or (include is not None and not include(name, p)):
             continue
-        g = p.grad
+        g = p.grad._data
         stats[name] = {"grad_norm": _norm(g),
                        "grad_abs_mean": float(B.xp.mean(B.xp.abs(g), dtype=B.xp.float64)) if g.size else 0.0,
-                       "weight_norm": _norm(p.data), "ndim": int(p.data.ndim)}
+                       "weight_norm": _norm(p._data), "ndim": int(p._data.ndim)}
     return stats
 
 
@@ -99,7 +99,7 @@ class GradFlowMonitor(Callback):
             return
         stats = parameter_stats(trainer.model, self.include)
         params = dict(trainer.model.named_parameters())
-        before = {name: params[name].data.copy() for name in stats}
+        before = {name: params[name]._data.copy() for name in stats}
         self._pending = (trainer.step, trainer.epoch + 1, stats, before, params)
 
     def after_step(self, trainer, loss: float) -> None:
@@ -108,7 +108,7 @@ class GradFlowMonitor(Callback):
         step, epoch, stats, before, params = self._pending
         self._pending = None
         for name, s in stats.items():
-            update = _norm(params[name].data - before[name])
+            update = _norm(params[name]._data - before[name])
             record = {"step": step, "epoch": epoch, "layer": name, "ndim": s["ndim"], "loss": float(loss),
                       "grad_norm": s["grad_norm"], "grad_abs_mean": s["grad_abs_mean"],
                       "weight_norm": s["weight_norm"], "update_norm": update,

@@ -180,7 +180,7 @@ def train(config: TrainConfig, resume: str | None = None, log=print, comm=None) 
                 "epochs_done": trainer.epoch, "step": trainer.step}
     model.to("cpu")  # the test run, plots and summary read the weights on the host
     test = evaluate(model, *test_data)
-    n_params = int(sum(p.size for p in model.parameters()))
+    n_params = int(sum(p.numel() for p in model.parameters()))
     summary = {"model": config.model, "dataset": config.dataset, "parameters": n_params,
                "test_loss": test.loss, "test_accuracy": test.accuracy, "epochs_done": trainer.epoch,
                "stopped": result.stopped, "train_seconds": seconds, "best_epoch": result.best_epoch,
@@ -221,7 +221,7 @@ def make_plots(run_dir: Path, model, history, test_data, test, dataset: str) -> 
 
         written.append(plot_grad_flow(run_dir, folder / "grad_flow.png"))
     if first_conv is not None:
-        written.append(plots.plot_filters(first_conv.weight.data, folder / "filters.png"))
+        written.append(plots.plot_filters(first_conv.weight._data, folder / "filters.png"))
         written.append(plots.plot_feature_maps(model, images[:1], folder / "feature_maps.png"))
     return [str(p) for p in written]
 

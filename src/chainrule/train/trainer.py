@@ -141,7 +141,7 @@ class Trainer:
             self.scheduler.step()
         for cb in self.callbacks:
             cb.after_step(self, value)
-        return value, int((to_host(logits.data.argmax(axis=1)) == y).sum())
+        return value, int((to_host(logits._data.argmax(axis=1)) == y).sum())
 
     def _train_epoch(self, epochs: int) -> dict:
         self.model.train()
@@ -282,7 +282,7 @@ def evaluate(model, images, labels, batch_size: int = 1000) -> EvalResult:
             logits = model(tensor(images[i : i + batch_size], device=dev))
             y = labels[i : i + batch_size]
             loss_sum += F.cross_entropy(logits, tensor(y, device=dev), reduction="sum").item()
-            probs.append(to_host(F.softmax(logits, dim=1).data))
+            probs.append(to_host(F.softmax(logits, dim=1)._data))
     finally:
         model.train(was_training)
     p = np.concatenate(probs) if probs else np.zeros((0, 10), np.float32)

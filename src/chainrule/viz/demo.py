@@ -58,9 +58,9 @@ def build(expr: str, values: dict) -> tuple[Tensor, dict[str, Tensor]]:
 def gradients(f: Tensor, leaves: dict[str, Tensor], grad=None) -> dict[str, object]:
     """d f / d variable for every leaf, by a pure backward pass (``.grad`` untouched); 0 if unused."""
     if not f.requires_grad:
-        return {name: B.xp.zeros_like(t.data) for name, t in leaves.items()}
+        return {name: B.xp.zeros_like(t._data) for name, t in leaves.items()}
     totals = engine.backpropagate(f, seed_gradient(f, grad, "gradients"), accumulate=False)
-    return {name: totals.get(id(t), B.xp.zeros_like(t.data)) for name, t in leaves.items()}
+    return {name: totals.get(id(t), B.xp.zeros_like(t._data)) for name, t in leaves.items()}
 
 
 def _num(x, digits: int) -> str:
@@ -71,7 +71,7 @@ def show(f: Tensor, leaves: dict[str, Tensor], grad=None, file: TextIO | None = 
          with_trace: bool = True, digits: int = 2) -> dict[str, object]:
     """Print f's value, each variable's gradient and (optionally) the backward trace; return the grads."""
     out = sys.stdout if file is None else file
-    print(f"f = {_num(f.data, digits)}", file=out)
+    print(f"f = {_num(f._data, digits)}", file=out)
     grads = gradients(f, leaves, grad)
     for name, g in grads.items():
         print(f"df/d{name} = {_num(g, digits)}", file=out)
@@ -97,6 +97,6 @@ def run(file: TextIO | None = None) -> None:
         grads = gradients(f, leaves, p.upstream)
         at = ", ".join(f"{k}={_num(v, 2)}" for k, v in p.values.items())
         got = ", ".join(f"d{k}={_num(g, 2)}" for k, g in grads.items())
-        print(f"\n{p.gate}: {p.rule}\n  {p.expr} at {at} = {_num(f.data, 2)}; "
+        print(f"\n{p.gate}: {p.rule}\n  {p.expr} at {at} = {_num(f._data, 2)}; "
               f"upstream {_num(p.upstream, 2)} -> {got}", file=out)
         trace(f, grad=p.upstream, file=out)

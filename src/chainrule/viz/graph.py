@@ -80,7 +80,7 @@ def _box_label(t: Tensor, kind: str, name: str, totals: dict) -> str:
         title = f"<b>{role}</b>"
     else:
         title = f'<b>{escape(name)}</b> <font point-size="9">{role}</font>'
-    return title + "<br/>" + _html_values(t.data, totals.get(id(t)))
+    return title + "<br/>" + _html_values(t._data, totals.get(id(t)))
 
 
 def _html_values(value, grad, name: str | None = None) -> str:
@@ -187,19 +187,19 @@ def to_dot(out: Tensor, grad=None, rankdir: str = "LR", params: dict | None = No
         kind, nid = node_kind(t, out), ids[id(t)]
         if t._ctx is not None:
             op = t._ctx
-            lines.append(f'  {nid} [{STYLES["op"]}, label="{_dot_escape(op.symbol or op.name())}", '
-                         f'tooltip="{_dot_escape(op.name())}"];')
+            lines.append(f'  {nid} [{STYLES["op"]}, label="{_dot_escape(op.symbol or op.op_name())}", '
+                         f'tooltip="{_dot_escape(op.op_name())}"];')
         if t._ctx is None or kind == "output":
             box = f"out_{nid}" if t._ctx is not None else nid
             lines.append(f"  {box} [{STYLES[kind]}, label=<{_box_label(t, kind, names[id(t)], totals)}>];")
             if box != nid:  # the output box hangs off the op that made it
-                lines.append(f"  {nid} -> {box} [label=<{_html_values(t.data, totals.get(id(t)))}>];")
+                lines.append(f"  {nid} -> {box} [label=<{_html_values(t._data, totals.get(id(t)))}>];")
         if t._ctx is None:
             continue
         for i, parent in enumerate(t._ctx.parents):
             name = names[id(parent)]
             # a box already names its leaf; an op's output is named on its edges (as in the trace)
-            label = _html_values(parent.data, edge_grads.get((id(t), i)),
+            label = _html_values(parent._data, edge_grads.get((id(t), i)),
                                  None if parent._ctx is None else name)
             lines.append(f"  {ids[id(parent)]} -> {nid} [label=<{label}>];")
     lines.append("}")

@@ -27,7 +27,7 @@ TRAIN_COLOR, VAL_COLOR, BEST_COLOR = "#1f77b4", "#ff7f0e", "#2ca02c"
 def _host(x):
     """A Tensor, a device array or array-like -> a host (NumPy) array for matplotlib."""
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._data
     if hasattr(x, "get") and not isinstance(x, Mapping):  # CuPy arrays copy to the host with .get()
         x = x.get()
     return B.xp.asarray(x)
@@ -300,7 +300,7 @@ def plot_feature_maps(model, image, path, max_channels: int = 16, include_relu: 
     cols = max(1, min(max_channels, max(a.shape[0] for _, a in maps)))
     fig = _figure(max(4.0, 0.95 * cols + 0.5), 1.45 * (len(maps) + 1), dpi)
     subfigs = fig.subfigures(len(maps) + 1, 1)
-    digit = _one_image(model, image).data[0]
+    digit = _one_image(model, image)._data[0]
     _maps_row(subfigs[0], digit[:1], cols, "gray")
     subfigs[0].suptitle(f"{title}: input {digit.shape[1]}x{digit.shape[2]}"
                         + (f" (channel 0 of {digit.shape[0]})" if digit.shape[0] > 1 else ""), fontsize=10)

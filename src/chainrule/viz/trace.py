@@ -59,7 +59,7 @@ def node_names(root: Tensor, params: dict | None = None) -> dict[int, str]:
             names[id(t)] = given.get(id(t)) or t.name
             continue
         if t._ctx is None and not t.requires_grad:
-            names[id(t)] = fmt(t.data) if t.size == 1 else "const"
+            names[id(t)] = fmt(t._data) if t.size == 1 else "const"
             continue
         while f"t{k}" in taken:
             k += 1
@@ -75,8 +75,8 @@ def seed_gradient(out: Tensor, grad, who: str):
             raise RuntimeError(
                 f"{who}: the output has shape {out.shape}; pass grad= of that shape to seed backprop"
             )
-        return B.xp.ones_like(out.data)
-    grad = B.asarray(grad.data if isinstance(grad, Tensor) else grad, out.dtype)
+        return B.xp.ones_like(out._data)
+    grad = B.asarray(grad._data if isinstance(grad, Tensor) else grad, out.dtype)
     if grad.shape != out.shape:
         raise ValueError(f"{who}: grad has shape {grad.shape}, the output has shape {out.shape}")
     return grad
@@ -137,7 +137,7 @@ def trace(out: Tensor, grad=None, file: TextIO | None = None, params: dict | Non
         parent = ctx.parents[i]
         slot = f" (input {i})" if len(ctx.parents) > 1 else ""
         edge = f"{names[id(node)]} -> {names[id(parent)]}{slot}"
-        steps.append(TraceStep(type(ctx).name(), ctx.symbol or type(ctx).name(), names[id(node)],
+        steps.append(TraceStep(type(ctx).op_name(), ctx.symbol or type(ctx).op_name(), names[id(node)],
                                names[id(parent)], i, up, down, local, edge))
         products.append(product)
     w_sym = max((len(s.symbol) for s in steps), default=0)
