@@ -43,7 +43,7 @@ def run(build, title: str) -> tuple:
     f.name = "f"
     print(f"\n== {title}: f = {f.item():.2f}")
     cr.viz.trace(f)
-    f.backward()
+    f.backward(retain_graph=True)  # keep the graph (as in PyTorch, backward frees it): it is drawn below
     print("   " + ", ".join(f"df/d{k} = {t.grad:.2f}" for k, t in v.items()))
     return f, {k: float(t.grad) for k, t in v.items()}
 
