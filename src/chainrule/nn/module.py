@@ -254,10 +254,22 @@ class Module:
             if child is not None:
                 yield from child._state_items(f"{prefix}{name}.")
 
-    def state_dict(self) -> OrderedDict:
+    def state_dict(self, *, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
         """OrderedDict key -> detached Tensor sharing the parameter's memory (as PyTorch: copy it,
         or save it, to keep this moment's values), with PyTorch's key names (parameters and buffers)."""
-        return OrderedDict((k, t.detach()) for k, t in self._state_items())
+        out = OrderedDict() if destination is None else destination
+        for k, t in self._state_items(prefix):
+            out[k] = t if keep_vars else t.detach()
+        return out
+
+    def get_submodule(self, target: str) -> Module:
+        """The descendant at a dotted path ("features.0"), as PyTorch."""
+        module = self
+        for part in target.split(".") if target else ():
+            if part not in module._modules:
+                raise AttributeError(f"{module._get_name()} has no attribute `{part}` (looking up '{target}')")
+            module = module._modules[part]
+        return module
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (or torch tensors, or anything array-like) into the parameters and buffers, in place.
@@ -349,6 +361,9 @@ class Module:
 
     def float(self) -> Module:
         return self.to(B.xp.float32)
+
+    def half(self) -> Module:
+        return self.to(B.xp.float16)
 
     def summary(self, input_shape, batch_size: int = 2, dtype=None):
         """A Keras-like table of layers, output shapes and parameter counts (see ``nn.summary``)."""
