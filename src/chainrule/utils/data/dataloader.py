@@ -33,7 +33,8 @@ def get_worker_info():
 
 
 def _fast_gather(dataset):
-    """For a TensorDataset, or Subsets of one: ``index array -> list of batched tensors``; else None."""
+    """For a TensorDataset, or Subsets of one: ``index array -> list of batched tensors (or None:
+    not this batch)``; None for any other dataset."""
     if type(dataset) is TensorDataset:
         return dataset._gather
     if type(dataset) is Subset:
@@ -133,12 +134,10 @@ class DataLoader:
         fast = _fast_gather(self.dataset) if self.collate_fn is default_collate else None
         getitems = getattr(self.dataset, "__getitems__", None)
         for indices in self.batch_sampler:
-            if fast is not None:
-                yield fast(np.asarray(indices, dtype=np.int64))
-            elif callable(getitems):
-                yield self.collate_fn(getitems(indices))
-            else:
-                yield self.collate_fn([self.dataset[i] for i in indices])
+            batch = fast(np.asarray(indices, dtype=np.int64)) if fast is not None else None
+            if batch is None:  # no fast path, or a tensor that tracks gradients: sample by sample
+                batch = self.collate_fn(getitems(indices) if callable(getitems) else [self.dataset[i] for i in indices])
+            yield batch
 
     def _iter_stream(self) -> Iterator:
         samples = iter(self.dataset)
