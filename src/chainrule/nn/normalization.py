@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from .. import backend as B
+from ..autograd.creation import ones, zeros
 from ..autograd.function import ShapeError
 from ..autograd.tensor import Tensor
 from ..ops.normalization import batch_norm
+from .factory import new_parameter
 from .module import Module
-from .parameter import Parameter
 
 
 class _BatchNorm(Module):
@@ -23,24 +24,24 @@ class _BatchNorm(Module):
     _layout = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype=None, *, bias: bool = True) -> None:
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = dtype or B.default_float
+        n = (self.num_features,)
         if affine:
-            self.weight = Parameter(B.xp.ones(self.num_features, dtype=dtype))
+            self.weight = new_parameter(n, device, dtype, fill=1.0)
             if bias:
-                self.bias = Parameter(B.xp.zeros(self.num_features, dtype=dtype))
+                self.bias = new_parameter(n, device, dtype)
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", B.xp.zeros(self.num_features, dtype=dtype))
-            self.register_buffer("running_var", B.xp.ones(self.num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", B.xp.array(0, dtype=B.xp.int64))
+            self.register_buffer("running_mean", zeros(n, dtype=dtype, device=device))
+            self.register_buffer("running_var", ones(n, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", zeros((), dtype=B.xp.int64, device=device))
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
