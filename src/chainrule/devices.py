@@ -5,6 +5,10 @@ CuPy is an optional extra (``pip install chainrule[gpu]``, which brings ``cupy-c
 imported the first time a GPU is asked for, never before; without it that request is one clear
 error. From then on ``backend.xp`` follows the arrays an op works on (see ``backend.working_on``),
 so every op, layer and optimizer runs unchanged on either device.
+
+Scripts ask before they ask for a GPU: ``gpu_count()`` (behind ``cr.cuda.is_available()``,
+``cr.accelerator``) probes CuPy without loading it into the backend, and ``set_default_device``
+keeps the device that creation functions use when given none.
 """
 
 from __future__ import annotations

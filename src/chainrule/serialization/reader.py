@@ -250,6 +250,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     load, whatever ``weights_only`` says; chainrule never unpickles arbitrary objects.
     ``map_location``: "cpu", "cuda", a device, a dict {saved location: new}, or a callable.
     """
+    if not (map_location is None or isinstance(map_location, (str, D.Device, dict)) or callable(map_location)):
+        raise TypeError(f"load: map_location must be None, a device, a dict or a callable, got {map_location!r}")
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", repr(f))
     source = open(f, "rb") if isinstance(f, (str, os.PathLike)) else f
     try:
