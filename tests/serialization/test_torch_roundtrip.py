@@ -233,3 +233,28 @@ def test_the_file_is_aligned_for_torchs_mmap_and_shared_tensors_stay_shared(tmp_
     assert mapped["a"] is mapped["b"] and mapped["c"].tolist() == [0, 1, 2, 3, 4]
     ours = cr.load(tmp_path / "a.pt")
     assert ours["a"] is ours["b"]
+
+
+def test_a_torch_checkpoint_resumes_training_in_chainrule(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    x = torch.randn(4, 3)
+    for _ in range(2):
+        opt.zero_grad()
+        model(x).pow(2).sum().backward()
+        opt.step()
+    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 2}, tmp_path / "ckpt.pt")
+    checkpoint = cr.load(tmp_path / "ckpt.pt")
+    ours = nn.Linear(3, 2)
+    ours.load_state_dict(checkpoint["model"])
+    ours_opt = cr.optim.Adam(ours.parameters(), lr=0.1)
+    ours_opt.load_state_dict(checkpoint["optimizer"])
+    assert checkpoint["epoch"] == 2
+    opt.zero_grad()
+    model(x).pow(2).sum().backward()
+    opt.step()
+    ours_opt.zero_grad()
+    (ours(cr.tensor(x.numpy())) ** 2).sum().backward()
+    ours_opt.step()
+    np.testing.assert_allclose(ours.weight.detach().numpy(), model.weight.detach().numpy(), atol=1e-6)

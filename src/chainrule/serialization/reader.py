@@ -248,7 +248,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
 
     Always restricted, as ``torch.load(weights_only=True)``: only tensors and plain containers
     load, whatever ``weights_only`` says; chainrule never unpickles arbitrary objects.
-    ``map_location``: "cpu", "cuda", a device, a dict {saved location: new}, or a callable.
+    ``map_location``: "cpu", "cuda", a device, a dict {saved location: new}, or a callable
+    ``(storage, location) -> storage`` (None: the saved location). ``pickle_module``, ``mmap`` and
+    further pickle arguments are accepted for torch's signature; the file is read into memory.
+    Tensors that shared a storage in the file come back as separate copies.
     """
     if not (map_location is None or isinstance(map_location, (str, D.Device, dict)) or callable(map_location)):
         raise TypeError(f"load: map_location must be None, a device, a dict or a callable, got {map_location!r}")
