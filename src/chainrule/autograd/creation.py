@@ -52,17 +52,17 @@ def _rng(generator):
 # --- constant ------------------------------------------------------------------------------------
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    return _make(np.zeros(_shape(size, fn="zeros"), dtype=_float(dtype)), None, requires_grad, device)
+def zeros(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    return _make(np.zeros(_shape(sizes, size, "zeros"), dtype=_float(dtype)), None, requires_grad, device)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    return _make(np.ones(_shape(size, fn="ones"), dtype=_float(dtype)), None, requires_grad, device)
+def ones(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    return _make(np.ones(_shape(sizes, size, "ones"), dtype=_float(dtype)), None, requires_grad, device)
 
 
-def empty(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def empty(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uninitialised in PyTorch; zeros here (reading it before writing gives 0, not garbage)."""
-    return _make(np.zeros(_shape(size, fn="empty"), dtype=_float(dtype)), None, requires_grad, device)
+    return _make(np.zeros(_shape(sizes, size, "empty"), dtype=_float(dtype)), None, requires_grad, device)
 
 
 def full(size, fill_value, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
@@ -112,15 +112,15 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False, 
 # --- random --------------------------------------------------------------------------------------
 
 
-def randn(*size, generator=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def randn(*sizes, size=None, generator=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Samples of the standard normal N(0, 1)."""
-    data = _rng(generator).standard_normal(_shape(size, fn="randn"), dtype=np.float64)
+    data = _rng(generator).standard_normal(_shape(sizes, size, "randn"), dtype=np.float64)
     return _make(data, _float(dtype), requires_grad, device)
 
 
-def rand(*size, generator=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def rand(*sizes, size=None, generator=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
-    data = _rng(generator).random(_shape(size, fn="rand"), dtype=np.float64)
+    data = _rng(generator).random(_shape(sizes, size, "rand"), dtype=np.float64)
     return _make(data, _float(dtype), requires_grad, device)
 
 
