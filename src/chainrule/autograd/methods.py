@@ -14,20 +14,25 @@ class TensorMethods:
     __slots__ = ()
 
     # --- reductions --------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None, out=None):
+        _no_out(out, "sum")
         return _ops.sum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None, out=None):
+        _no_out(out, "mean")
         return _ops.mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def prod(self, dim=None, keepdim=False, *, dtype=None):
-        return _ops.prod(self, dim, keepdim, dtype=dtype)
+    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None, out=None):
+        _no_out(out, "prod")
+        return _ops.prod(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
         """``x.max()`` -> tensor; ``x.max(dim)`` -> (values, indices); ``x.max(other)`` -> elementwise."""
+        _no_out(out, "max")
         return _ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+        _no_out(out, "min")
         return _ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def amax(self, dim=None, keepdim=False):
@@ -42,20 +47,28 @@ class TensorMethods:
     def argmin(self, dim=None, keepdim=False):
         return _ops.argmin(self, dim, keepdim)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None, ddof=None,
+            out=None, dtype=None):
+        _no_out(out, "var")
+        correction = ddof if ddof is not None else correction  # numpy.var(t) passes ddof (0 by default)
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None, ddof=None,
+            out=None, dtype=None):
+        _no_out(out, "std")
+        correction = ddof if ddof is not None else correction
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _ops.norm(self, p, dim, keepdim, dtype)
 
-    def all(self, dim=None, keepdim=False):
-        return _ops.all(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+        _no_out(out, "all")
+        return _ops.all(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def any(self, dim=None, keepdim=False):
-        return _ops.any(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+        _no_out(out, "any")
+        return _ops.any(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     # --- ordering ----------------------------------------------------------------------------
     def sort(self, dim=-1, descending=False, stable=False):
@@ -230,4 +243,11 @@ class TensorMethods:
         return _ops.isclose(self, other, rtol, atol, equal_nan)
 
 
-from .. import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+def _no_out(out, op: str) -> None:
+    """NumPy's reductions (``np.sum(t)``, ``np.all(t)``) call the method with ``out=None``; an array
+    to write into is not supported."""
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported; use the returned tensor")
+
+
+_ops = None  # chainrule.ops, set by tensor.py once Tensor exists (the ops need it)

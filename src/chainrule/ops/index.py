@@ -121,7 +121,7 @@ def masked_fill(x, mask, value) -> Tensor:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {mask_arr.dtype}")
     if isinstance(value, Tensor):
         if value.ndim != 0:
-            raise ShapeError(f"masked_fill: value must be a 0-d tensor or a number, got shape {value.shape}")
+            raise ShapeError(f"masked_fill: value must be a 0-d tensor or a number, got shape {tuple(value.shape)}")
         if value.requires_grad:
             from .elementwise import Where
 
