@@ -21,6 +21,8 @@ inputs want a gradient, and any other attribute can carry non-tensor values.
 
 from __future__ import annotations
 
+import inspect
+
 from .. import backend as B
 from . import engine
 from .function import Function as _Op
@@ -54,6 +56,12 @@ class FunctionCtx(_Op):
 
     def name(self) -> str:
         return f"{self._function.__name__}Backward"
+
+    def release(self) -> None:
+        """Free the saved tensors; the node keeps its name (``grad_fn`` stays printable)."""
+        function = self._function
+        super().release()
+        self._function = function
 
     def check_versions(self) -> None:
         """The user's saved tensors are checked when read (``saved_tensors``); inputs are not held."""
@@ -101,6 +109,9 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if kwargs:  # tensors passed by name are inputs too (one gradient each, in forward's order)
+            bound = inspect.signature(cls.forward).bind(None, *args, **kwargs)
+            args, kwargs = bound.args[1:], bound.kwargs
         ctx = FunctionCtx()
         ctx._function = cls
         ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)

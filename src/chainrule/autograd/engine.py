@@ -189,7 +189,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not t.requires_grad:
             raise RuntimeError("autograd.grad: one of the differentiated Tensors does not require grad")
     capture = {id(t) for t in inputs}
-    totals = backpropagate(outputs, seeds, retain_graph=bool(retain_graph), capture=capture)
+    # only=set(): no .grad anywhere is touched (the leaves past the inputs included), as in PyTorch
+    totals = backpropagate(outputs, seeds, retain_graph=bool(retain_graph), only=set(), capture=capture)
     result = []
     for t in inputs:
         g = totals.get(id(t))

@@ -73,7 +73,7 @@ class InplaceMethods:
     def _no_grad_write(self, name: str, values) -> InplaceMethods:
         """Fill with values that do not depend on the old ones (zero_, fill_, normal_, ...)."""
         src = values if hasattr(values, "_data") else type(self)._from_op(B.xp.asarray(values), False)
-        return self._inplace(name, _ops.copy_into, src)
+        return self._inplace(name, _assign.copy_into, src)
 
     # --- arithmetic --------------------------------------------------------------------------
     def add_(self, other, alpha=1):
@@ -156,9 +156,7 @@ class InplaceMethods:
         index = _index_arrays(index)
         value = value if hasattr(value, "_data") else self._lift(value)
         involved = self.requires_grad or value.requires_grad
-        if not (engine._grad_enabled and involved):
-            if category(value.dtype) > category(self.dtype):
-                raise RuntimeError(f"index assignment: value of type {value.dtype} can't be written into {self.dtype}")
+        if not (engine._grad_enabled and involved):  # values are cast to this dtype (t[0] = 2.7 on ints: 2)
             try:
                 self._data[index] = value._data
             except (IndexError, ValueError) as err:
@@ -166,7 +164,7 @@ class InplaceMethods:
                 raise kind(f"index assignment into a tensor of shape {tuple(self.shape)}: {err}") from None
             self._vc[0] += 1
             return
-        self._inplace("setitem", lambda s, v: _ops.index_put(s, v, index), value)
+        self._inplace("setitem", lambda s, v: _assign.index_put(s, v, index), value)
 
     def copy_(self, src, non_blocking: bool = False):
         """Copy ``src``'s values (broadcast, cast to this dtype) into this tensor."""
@@ -182,7 +180,7 @@ class InplaceMethods:
                 ) from None
             self._vc[0] += 1
             return self
-        return self._inplace("copy_", _ops.copy_into, src)
+        return self._inplace("copy_", _assign.copy_into, src)
 
     def clone(self):
         """A copy of the values in new memory that stays in the graph (gradient passes through)."""
@@ -220,4 +218,4 @@ def _to_device(values, like):
     return values if like.device.type == "cpu" else devices.to_device(values, like.device)
 
 
-_ops = None  # chainrule.ops, set by tensor.py once Tensor exists (the ops need it)
+_ops = _assign = None  # chainrule.ops and ops.assign, set by tensor.py once Tensor exists (the ops need it)

@@ -29,6 +29,13 @@ class Size(tuple):
             n *= s
         return n
 
+    def __getitem__(self, i):
+        out = tuple.__getitem__(self, i)
+        return Size(out) if isinstance(i, slice) else out  # shape[1:] is a Size too
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other))
+
     def __repr__(self) -> str:
         return f"Size({list(self)})"
 
@@ -275,8 +282,11 @@ class Tensor(TensorMethods, InplaceMethods, DtypeMethods):
         if isinstance(other, Tensor):
             return other
         if isinstance(other, numbers.Number) and not isinstance(other, complex):
-            dtype = lift_dtype(self._data.dtype, other)
-            return Tensor._from_op(B.module_of(self._data).asarray(other, dtype=dtype), False)  # on self's device
+            dtype, xp = lift_dtype(self._data.dtype, other), B.module_of(self._data)  # on self's device
+            try:
+                return Tensor._from_op(xp.asarray(other, dtype=dtype), False)
+            except OverflowError:  # uint8 tensor + 300: the number wraps to the tensor's dtype, as in PyTorch
+                return Tensor._from_op(xp.asarray(other).astype(dtype), False)
         return Tensor(other)
 
     def __add__(self, o):
@@ -286,9 +296,11 @@ class Tensor(TensorMethods, InplaceMethods, DtypeMethods):
         return _ops.add(self._lift(o), self)
 
     def __sub__(self, o):
+        _no_bool_sub(self, o)
         return _ops.sub(self, self._lift(o))
 
     def __rsub__(self, o):
+        _no_bool_sub(self, o)
         return _ops.sub(self._lift(o), self)
 
     def __mul__(self, o):
@@ -388,8 +400,17 @@ def _rebuild(cls, data, requires_grad):
     return t
 
 
+def _no_bool_sub(t, o) -> None:
+    """PyTorch refuses ``-`` on booleans (NumPy: a TypeError for two, an integer result for one)."""
+    if t._data.dtype.kind == "b" or isinstance(o, bool) or getattr(o, "dtype", None) == B.numpy.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def _dim(d: int, ndim: int, what: str) -> int:
-    n = max(ndim, 1)
+    if ndim == 0:
+        raise IndexError(f"{what}: dimension specified as {d} but tensor has no dimensions")
+    n = ndim
     if not -n <= d < n:
         raise IndexError(f"{what}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
     return d % n
@@ -445,8 +466,10 @@ def from_numpy(array) -> Tensor:
 
 
 from .. import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+from ..ops import assign as _assign  # noqa: E402
 from . import dtypes as _dtypes  # noqa: E402
 from . import inplace as _inplace  # noqa: E402
 from . import methods as _methods  # noqa: E402
 
 _dtypes._ops = _inplace._ops = _methods._ops = _ops
+_inplace._assign = _assign

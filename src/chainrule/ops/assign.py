@@ -38,7 +38,8 @@ class IndexPut(Function):
 
 class CopyInto(Function):
     """out = src broadcast to x's shape and cast to x's dtype (``x.copy_(src)``, ``fill_``);
-    the old values of x pass no gradient, src gets the upstream summed over its broadcast."""
+    d out/d x = 0 (the old values are overwritten: x gets zeros, as in PyTorch), src gets the
+    upstream summed over its broadcast."""
 
     symbol = "copy"
 
@@ -47,8 +48,9 @@ class CopyInto(Function):
         return B.xp.broadcast_to(src, x.shape).astype(x.dtype)
 
     def backward(self, upstream):
+        dx = B.xp.zeros_like(upstream) if self.needs_input_grad[0] else None
         dsrc = unbroadcast(upstream, self.src_shape).astype(self.src_dtype) if self.needs_input_grad[1] else None
-        return None, dsrc
+        return dx, dsrc
 
 
 def index_put(x, v, index):
