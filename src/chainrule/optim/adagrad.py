@@ -18,8 +18,9 @@ class Adagrad(Optimizer):
         p <- p - clr * g / (sqrt(s) + eps)
 
     ``state[p]``: ``step`` (int) and ``sum`` (s, in p's dtype), created with the optimizer (as
-    PyTorch: its state dict holds them before the first step). ``foreach`` and ``fused`` are
-    accepted for PyTorch code and change nothing here.
+    PyTorch: its state dict holds them before the first step). As PyTorch, s starts at the
+    constructor's ``initial_accumulator_value`` in every group (a group's own value is kept in the
+    group but not used). ``foreach`` and ``fused`` are accepted for PyTorch code and change nothing.
     """
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
@@ -33,22 +34,21 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(self.state[p], p, group)
+                self._init_state(self.state[p], p)
 
     def _validate(self, options: dict[str, Any]) -> None:
         self._check_nonnegative(options, lr="learning rate", lr_decay="lr_decay value",
                                 weight_decay="weight_decay value",
                                 initial_accumulator_value="initial_accumulator_value value", eps="epsilon value")
 
-    @staticmethod
-    def _init_state(state: dict, p, group: dict) -> None:
+    def _init_state(self, state: dict, p) -> None:
         state["step"] = 0
-        state["sum"] = B.module_of(p._data).full_like(p._data, group["initial_accumulator_value"])
+        state["sum"] = B.module_of(p._data).full_like(p._data, self.defaults["initial_accumulator_value"])
 
     def _update(self, p, grad, state: dict, group: dict) -> None:
         d = p._data
         if not state:  # a parameter group added after construction
-            self._init_state(state, p, group)
+            self._init_state(state, p)
         state["step"] += 1
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         g = self._decayed_grad(p, grad, group["weight_decay"], group["maximize"])
