@@ -26,17 +26,26 @@ def _is_str_or_object(dtype: np.dtype) -> bool:
     return dtype.kind in "SaUO"
 
 
-def _stack_tensors(batch: list) -> Tensor:
-    """torch.stack(batch, 0); differentiable when an input tracks gradients."""
+def _check_sizes(batch: list) -> None:
     shapes = [tuple(t.shape) for t in batch]
     for i, shape in enumerate(shapes):
         if shape != shapes[0]:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shapes[0])} at entry 0 "
                                f"and {list(shape)} at entry {i}")
+
+
+def _stack_tensors(batch: list) -> Tensor:
+    """torch.stack(batch, 0); differentiable when an input tracks gradients."""
     if is_grad_enabled() and any(t.requires_grad for t in batch):
+        _check_sizes(batch)
         return stack(batch, 0)
     arrays = [t._data for t in batch]
-    return Tensor(B.module_of(*arrays).stack(arrays))
+    xp = np if type(arrays[0]) is np.ndarray else B.module_of(*arrays)
+    try:
+        return Tensor(xp.stack(arrays))
+    except ValueError:
+        _check_sizes(batch)  # names the first tensor of another size
+        raise
 
 
 def _as_tensor(x) -> Tensor:

@@ -61,25 +61,30 @@ def get_dimensions(img) -> list[int]:
     return [1 if arr.ndim == 2 else arr.shape[-3], arr.shape[-2], arr.shape[-1]]
 
 
+_BYTE_MODES = {"L": 1, "RGB": 3, "RGBA": 4}  # modes whose raw bytes are the uint8 pixels, band-interleaved
+
+
 def to_tensor(pic) -> Tensor:
     """PIL image or (H, W[, C]) ndarray -> tensor (C, H, W); uint8 becomes float32 in [0, 1] (x / 255),
     other dtypes are kept as they are."""
     if _is_pil(pic):
-        arr = np.array(pic, dtype=_PIL_DTYPE.get(pic.mode, np.uint8))
-        if pic.mode == "1":
-            arr = 255 * arr
+        if pic.mode in _BYTE_MODES:  # the bytes straight into an array: no __array_interface__ round trip
+            arr = np.frombuffer(pic.tobytes(), np.uint8).reshape(pic.height, pic.width, _BYTE_MODES[pic.mode])
+        else:
+            arr = np.array(pic, dtype=_PIL_DTYPE.get(pic.mode, np.uint8))
+            if pic.mode == "1":
+                arr = 255 * arr
     elif isinstance(pic, np.ndarray):
         if pic.ndim not in (2, 3):
             raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
         arr = pic
     else:
         raise TypeError(f"pic should be PIL Image or ndarray. Got {type(pic)}")
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    arr = np.ascontiguousarray(arr.transpose(2, 0, 1))
-    if arr.dtype == np.uint8:
-        arr = arr.astype(B.default_float) / B.default_float(255)
-    return Tensor(arr)
+    chw = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+    if arr.dtype == np.uint8:  # one pass: float32(x) / 255, correctly rounded as torch's div
+        out = np.empty(chw.shape, dtype=B.default_float)
+        return Tensor(np.divide(chw, out.dtype.type(255), out=out, dtype=out.dtype))
+    return Tensor(np.ascontiguousarray(chw))
 
 
 def pil_to_tensor(pic) -> Tensor:
@@ -122,8 +127,15 @@ def to_pil_image(pic, mode: str | None = None) -> Image.Image:
     return image if mode is None or mode == modes[channels] else image.convert(mode)
 
 
-def normalize(tensor: Tensor, mean, std, inplace: bool = False) -> Tensor:
-    """(tensor - mean[c]) / std[c] per channel of a float tensor image (..., C, H, W)."""
+def channel_stats(mean, std, dtype, xp=np) -> tuple:
+    """mean and std as arrays of ``dtype`` shaped to broadcast over (..., C, H, W): (C,) -> (C, 1, 1)."""
+    mean, std = xp.asarray(mean, dtype=dtype), xp.asarray(std, dtype=dtype)
+    if (std == 0).any():
+        raise ValueError(f"std evaluated to zero after conversion to {np.dtype(dtype)}, leading to division by zero.")
+    return (mean.reshape(-1, 1, 1) if mean.ndim == 1 else mean), (std.reshape(-1, 1, 1) if std.ndim == 1 else std)
+
+
+def _checked_image(tensor) -> None:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"img should be Tensor Image. Got {type(tensor)}")
     arr = tensor._data
@@ -132,19 +144,24 @@ def normalize(tensor: Tensor, mean, std, inplace: bool = False) -> Tensor:
     if arr.ndim < 3:
         raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = "
                          f"{tuple(arr.shape)}")
-    xp = B.module_of(arr)
-    mean, std = xp.asarray(mean, dtype=arr.dtype), xp.asarray(std, dtype=arr.dtype)
-    if (std == 0).any():
-        raise ValueError(f"std evaluated to zero after conversion to {arr.dtype}, leading to division by zero.")
-    mean = mean.reshape(-1, 1, 1) if mean.ndim == 1 else mean
-    std = std.reshape(-1, 1, 1) if std.ndim == 1 else std
+
+
+def normalize(tensor: Tensor, mean, std, inplace: bool = False, _stats=None) -> Tensor:
+    """(tensor - mean[c]) / std[c] per channel of a float tensor image (..., C, H, W).
+
+    ``_stats``: ``channel_stats``' result, prepared once by ``Normalize``."""
+    _checked_image(tensor)
+    arr = tensor._data
+    mean, std = _stats if _stats is not None else channel_stats(mean, std, arr.dtype, B.module_of(arr))
     if tensor.requires_grad:  # keep the graph: (x - mean) / std through the ops
         return (tensor - Tensor(mean)) / Tensor(std)
     if inplace:
-        xp.subtract(arr, mean, out=arr)
-        xp.divide(arr, std, out=arr)
+        arr -= mean
+        arr /= std
         return tensor
-    return Tensor((arr - mean) / std)
+    out = arr - mean
+    out /= std
+    return Tensor(out)
 
 
 def _with_channels(img, name: str, fn) -> Tensor:

@@ -83,10 +83,21 @@ class Normalize(Transform):
     """(x - mean[c]) / std[c] per channel of a float tensor image."""
 
     def __init__(self, mean, std, inplace: bool = False) -> None:
+        self._stats = {}  # (dtype, array type) -> mean and std as arrays, made once (cleared when they change)
         self.mean, self.std, self.inplace = mean, std, inplace
 
+    def __setattr__(self, name, value) -> None:
+        if name in ("mean", "std"):
+            self._stats.clear()
+        super().__setattr__(name, value)
+
     def forward(self, tensor):
-        return F.normalize(tensor, self.mean, self.std, self.inplace)
+        F._checked_image(tensor)
+        arr = tensor._data
+        key = (arr.dtype, type(arr))
+        if key not in self._stats:
+            self._stats[key] = F.channel_stats(self.mean, self.std, arr.dtype, B.module_of(arr))
+        return F.normalize(tensor, self.mean, self.std, self.inplace, _stats=self._stats[key])
 
     def __repr__(self) -> str:
         return f"Normalize(mean={self.mean}, std={self.std})"
