@@ -22,7 +22,9 @@ _STATE_BYTES = 16 + 16 + 8 + 8 + 8  # PCG64 state and increment, has_uint32, uin
 def _as_seed(seed) -> int:
     """An integer seed as the unsigned 64-bit value PyTorch keeps (-1 -> 2**64 - 1)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"manual_seed expected an int, but got {type(seed).__name__}")
+        raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+    if not -(1 << 63) <= int(seed) < (1 << 64):
+        raise ValueError(f"manual_seed: seed {seed} is outside [-2**63, 2**64)")
     return int(seed) % (1 << 64)
 
 
