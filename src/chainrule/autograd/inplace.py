@@ -31,12 +31,14 @@ class InplaceMethods:
                 out = compute(self, *args)
             self._write(out._data, name)
             return self
-        if self._ctx is None and self.requires_grad:
+        base = self._base
+        if (self._ctx is None and self.requires_grad) or (base is not None and base.is_leaf and base.requires_grad):
+            what = "a leaf Variable" if base is None else "a view of a leaf Variable"
             raise RuntimeError(
-                f"{name}: a leaf Variable that requires grad (shape {tuple(self.shape)}) is being used in an "
+                f"{name}: {what} that requires grad (shape {tuple(self.shape)}) is being used in an "
                 "in-place operation. Change it under `with no_grad():` (or through .data), or clone() it first."
             )
-        if self._base is not None and (self._base.requires_grad or involved):
+        if base is not None and (base.requires_grad or involved):
             raise RuntimeError(
                 f"{name}: in-place change of a view (shape {tuple(self.shape)}) of a tensor that autograd "
                 "records is not supported; use out-of-place ops or clone() the view first"
