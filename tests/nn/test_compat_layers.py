@@ -283,3 +283,17 @@ def test_factory_arguments_make_float64_parameters_on_the_cpu(make):
         assert str(ours_sd[k].dtype).replace("torch.", "") == str(v.dtype).replace("torch.", ""), k
     assert all(p.device == "cpu" for p in ours.parameters())
     assert make(nn, None).weight.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss"])
+def test_float32_loss_against_int64_targets_stays_float32_like_torch(name):
+    x, t = RNG.random((4, 3)).astype(np.float32), RNG.integers(0, 2, (4, 3))
+    xo = cr.tensor(x, requires_grad=True)
+    xt = torch.from_numpy(x).requires_grad_()
+    out = getattr(F, name)(xo, cr.tensor(t))
+    ref = getattr(torch.nn.functional, name)(xt, torch.from_numpy(t))
+    out.backward()
+    ref.backward()
+    assert out.dtype == np.float32 and ref.dtype == torch.float32 and xo.grad.dtype == np.float32
+    np.testing.assert_allclose(out.item(), ref.item(), rtol=1e-6)
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-7)

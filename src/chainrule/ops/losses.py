@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 from .. import backend as B
+from ..autograd.dtypes import promote
 from ..autograd.function import Function, ShapeError, unbroadcast
 from ..autograd.tensor import Tensor, as_tensor
 from .loss import _Reduced, legacy_reduction
@@ -20,10 +21,11 @@ class _Pointwise(_Reduced):
     """l = f(a, b) element by element, times ``weight``, reduced; ``denom`` overrides "mean"'s count."""
 
     def forward(self, a, b, reduction="mean", weight=None, denom=None, **options):
+        a, b = promote([a, b], to_float=True)  # PyTorch's promotion: float32 input, int64 target -> float32
         losses = self.values(a, b, **options)
-        self.w = weight
+        self.w = None if weight is None else weight.astype(losses.dtype, copy=False)
         if weight is not None:
-            losses = losses * weight
+            losses = losses * self.w
         return self.reduce(losses, reduction, losses.dtype.type(losses.size if denom is None else denom))
 
     def values(self, a, b, **options):
@@ -39,7 +41,7 @@ class _Pointwise(_Reduced):
             g = g * self.w
         grads = []
         for parent, need, local in zip(self.parents, self.needs_input_grad, self.local_grads()):
-            grads.append(unbroadcast(g * local, parent.shape) if need else None)
+            grads.append(unbroadcast(g * local, parent.shape).astype(parent.dtype, copy=False) if need else None)
         return tuple(grads)
 
 
