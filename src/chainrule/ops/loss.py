@@ -151,16 +151,32 @@ class NLLLoss(_Reduced):
 # --- functions ---------------------------------------------------------------------------------
 
 
-def softmax(x, dim: int = -1) -> Tensor:
-    """softmax(x)_c = exp(x_c) / sum_k exp(x_k) along ``dim`` (computed max-shifted)."""
-    x = as_tensor(x)
-    return Softmax.apply(x, dim=_check_dim(x, dim, "softmax"))
+def softmax(input, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(x)_c = exp(x_c) / sum_k exp(x_k) along ``dim`` (computed max-shifted); ``dtype`` casts first.
+
+    Without ``dim``, PyTorch's implicit choice (with its warning): dim 0 for 0-, 1- and 3-D inputs, else 1.
+    """
+    x = _softmax_input(input, dtype)
+    return Softmax.apply(x, dim=_check_dim(x, _implicit_dim(x, dim, "softmax"), "softmax"))
 
 
-def log_softmax(x, dim: int = -1) -> Tensor:
-    """log softmax(x)_c = x_c - log sum_k exp(x_k) along ``dim`` (computed max-shifted)."""
+def log_softmax(input, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """log softmax(x)_c = x_c - log sum_k exp(x_k) along ``dim`` (computed max-shifted); as ``softmax``."""
+    x = _softmax_input(input, dtype)
+    return LogSoftmax.apply(x, dim=_check_dim(x, _implicit_dim(x, dim, "log_softmax"), "log_softmax"))
+
+
+def _softmax_input(x, dtype) -> Tensor:
     x = as_tensor(x)
-    return LogSoftmax.apply(x, dim=_check_dim(x, dim, "log_softmax"))
+    return x if dtype is None else x.to(dtype)
+
+
+def _implicit_dim(x: Tensor, dim, op: str) -> int:
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {op} has been deprecated (as in PyTorch): pass dim=",
+                  UserWarning, stacklevel=4)
+    return 0 if x.ndim in (0, 1, 3) else 1
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
