@@ -69,7 +69,8 @@ class Function:
         needs_grad = out.dtype.kind == "f" and any(fn.needs_input_grad)
         result = Tensor._from_op(out, needs_grad)
         if tensors and out.base is not None and _owner(out) is _owner(arrays[0]):
-            result._vc, result._base = tensors[0]._vc, tensors[0]._base or tensors[0]  # a view: one version counter
+            base = tensors[0]._base
+            result._vc, result._base = tensors[0]._vc, tensors[0] if base is None else base  # a view: shared counter
         if needs_grad:
             fn.parents = tensors
             fn.parent_ctxs = tuple(t._ctx for t in tensors)  # the node each input was made by, at this time

@@ -91,7 +91,7 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
                              f"of shape {tuple(x.shape)} with {c} channels")
     if (rm is None) != (rv is None):
         raise ValueError(f"{name}: give both running_mean and running_var, or neither")
-    if training and x.size // max(c, 1) <= 1:
+    if training and x.numel() // max(c, 1) <= 1:
         raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of shape "
                          f"{tuple(x.shape)}")
     if not training and rm is None:
