@@ -22,16 +22,30 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager and decorator that switches graph recording on or off."""
+    """Context manager and decorator that switches graph recording on or off; called plainly,
+    ``set_grad_enabled(False)`` switches it at once, as in PyTorch."""
 
     def __init__(self, mode: bool) -> None:
+        global _grad_enabled
         self.mode = bool(mode)
         # a stack, not one slot: as a decorator the same instance is entered again by every call,
         # so a recursive (or nested) call must not overwrite the state the outer call restores
         self._prev = []
+        if type(self) is set_grad_enabled:  # the plain call; no_grad() etc. wait for `with`
+            self._prev_at_init, _grad_enabled = _grad_enabled, self.mode
+
+    def __call__(self, func):
+        self._undo_init()  # used as a decorator: the mode applies inside the function only
+        return super().__call__(func)
+
+    def _undo_init(self):
+        global _grad_enabled
+        if "_prev_at_init" in self.__dict__:
+            _grad_enabled = self.__dict__.pop("_prev_at_init")
 
     def __enter__(self) -> None:
         global _grad_enabled
+        self._undo_init()
         self._prev.append(_grad_enabled)
         _grad_enabled = self.mode
 
@@ -40,17 +54,26 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _grad_enabled = self._prev.pop()
 
 
-class no_grad(set_grad_enabled):
+class _NoArgs(set_grad_enabled):
+    """``@no_grad`` without parentheses decorates too, as in PyTorch."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoArgs):
     """``with cr.no_grad():`` or ``@cr.no_grad()``: run ops without recording a graph."""
 
-    def __init__(self) -> None:
+    def __init__(self, orig_func=None) -> None:
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_NoArgs):
     """Switch graph recording back on inside a ``no_grad`` block."""
 
-    def __init__(self) -> None:
+    def __init__(self, orig_func=None) -> None:
         super().__init__(True)
 
 
