@@ -416,60 +416,15 @@ def _dim(d: int, ndim: int, what: str) -> int:
     return d % n
 
 
-def tensor(data, dtype=None, device=None, requires_grad: bool = False, name: str | None = None,
-           pin_memory: bool = False) -> Tensor:
-    """Make a tensor from data, always copying (as ``torch.tensor``): Python floats become the
-    default float dtype (float32), Python ints int64, NumPy arrays keep their dtype; ``device``
-    ("cpu", "cuda[:k]") places it, by default on ``get_default_device()``."""
-    if isinstance(data, Tensor):
-        data = data._data
-    if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
-        data = B.numpy.array([_host(v) for v in data]) if all(isinstance(v, Tensor) for v in data) else data
-    arr = B.asarray(data, dtype)
-    if arr is data or (B.is_array(data) and B.numpy.may_share_memory(arr, data)):
-        arr = arr.copy()
-    t = Tensor._from_op(arr, False)
-    t.name = name
-    dev = device if device is not None else _device.get_default_device()
-    if dev is not None and _device.device(dev) != t.device:
-        t._data = _device.to_device(t._data, dev)
-    return t.requires_grad_(True) if requires_grad else t
-
-
-def _flat(data):
-    for v in data:
-        if isinstance(v, (list, tuple)):
-            yield from _flat(v)
-        else:
-            yield v
-
-
-def _host(v):
-    return _device.to_host(v._data) if isinstance(v, Tensor) else v
-
-
-def as_tensor(x, dtype=None, device=None) -> Tensor:
-    """``x`` if it is a Tensor (of that dtype), else a tensor sharing ``x``'s memory where it can."""
-    if isinstance(x, Tensor):
-        return x if dtype is None else x.to(dtype)
-    t = Tensor(x, dtype=dtype)
-    if device is not None:
-        t._data = _device.to_device(t._data, device)
-    return t
-
-
-def from_numpy(array) -> Tensor:
-    """A tensor on the same memory as the NumPy array (changes show in both), dtype kept."""
-    if not isinstance(array, B.numpy.ndarray):
-        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
-    return Tensor._from_op(B.asarray(array), False)
-
-
+# isort: off
+# the constructors first (tensor() copies, as_tensor()/from_numpy() share): ops import them from here
+from .construct import as_tensor, from_numpy, tensor  # noqa: E402, F401
 from .. import ops as _ops  # noqa: E402  (ops need Tensor defined first)
 from ..ops import assign as _assign  # noqa: E402
 from . import dtypes as _dtypes  # noqa: E402
 from . import inplace as _inplace  # noqa: E402
 from . import methods as _methods  # noqa: E402
+# isort: on
 
 _dtypes._ops = _inplace._ops = _methods._ops = _ops
 _inplace._assign = _assign
