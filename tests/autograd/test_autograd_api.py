@@ -208,7 +208,27 @@ def test_backward_releases_saved_arrays():
     y.backward()
     gc.collect()
     assert ref() is None, "the exp output is still held after backward"
-    assert all(node.__dict__ == {"_freed": True} for node in nodes)
+    for node in nodes:  # what stays: the graph's shape (node names, edges) and the leaves, no array
+        kept = [v for v in node.__dict__.values() if not isinstance(v, (bool, tuple))]
+        assert kept == [] and all(t is None or t is x for t in node.__dict__.get("_leaves", ()))
+
+
+def test_the_graph_can_be_walked_after_backward():
+    """torch frees the saved tensors but keeps the nodes and edges: the tutorials walk them after."""
+    walks = {}
+    for lib in LIBS:
+        w = lib.ones(4, 3, requires_grad=True)
+        b = lib.zeros(3, requires_grad=True)
+        loss = ((lib.full((4, 3), 2.0) * w + b - 1.0) ** 2).sum()
+        before = walk(loss.grad_fn)
+        loss.backward()
+        assert walk(loss.grad_fn) == before
+        node = loss.grad_fn  # sum <- pow <- sub <- add(mul, b)
+        for _ in range(3):
+            node = node.next_functions[0][0]
+        assert node.name() == "AddBackward0" and node.next_functions[1][0].variable is b
+        walks[lib.__name__] = before
+    assert walks["chainrule"] == walks["torch"]
 
 
 def test_retain_graph_keeps_saved_arrays():

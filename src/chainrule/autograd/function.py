@@ -96,16 +96,16 @@ class Function:
     def next_functions(self) -> tuple:
         """``((node, 0), ...)`` per input, as PyTorch: the op that made it, ``AccumulateGrad`` for a
         leaf that requires grad, None for a constant."""
-        self._check_not_freed()
+        leaves = self.__dict__.get("_leaves") or self.__dict__.get("parents")  # after release: the leaves only
         out = []
         for i, need in enumerate(self.needs_input_grad):
-            parent = engine.input_node(self, i)
+            made_by = self.parent_ctxs[i]  # the node that made input i when this op ran
             if not need:
                 out.append((None, 0))
-            elif parent._ctx is None:
-                out.append((AccumulateGrad(parent), 0))
+            elif made_by is None:
+                out.append((AccumulateGrad(leaves[i]), 0))
             else:
-                out.append((parent._ctx, 0))
+                out.append((made_by, 0))
         return tuple(out)
 
     def _check_not_freed(self) -> None:
@@ -117,9 +117,15 @@ class Function:
             )
 
     def release(self) -> None:
-        """Free what forward saved (after this node's backward, unless the graph is retained)."""
-        self.__dict__.clear()
-        self._freed = True
+        """Free what forward saved (after this node's backward, unless the graph is retained).
+        The graph's shape stays walkable (``name()``, ``next_functions``), as in PyTorch: the nodes
+        that made the inputs and the leaves that require grad; no intermediate tensor is kept."""
+        d = self.__dict__
+        needs, made_by, parents = d["needs_input_grad"], d["parent_ctxs"], d["parents"]
+        d.clear()
+        d["_freed"], d["needs_input_grad"], d["parent_ctxs"] = True, needs, made_by
+        if None in made_by:  # a leaf among the inputs (cheap to test; the other nodes keep nothing more)
+            d["_leaves"] = tuple([p if n and c is None else None for p, n, c in zip(parents, needs, made_by)])
 
     def check_versions(self) -> None:
         """Raise if an input or the output was changed in place after forward saved it."""
