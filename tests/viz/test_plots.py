@@ -199,7 +199,7 @@ def test_plot_filters(tmp_path, figures):
     assert_png(P.plot_filters(model[0].weight, tmp_path / "f1.png"), 340, 300)
     image = figures[-1].axes[0].images[0]
     lo, hi = image.get_clim()
-    assert lo == -hi and hi == pytest.approx(float(np.abs(model[0].weight.data).max()))
+    assert lo == -hi and hi == pytest.approx(float(model[0].weight.data.abs().max()))
     assert_png(P.plot_filters(model[2].weight.data, tmp_path / "f2.png"))
     assert "mean over 4 input channels" in figures[-1].get_suptitle()
     assert_png(P.plot_filters(np.zeros((3, 5, 5)), tmp_path / "zeros.png"))
@@ -213,9 +213,10 @@ def test_feature_maps_names_shapes_values():
     x = digit()
     maps = P.feature_maps(model, x)
     assert [(n, a.shape) for n, a in maps] == [("0", (4, 28, 28)), ("2", (6, 14, 14))]
-    conv0 = model[0](cr.tensor(x)).data[0]
+    conv0 = model[0](cr.tensor(x)).detach().numpy()[0]
     np.testing.assert_allclose(maps[0][1], conv0, rtol=1e-6)
-    np.testing.assert_allclose(maps[1][1], model[2](model[1](model[0](cr.tensor(x)))).data[0], rtol=1e-5)
+    np.testing.assert_allclose(maps[1][1], model[2](model[1](model[0](cr.tensor(x)))).detach().numpy()[0],
+                               rtol=1e-5)
     with_relu = P.feature_maps(model, x[0, 0], include_relu=True)  # (H, W) input accepted
     assert [n for n, _ in with_relu] == ["0", "1", "2", "3"]
     np.testing.assert_allclose(with_relu[1][1], np.maximum(conv0, 0), rtol=1e-6)

@@ -92,12 +92,23 @@ def test_trace_is_pure_and_matches_backward():
     f = sigmoid_chain(v)
     steps, _ = run_trace(f)
     assert all(t.grad is None for t in v.values())  # trace does not touch .grad
-    f.backward()
+    again, _ = run_trace(f)  # nor frees the graph
+    assert [float(s.downstream) for s in again] == [float(s.downstream) for s in steps]
+    f.backward(retain_graph=True)
     grads = per_leaf(steps, SIGMOID_VALUES)
     for name, t in v.items():
         assert grads[name] == pytest.approx(float(t.grad), rel=1e-12)
     run_trace(f)
     assert float(v["w0"].grad) == pytest.approx(grads["w0"])  # not accumulated a second time
+
+
+def test_trace_after_backward_freed_the_graph_says_retain_graph():
+    """As torch: backward() frees the graph; tracing it afterwards is a clear error, not wrong numbers."""
+    v = leaves(SIGMOID_VALUES)
+    f = sigmoid_chain(v)
+    f.backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        run_trace(f)
 
 
 def test_copy_gate_gives_one_step_per_branch():

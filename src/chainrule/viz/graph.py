@@ -154,7 +154,7 @@ class Graph:
 
 def _gradients(out: Tensor, grad) -> tuple[dict, dict]:
     """Pure backward pass: totals ``{id(tensor): grad}`` and per-edge ``{(id(node), i): grad}``."""
-    if not out.requires_grad or (grad is None and out.size != 1):
+    if not out.requires_grad or (grad is None and out.numel() != 1):
         return {}, {}  # nothing to backpropagate (or no seed for an array output): values only
     edges = {}
 

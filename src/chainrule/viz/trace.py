@@ -59,7 +59,7 @@ def node_names(root: Tensor, params: dict | None = None) -> dict[int, str]:
             names[id(t)] = given.get(id(t)) or t.name
             continue
         if t._ctx is None and not t.requires_grad:
-            names[id(t)] = fmt(t._data) if t.size == 1 else "const"
+            names[id(t)] = fmt(t._data) if t.numel() == 1 else "const"
             continue
         while f"t{k}" in taken:
             k += 1
@@ -71,7 +71,7 @@ def node_names(root: Tensor, params: dict | None = None) -> dict[int, str]:
 def seed_gradient(out: Tensor, grad, who: str):
     """The upstream gradient that starts backprop: ones for a one-element output, else ``grad``."""
     if grad is None:
-        if out.size != 1:
+        if out.numel() != 1:
             raise RuntimeError(
                 f"{who}: the output has shape {out.shape}; pass grad= of that shape to seed backprop"
             )
