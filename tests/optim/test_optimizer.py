@@ -35,7 +35,7 @@ def test_state_dict_round_trip_continues_exactly(cls_name, kwargs):
     straight, _ = make_params(SHAPES, np.float64, seed=0)
     opt = cls(straight, **kwargs)
     _steps(opt, straight, np.random.default_rng(1), 3)
-    saved_weights = [p.data.copy() for p in straight]
+    saved_weights = [p.detach().numpy().copy() for p in straight]
     saved = opt.state_dict()
     _steps(opt, straight, np.random.default_rng(2), 5)
 
@@ -149,7 +149,7 @@ def test_load_state_dict_rejects_a_mismatch(mutate, match):
 def test_params_without_grad_are_skipped_like_torch():
     ours, theirs = make_params([(3,), (2,)], np.float64, seed=2)
     opt, topt = optim.Adam(ours, lr=0.1), torch.optim.Adam(theirs, lr=0.1)
-    start = ours[1].data.copy()
+    start = ours[1].detach().numpy().copy()
     for step in range(4):
         g = np.full(3, step + 1.0)
         ours[0].grad, theirs[0].grad = g.copy(), torch.from_numpy(g.copy())
@@ -240,6 +240,10 @@ def test_invalid_arguments_raise_like_torch(cls_name, kwargs, match):
 def test_grad_of_the_wrong_shape_is_an_error():
     p = cr.tensor(np.zeros((2, 3)), requires_grad=True)
     opt = optim.SGD([p], lr=0.1)
-    p.grad = np.zeros(3)
+    with pytest.raises(RuntimeError, match=r"grad has shape \(3,\), the tensor has \(2, 3\)"):
+        p.grad = cr.zeros(3, dtype=cr.float64)  # refused at assignment, as torch
+    assert p.grad is None
+    p.grad = cr.zeros((2, 3), dtype=cr.float64)
+    p.grad.data = cr.zeros(3, dtype=cr.float64)  # .data= swaps the storage unchecked, as torch
     with pytest.raises(ValueError, match=r"shape \(2, 3\) has a grad of shape \(3,\)"):
         opt.step()

@@ -34,4 +34,4 @@ def test_linear_regression_loss_falls(make_opt):
         losses.append(loss.item())
     assert losses[-1] < 1e-3 * losses[0], losses[::20]
     assert w.dtype == np.float32 and b.dtype == np.float32
-    np.testing.assert_allclose(w.data.ravel(), [1.5, -2.0, 0.5], atol=0.05)
+    np.testing.assert_allclose(w.detach().numpy().ravel(), [1.5, -2.0, 0.5], atol=0.05)

@@ -100,10 +100,10 @@ def test_updates_in_place_in_the_param_dtype(cls_name, dtype):
     kwargs = {"lr": 0.1, "momentum": 0.9} if cls_name == "SGD" else {"weight_decay": 0.1}
     opt, _, ours, _ = run_pair(cls_name, kwargs, [(3, 2)], dtype, seed=5, checkpoints=(2,))
     p = ours[0]
-    data = p.data
+    data = p._data
     p.grad = np.ones(p.shape, dtype)
     opt.step()
-    assert p.data is data and p.dtype == dtype
+    assert p._data is data and p.dtype == dtype
     for value in opt.state[p].values():
         if isinstance(value, np.ndarray):
             assert value.dtype == dtype
