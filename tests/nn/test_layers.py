@@ -47,7 +47,7 @@ def test_linear_default_init_is_pytorchs():
     cr.manual_seed(0)
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
     assert w.shape == (300, 400) and b.shape == (300,) and w.dtype == np.float32
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
     assert np.abs(w).max() > 0.99 * bound  # the whole interval is used
