@@ -8,6 +8,8 @@ from several edges (a copy / fan-out gate is a gradient adder).
 from __future__ import annotations
 
 import contextlib
+import itertools
+import weakref
 from collections.abc import Callable
 
 from .. import backend as B
@@ -147,6 +149,53 @@ def backpropagate(root, upstream, accumulate: bool = True, hook: EdgeHook | None
     return totals
 
 
+tensor_hooks: dict = {}
+"""``tensor.register_hook(fn)``: id(tensor) -> {handle id: fn}, each called with the tensor's gradient
+(the entry goes when the tensor does)."""
+
+
+_hook_ids = itertools.count()
+
+
+class HookHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, tensor, key: int) -> None:
+        self._tensor, self.id = weakref.ref(tensor), key
+
+    def remove(self) -> None:
+        t = self._tensor()
+        if t is not None and id(t) in tensor_hooks:
+            tensor_hooks[id(t)].pop(self.id, None)
+            if not tensor_hooks[id(t)]:
+                del tensor_hooks[id(t)]
+
+
+def register_hook(tensor, fn) -> HookHandle:
+    if not tensor.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    key = next(_hook_ids)
+    if id(tensor) not in tensor_hooks:
+        tensor_hooks[id(tensor)] = {}
+        weakref.finalize(tensor, tensor_hooks.pop, id(tensor), None)
+    tensor_hooks[id(tensor)][key] = fn
+    return HookHandle(tensor, key)
+
+
+def _run_hooks(node, grad):
+    """Each hook sees the gradient as a tensor; one that returns a tensor replaces it (PyTorch's rule)."""
+    from .tensor import Tensor
+
+    for fn in list(tensor_hooks[id(node)].values()):
+        out = fn(Tensor._from_op(grad, False))
+        if out is not None:
+            out = out._data if isinstance(out, Tensor) else B.asarray(out)
+            if out.shape != grad.shape:
+                raise ShapeError(f"a gradient hook returned shape {out.shape}, expected {grad.shape}")
+            grad = out
+    return grad
+
+
 def _backward_nodes(order, pending, totals, state) -> None:
     accumulate, hook, retain_graph, only, capture = state
     for node in reversed(order):
@@ -155,6 +204,8 @@ def _backward_nodes(order, pending, totals, state) -> None:
             continue
         if B.devices_enabled:  # xp follows the gradient's device (NumPy or CuPy)
             B.working_on(grad)
+        if tensor_hooks and id(node) in tensor_hooks:
+            grad = _run_hooks(node, grad)
         key = id(node)
         if not accumulate or (capture is not None and key in capture):
             totals[key] = grad

@@ -211,6 +211,8 @@ class Elementwise(Function):
 
     def formula(self, i: int) -> str | None:
         local = self.local_grads()[i]
+        if local is None:  # not kept: that input needs no gradient
+            return None
         if isinstance(local, (int, float)):
             return fmt(local)
         return fmt(local) if B.xp.size(local) == 1 else None

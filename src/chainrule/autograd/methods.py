@@ -7,6 +7,8 @@ indices)); NumPy's ``axis``/``keepdims`` are accepted as aliases where they do n
 
 from __future__ import annotations
 
+from .. import backend as B
+
 
 class TensorMethods:
     """Mixin of ``Tensor``: the math methods, as PyTorch's ``torch.Tensor`` spells them."""
@@ -242,6 +244,69 @@ class TensorMethods:
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         return _ops.isclose(self, other, rtol, atol, equal_nan)
 
+    # --- new tensors like this one, and small conveniences -------------------------------------
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False):
+        """A new tensor of ``data`` with this tensor's dtype and device unless given."""
+        return _like(self, B.numpy.asarray(getattr(data, "_data", data)), dtype, device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        return _like(self, B.numpy.zeros(_size(size)), dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        return _like(self, B.numpy.ones(_size(size)), dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False):
+        return _like(self, B.numpy.full(_size((size,)), fill_value), dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def contiguous(self, memory_format=None):
+        """Itself when its array is C-contiguous, else a contiguous copy (in the graph)."""
+        return self if self._data.flags.c_contiguous else self.clone()
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when this tensor's gradient is computed; a returned tensor replaces it."""
+        return _engine.register_hook(self, hook)
+
+    def softmax(self, dim, dtype=None):
+        return _ops.loss.Softmax.apply(self if dtype is None else self.to(dtype), dim=dim)
+
+    def log_softmax(self, dim, dtype=None):
+        return _ops.loss.LogSoftmax.apply(self if dtype is None else self.to(dtype), dim=dim)
+
+    def square(self):
+        return _ops.mul(self, self)
+
+    def reciprocal(self):
+        return _ops.div(self._lift(1.0), self)
+
+    def rsqrt(self):
+        return _ops.div(self._lift(1.0), _ops.sqrt(self))
+
+    def unbind(self, dim: int = 0) -> tuple:
+        """The slices along ``dim``, each without that dimension."""
+        dim = dim % max(self.ndim, 1)
+        return tuple(self[(slice(None),) * dim + (i,)] for i in range(self.shape[dim]))
+
+    def flip(self, *dims):
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        index = [slice(None)] * self.ndim
+        for d in dims:
+            index[d % self.ndim] = slice(None, None, -1)
+        return self[tuple(index)]
+
+    def apply_(self, fn):
+        """Apply a Python function to each element, in place (CPU only, slow, as PyTorch's)."""
+        flat = self._data.reshape(-1)
+        for i, v in enumerate(flat.tolist()):
+            flat[i] = fn(v)
+        self._vc[0] += 1
+        return self
+
 
 def _no_out(out, op: str) -> None:
     """NumPy's reductions (``np.sum(t)``, ``np.all(t)``) call the method with ``out=None``; an array
@@ -249,5 +314,19 @@ def _no_out(out, op: str) -> None:
     if out is not None:
         raise TypeError(f"{op}: out= is not supported; use the returned tensor")
 
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _like(t, values, dtype, device, requires_grad):
+    from .tensor import tensor
+
+    out = tensor(values.astype(dtype if dtype is not None else t.dtype), device=device or t.device)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+from . import engine as _engine  # noqa: E402
 
 _ops = None  # chainrule.ops, set by tensor.py once Tensor exists (the ops need it)

@@ -42,7 +42,8 @@ class Mul(Elementwise):
     symbol = "*"
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        need_a, need_b = self.needs_input_grad  # keep only what a local gradient reads (as PyTorch)
+        self.a, self.b = (a if need_b else None), (b if need_a else None)
         return a * b
 
     def local_grads(self):
@@ -53,9 +54,10 @@ class Div(Elementwise):
     """out = a / b;  d/da = 1 / b, d/db = -a / b^2 (each computed only when its input needs it)."""
 
     symbol = "/"
+    promote_to_float = True  # true division: int / int is a float, as PyTorch
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.a, self.b = (a if self.needs_input_grad[1] else None), b  # a is read only by d/db
         return a / b
 
     def local_grads(self):
@@ -63,7 +65,7 @@ class Div(Elementwise):
         return (1 / self.b if need_a else 0), (-self.a / (self.b * self.b) if need_b else 0)
 
     def formula(self, i):
-        if self.a.size != 1 or self.b.size != 1:
+        if self.a is None or self.a.size != 1 or self.b.size != 1:
             return None
         return f"1/{fmt(self.b)}" if i == 0 else f"-{fmt(self.a)}/({fmt(self.b)})^2"
 
@@ -125,6 +127,7 @@ class Where(Elementwise):
     """out = a where cond else b;  d/da = cond, d/db = not cond (cond carries no gradient)."""
 
     symbol = "where"
+    promote = slice(1, None)  # a and b take a common dtype; cond stays boolean
 
     def forward(self, cond, a, b):
         self.cond = cond.astype(bool)
