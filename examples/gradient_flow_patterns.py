@@ -37,7 +37,7 @@ def copy_gate() -> None:
     x = leaf("x", 7.0)
     a, b = 4 * x, 2 * x  # x is copied into two branches
     f = a + b
-    f.backward()
+    f.backward(retain_graph=True)  # keep the graph: the trace below walks it again
     print(f"copy gate: x = 7.00 feeds two branches whose gradients are 4.00 and 2.00 -> dx = {x.grad:.2f}"
           "   (added)")
     cr.viz.trace(f)

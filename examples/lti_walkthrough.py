@@ -62,10 +62,10 @@ def main() -> None:
     xt = cr.tensor(x, requires_grad=True)
     ht = cr.tensor(h, requires_grad=True)
     layer = conv1d(xt.reshape(1, 1, 3), ht[::-1].reshape(1, 1, 3), padding=2).reshape(-1)
-    print("conv1d(x, flip(h), padding=2) =", layer.data, " (a conv layer correlates: flip to convolve)")
+    print("conv1d(x, flip(h), padding=2) =", layer.detach().numpy(), " (a conv layer correlates: flip to convolve)")
     y = signal.convolve(xt, ht)
     y.sum().backward()
-    print("d sum(y) / dx =", xt.grad, " = sum(h) for each x[k]: the gradient of a convolution is a correlation")
+    print("d sum(y) / dx =", xt.grad.numpy(), " = sum(h) for each x[k]: the gradient of a convolution is a correlation")
 
 
 if __name__ == "__main__":

@@ -18,19 +18,19 @@ SIGMOID_VALUES = {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}
 
 
 def leaf_grads(f):
-    """{name: grad} of the named leaves of f's graph, after backward."""
-    f.backward()
-    found, stack, seen = {}, [f], set()
+    """{name: grad} of the named leaves of f's graph, after backward (found first: backward frees it)."""
+    named, stack, seen = {}, [f], set()
     while stack:
         t = stack.pop()
         if id(t) in seen:
             continue
         seen.add(id(t))
         if t._ctx is None and t.name:
-            found[t.name] = float(t.grad)
+            named[t.name] = t
         elif t._ctx is not None:
             stack.extend(t._ctx.parents)
-    return found
+    f.backward()
+    return {name: float(t.grad) for name, t in named.items()}
 
 
 def test_sigmoid_circuit():

@@ -172,8 +172,8 @@ def test_bridge_conv1d_with_flipped_kernel_is_true_convolution():
     layer = conv1d(a.reshape(1, 1, 11), b[::-1].reshape(1, 1, 4), padding=3).reshape(-1)
     upstream = rng.standard_normal(14)
     layer.backward(upstream)
-    grads = a.grad.copy(), b.grad.copy()
-    a.zero_grad(), b.zero_grad()
+    grads = a.grad.clone(), b.grad.clone()
+    a.grad = b.grad = None
     sig = S.convolve(a, b, "full")
     sig.backward(upstream)
     np.testing.assert_allclose(layer.data, sig.data, rtol=1e-12, atol=1e-12)
