@@ -84,8 +84,8 @@ def test_checkpoint_of_another_network_is_one_line(short_run, capsys):
 
 
 def test_lecture_models_are_exact():
-    assert sum(p.size for p in models.shallow_cnn().parameters()) == models.LECTURE_PARAMETERS["shallow"]
-    assert sum(p.size for p in models.deep_cnn().parameters()) == models.LECTURE_PARAMETERS["deep"]
+    assert sum(p.numel() for p in models.shallow_cnn().parameters()) == models.LECTURE_PARAMETERS["shallow"]
+    assert sum(p.numel() for p in models.deep_cnn().parameters()) == models.LECTURE_PARAMETERS["deep"]
 
 
 @pytest.mark.slow

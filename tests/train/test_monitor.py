@@ -45,11 +45,11 @@ class Probe(Callback):
         self.grads, self.before, self.after = [], [], []
 
     def after_backward(self, trainer):
-        self.grads.append({k: p.grad.copy() for k, p in trainer.model.named_parameters()})
-        self.before.append({k: p.data.copy() for k, p in trainer.model.named_parameters()})
+        self.grads.append({k: p.grad.clone() for k, p in trainer.model.named_parameters()})
+        self.before.append({k: p.data.clone() for k, p in trainer.model.named_parameters()})
 
     def after_step(self, trainer, loss):
-        self.after.append({k: p.data.copy() for k, p in trainer.model.named_parameters()})
+        self.after.append({k: p.data.clone() for k, p in trainer.model.named_parameters()})
 
 
 def fit(every=1, run_dir=None, epochs=2, opt="sgd", **kw):
@@ -76,7 +76,7 @@ def test_recorded_norms_equal_norms_of_grad_by_hand(opt):
         s, k = r["step"], r["layer"]
         g, w0, w1 = probe.grads[s][k], probe.before[s][k], probe.after[s][k]
         assert r["grad_norm"] == pytest.approx(norm(g), rel=1e-12)
-        assert r["grad_abs_mean"] == pytest.approx(float(np.abs(g.astype(np.float64)).mean()), rel=1e-12)
+        assert r["grad_abs_mean"] == pytest.approx(float(g.double().abs().mean()), rel=1e-12)
         assert r["weight_norm"] == pytest.approx(norm(w0), rel=1e-12)
         assert r["update_norm"] == pytest.approx(norm(w1 - w0), rel=1e-12)
         assert r["update_ratio"] == pytest.approx(norm(w1 - w0) / norm(w0), rel=1e-12)
@@ -119,7 +119,7 @@ def fake_trainer(m, step, epoch=0, run_dir=None):
 def one_step(monitor, trainer, lr=0.1):
     """A hand-made SGD step through the monitor's hooks."""
     for p in trainer.model.parameters():
-        p.grad = np.ones_like(p.data)
+        p.grad = cr.ones_like(p)
     monitor.after_backward(trainer)
     for p in trainer.model.parameters():
         p.data -= lr * p.grad
@@ -171,7 +171,7 @@ def test_non_finite_values_are_null_in_the_file(tmp_path):
 
 def test_parameter_stats_skips_parameters_without_grad_and_honours_include():
     m = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
-    m[0].weight.grad = np.full((2, 3), -2.0, np.float32)
+    m[0].weight.grad = cr.full((2, 3), -2.0)
     stats = parameter_stats(m)
     assert list(stats) == ["0.weight"]
     assert stats["0.weight"]["grad_norm"] == pytest.approx(math.sqrt(6 * 4))

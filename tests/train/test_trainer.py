@@ -40,7 +40,7 @@ def make_trainer(run_dir=None, lr=0.01, augment=None, patience=None, epochs=3):
 
 
 def weights(model):
-    return {k: v.copy() for k, v in model.state_dict().items()}
+    return {k: v.clone() for k, v in model.state_dict().items()}
 
 
 def assert_same_weights(a, b):
