@@ -6,11 +6,13 @@ PyTorch's names and layouts, so ``state_dict()`` keys and shapes equal the torch
 
 from __future__ import annotations
 
-from . import functional, init
+from . import functional, init, utils
 from .activation import ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d  # convolution and pooling layers: the lead's nn/conv.py, nn/pooling.py
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout, Dropout1d, Dropout2d
+from .layer_norm import GroupNorm, LayerNorm
 from .linear import Flatten, Identity, Linear
 from .loss import (
     BCELoss,
@@ -36,7 +38,9 @@ from .pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from .sparse import Embedding
 from .summary import ModelSummary, summary
+from .unflatten import Unflatten
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d",
@@ -47,3 +51,4 @@ __all__ = [
     "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "StateDictError", "Tanh", "functional", "init",
     "summary",
 ]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "Embedding", "GroupNorm", "LayerNorm", "Unflatten", "utils"]

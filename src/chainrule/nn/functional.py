@@ -6,7 +6,10 @@ from ..ops import relu, sigmoid, tanh
 from ..ops.activation import elu, gelu, hardtanh, leaky_relu, relu6, silu, softplus
 from ..ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d
 from ..ops.conv import conv1d, conv2d  # convolution, padding, pooling: the lead's ops
+from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from ..ops.dropout import dropout, dropout1d, dropout2d
+from ..ops.embedding import embedding
+from ..ops.layer_norm import group_norm, layer_norm
 from ..ops.linear import linear
 from ..ops.loss import cross_entropy, log_softmax, nll_loss, softmax
 from ..ops.losses import (
@@ -30,3 +33,4 @@ __all__ = [
     "l1_loss", "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d", "mse_loss", "nll_loss",
     "one_hot", "pad", "relu", "relu6", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
+__all__ += ["conv_transpose1d", "conv_transpose2d", "embedding", "group_norm", "layer_norm"]

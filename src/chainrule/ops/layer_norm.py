@@ -54,7 +54,7 @@ class LayerNorm(Function):
         return tuple(grads)
 
 
-def _shape_tuple(normalized_shape, name: str) -> tuple:
+def as_normalized_shape(normalized_shape, name: str) -> tuple:
     if isinstance(normalized_shape, numbers.Integral):
         return (int(normalized_shape),)
     try:
@@ -70,7 +70,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     """Normalise x (*, *normalized_shape) over its last len(normalized_shape) axes, then scale by
     ``weight`` and shift by ``bias`` (each of shape normalized_shape, optional)."""
     x = as_tensor(input)
-    shape = _shape_tuple(normalized_shape, name)
+    shape = as_normalized_shape(normalized_shape, name)
     k = len(shape)
     if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
         raise ShapeError(f"{name}: given normalized_shape={list(shape)}, expected input with shape "
