@@ -355,3 +355,16 @@ register(OpSpec("index_select", lambda x, dim, index: cr.index_select(x, dim, cr
 register(OpSpec("masked_fill", lambda x, mask, value: x.masked_fill(cr.tensor(mask), value),
                 lambda x, mask, value: x.masked_fill(torch.from_numpy(mask), value),
                 lambda x, mask, value: np.where(mask, value, x), case=_masked_fill_case))
+
+
+# --- contiguous (a reversed-axes view made row-major), flip, unbind ------------------------------
+
+def _reversed(x):
+    return x.permute(*reversed(range(x.ndim))) if x.ndim else x * 1.0  # torch's permute() needs a dim
+
+
+register(OpSpec("contiguous", lambda x: _reversed(x).contiguous(), lambda x: _reversed(x).contiguous(),
+                lambda x: np.asarray(x.transpose(), order="C")))
+register(OpSpec("flip_all", lambda x: x.flip(*range(x.ndim)) if x.ndim else x * 1.0,
+                lambda x: x.flip(list(range(x.ndim))) if x.ndim else x * 1.0,
+                lambda x: np.flip(x) if x.ndim else x * 1.0))

@@ -6,7 +6,21 @@ functions (``cr.maximum``, ``cr.where``, ...), and the subpackages as attributes
 
 from __future__ import annotations
 
-from . import accelerator, autograd, backend, backends, cuda, data, models, nn, ops, optim, signal, viz  # noqa: E402
+from . import (  # noqa: E402
+    accelerator,
+    autograd,
+    backend,
+    backends,
+    cuda,
+    data,
+    models,
+    nn,
+    ops,
+    optim,
+    signal,
+    utils,  # torch.utils.data: datasets, samplers, DataLoader
+    viz,
+)
 from .autograd import (
     Elementwise,
     ShapeError,
@@ -20,6 +34,25 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
     tensor,
+)
+from .autograd.creation import (
+    arange,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    zeros,
+    zeros_like,
 )
 from .autograd.dtypes import (  # PyTorch's dtype names
     bool,
@@ -42,28 +75,23 @@ from .autograd.dtypes import (  # PyTorch's dtype names
     uint8,
 )
 from .autograd.function import Function  # chainrule's op base class (PyTorch's is cr.autograd.Function)
-from .autograd.creation import (
-    arange,
-    empty,
-    empty_like,
-    eye,
-    full,
-    full_like,
-    linspace,
-    ones,
-    ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
-    randperm,
-    zeros,
-    zeros_like,
-)
 from .autograd.gradcheck import GradCheckError, grad_check
 from .backend import manual_seed
 from .devices import Device, device, get_default_device, set_default_device
+from .legacy import (  # PyTorch's older spellings: torch.FloatTensor(...), is_tensor, numel
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    dtype,
+    is_tensor,
+    numel,
+)
 from .ops import (
     abs,
     add,
@@ -136,14 +164,15 @@ from .ops import (
 )
 from .random import Generator
 from .serialization import load, save
-from . import utils  # torch.utils.data: datasets, samplers, DataLoader
-
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor",
+    "ShortTensor", "dtype", "is_tensor", "numel",
     # the tensor core: dtypes, conversions, autograd
-    "Size", "as_tensor", "autograd", "bool", "double", "float", "float16", "get_default_dtype", "half", "inference_mode",
+    "Size", "as_tensor", "autograd", "bool", "double", "float", "float16", "get_default_dtype", "half",
+    "inference_mode",
     "int", "int8", "int16", "int32", "is_floating_point", "long", "from_numpy", "set_default_dtype", "short", "uint8",
     "Device", "Elementwise", "Function", "GradCheckError", "ShapeError", "Tensor", "abs", "arange", "backend",
     "clip", "concatenate", "data", "device", "enable_grad", "exp", "flatten", "float32", "float64", "grad_check",

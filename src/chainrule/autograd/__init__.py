@@ -17,6 +17,12 @@ from . import function as _function
 Op = _function.Function  # chainrule's own op base class: forward(arrays) + backward(upstream)
 
 
+def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa: N802 (PyTorch's name)
+    """``torch.autograd.Variable``: since PyTorch 0.4 simply the tensor (``requires_grad`` set if asked)."""
+    t = data if isinstance(data, Tensor) else tensor(data)
+    return t.requires_grad_(True) if requires_grad else t
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None) -> None:
     """``torch.autograd.backward``: backpropagate from several outputs at once."""
     from .engine import run_backward
@@ -28,7 +34,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 __all__ = [
-    "Elementwise", "Function", "FunctionCtx", "Op", "ShapeError", "Size", "Tensor", "as_tensor", "backward",
+    "Elementwise", "Function", "FunctionCtx", "Op", "ShapeError", "Size", "Tensor", "Variable", "as_tensor", "backward",
     "enable_grad", "from_numpy", "grad", "inference_mode", "is_grad_enabled", "no_grad", "set_grad_enabled",
     "tensor",
 ]

@@ -120,6 +120,8 @@ class DtypeMethods:
         if isinstance(dtype, str):
             names = {v: k for k, v in _TORCH_NAMES.items()}
             dtype = names[dtype.rsplit(".", 1)[-1]]
+        elif isinstance(getattr(dtype, "dtype", None), np.dtype):  # x.type(cr.FloatTensor)
+            dtype = dtype.dtype
         return self.to(dtype)
 
     def type_as(self, other):

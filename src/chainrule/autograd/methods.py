@@ -263,7 +263,7 @@ class TensorMethods:
 
     def contiguous(self, memory_format=None):
         """Itself when its array is C-contiguous, else a contiguous copy (in the graph)."""
-        return self if self._data.flags.c_contiguous else self.clone()
+        return _ops.shape.contiguous(self)
 
     def is_contiguous(self, memory_format=None) -> bool:
         return bool(self._data.flags.c_contiguous)

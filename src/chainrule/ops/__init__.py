@@ -13,6 +13,7 @@ from .compare import all, allclose, any, eq, equal, ge, gt, isclose, le, lt, ne
 from .index import gather, index_select, masked_fill
 from .linalg import bmm, matmul, mm
 from .operands import pair as _pair
+from .operands import with_out as _with_out
 from .reduce import amax, amin, mean, prod, sum
 from .shape import (
     astype,
@@ -110,8 +111,9 @@ def tanh(x):
     return _e.Tanh.apply(x)
 
 
-def relu(x):
-    return _e.ReLU.apply(x)
+def relu(x, inplace: bool = False):
+    """max(x, 0); ``inplace`` writes the result into x (PyTorch's ``F.relu(x, inplace=True)``)."""
+    return x.relu_() if inplace else _e.ReLU.apply(x)
 
 
 def abs(x):
@@ -164,6 +166,11 @@ def where(cond, a, b):
     a, b = _pair(a, b)
     return _e.Where.apply(cond, a, b)
 
+
+# PyTorch's out= on the functions scripts call with it (torch.add(a, b, out=c), torch.matmul(..., out=))
+add, sub, mul, div, pow, neg, exp, log, sqrt, sin, cos, sigmoid, tanh, abs, clamp, maximum, minimum = map(
+    _with_out, (add, sub, mul, div, pow, neg, exp, log, sqrt, sin, cos, sigmoid, tanh, abs, clamp, maximum, minimum))
+matmul, mm, bmm, cat, stack, sum, mean, prod = map(_with_out, (matmul, mm, bmm, cat, stack, sum, mean, prod))
 
 __all__ = [
     "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort", "astype", "bmm", "cat",

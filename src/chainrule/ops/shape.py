@@ -318,3 +318,19 @@ def chunk(x, chunks: int, dim: int = 0) -> tuple:
         raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
     n = x.shape[normalize_axis(dim, x.ndim, "chunk")]
     return split(x, max(-(-n // chunks), 1), dim)
+
+
+class Contiguous(Function):
+    """out = x's values in C (row-major) order, in new memory when needed;  d/dx = identity."""
+
+    symbol = "contiguous"
+
+    def forward(self, x):
+        return B.xp.asarray(x, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
+
+    def backward(self, upstream):
+        return (upstream,)
+
+
+def contiguous(x):
+    return x if x._data.flags.c_contiguous else Contiguous.apply(x)
