@@ -221,4 +221,4 @@ def helper_test_op(shapes: Sequence | None, torch_fn: Callable, cr_fn: Callable,
     return out, grads
 
 
-from tests import op_specs, op_specs_nn, op_specs_tensor  # noqa: E402, F401  (register the ops; they need the names above)
+from tests import op_specs, op_specs_layers, op_specs_nn, op_specs_tensor  # noqa: E402, F401  (register the ops; they need the names above)

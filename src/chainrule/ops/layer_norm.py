@@ -95,6 +95,9 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     if not isinstance(num_groups, numbers.Integral) or num_groups < 1 or c % num_groups:
         raise ShapeError(f"{name}: expected number of channels in input to be divisible by num_groups, but got "
                          f"input of shape {tuple(x.shape)} and num_groups={num_groups}")
+    if n * (c // num_groups) * math.prod(x.shape[2:]) == 1:  # torch's rule (its _verify_batch_size)
+        raise ShapeError(f"{name}: expected more than 1 value per group over the batch (N * C / num_groups * "
+                         f"spatial > 1), got input of shape {tuple(x.shape)} with num_groups={num_groups}")
     for label, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (c,):
             raise ShapeError(f"{name}: {label} has shape {tuple(t.shape)}, expected ({c},) for {c} channels")
