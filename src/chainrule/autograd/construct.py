@@ -14,6 +14,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, name: str
     default float dtype (float32), Python ints int64, NumPy arrays keep their dtype; ``device``
     ("cpu", "cuda[:k]") places it, by default on ``get_default_device()``."""
     if isinstance(data, Tensor):
+        device = data.device if device is None else device  # a copy stays on its device, as torch
         data = data._data
     if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in _flat(data)):
         data = B.numpy.array([_host(v) for v in data]) if all(isinstance(v, Tensor) for v in data) else data
