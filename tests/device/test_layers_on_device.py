@@ -28,9 +28,10 @@ def _both(fn, arrays, device, seed=3, **kwargs):
     grads = []
     for t in inputs:
         if t is not None and t.grad is not None:
-            assert D.is_cuda_array(t.grad) == (device != "cpu"), "a gradient left its device"
-            grads.append(D.to_host(t.grad))
-    return out.numpy(), grads
+            assert t.grad.device == device and D.is_cuda_array(t.grad._data) == (device != "cpu"), \
+                "a gradient left its device"
+            grads.append(t.grad.cpu().numpy())
+    return out.detach().cpu().numpy(), grads
 
 
 def check(fn, arrays, gpu, **kwargs):
@@ -100,8 +101,9 @@ def test_batch_norm_and_its_running_statistics(gpu):
         out, grads = _both(bn, [x], device)
         bn.eval()
         with cr.no_grad():
-            evaluated = bn(cr.tensor(x, device=device)).numpy()
-        outs[device] = (out, grads, evaluated, D.to_host(bn.running_mean.data), D.to_host(bn.running_var.data))
+            evaluated = bn(cr.tensor(x, device=device)).cpu().numpy()
+        outs[device] = (out, grads, evaluated, bn.running_mean.cpu().numpy(),
+                         bn.running_var.cpu().numpy())
     for ours, ref in zip(outs[gpu], outs["cpu"]):
         for a, r in zip(ours if isinstance(ours, list) else [ours], ref if isinstance(ref, list) else [ref]):
             np.testing.assert_allclose(a, r, **TOL)
@@ -127,6 +129,6 @@ def test_lecture_networks_forward_and_backward(gpu):
             model = cr.models.get_model(name).to(device)
             loss = F.cross_entropy(model(cr.tensor(x, device=device)), cr.tensor(y, device=device))
             loss.backward()
-            grads[device] = [D.to_host(p.grad) for p in model.parameters()]
+            grads[device] = [p.grad.cpu().numpy() for p in model.parameters()]
         for g, r in zip(grads[gpu], grads["cpu"]):
             np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-6)
