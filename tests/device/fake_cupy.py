@@ -132,6 +132,12 @@ def array(a, dtype=None, copy=True, **kwargs):
     return numpy.array(a, dtype=dtype, **kwargs).view(ndarray)
 
 
+def ascontiguousarray(a, dtype=None):
+    """A C-contiguous GPU array (NumPy's own returns a base-class ndarray: it never dispatches)."""
+    _refuse_host([a], "ascontiguousarray")
+    return _to_device(numpy.ascontiguousarray(_plain(a), dtype=dtype))
+
+
 def _creating(name):
     fn = getattr(numpy, name)
 
