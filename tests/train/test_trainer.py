@@ -199,6 +199,20 @@ def test_weights_and_info_are_read_without_the_optimizer_state(tmp_path):
         read_checkpoint(tmp_path / "ck")
 
 
+def test_optimizer_state_held_as_tensors_is_saved(tmp_path):
+    """torch's optimizers keep their state as Tensors (momentum_buffer, a 0-d step): both are written."""
+
+    class TensorStateOptimizer:
+        def state_dict(self):
+            return {"state": {0: {"momentum_buffer": cr.arange(6.0).reshape(2, 3), "step": cr.tensor(3.0)}},
+                    "param_groups": [{"lr": 0.1, "params": [0]}]}
+
+    save_checkpoint(tmp_path / "ck", tiny_model(), TensorStateOptimizer())
+    _, state, _ = read_checkpoint(tmp_path / "ck")
+    np.testing.assert_array_equal(state["state"][0]["momentum_buffer"], np.arange(6.0).reshape(2, 3))
+    assert state["state"][0]["step"] == 3.0 and state["param_groups"] == [{"lr": 0.1, "params": [0]}]
+
+
 def test_metrics_log_writes_nonfinite_as_null_and_cuts_to_an_epoch(tmp_path):
     log = MetricsLog(tmp_path)
     for epoch, loss in ((1, 0.5), (2, float("nan")), (3, float("inf"))):

@@ -22,6 +22,7 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save_file
 
+from ..autograd.tensor import Tensor
 from ..devices import is_cuda_array, to_host
 
 FORMAT = "chainrule-checkpoint-1"
@@ -47,6 +48,7 @@ def _pack_optimizer(state: dict) -> tuple[dict, dict]:
     arrays, scalars = {}, {}
     for index, entry in state["state"].items():
         for name, value in entry.items():
+            value = value._data if isinstance(value, Tensor) else value  # torch's optimizers keep Tensors here
             value = to_host(value) if is_cuda_array(value) else value
             if isinstance(value, np.ndarray) and value.ndim > 0:
                 arrays[f"state.{index}.{name}"] = np.ascontiguousarray(value)
