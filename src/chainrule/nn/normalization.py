@@ -48,9 +48,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def _check_input(self, x) -> None:
         name = f"{type(self).__name__}({self.num_features})"
@@ -64,9 +64,9 @@ class _BatchNorm(Module):
         self._check_input(x)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1  # the raw 0-d array, in place: no Tensor per forward
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._data)
         use_batch_stats = self.training or self.running_mean is None
         keep_stats = not self.training or self.track_running_stats
         return batch_norm(x, self.running_mean if keep_stats else None, self.running_var if keep_stats else None,
