@@ -172,6 +172,25 @@ def test_zero_grad_to_none_or_in_place():
     assert p.grad is None
 
 
+@pytest.mark.parametrize("cls_name, kwargs", CONFIGS, ids=IDS)
+def test_a_step_invalidates_graphs_that_saved_the_parameter_as_torch(cls_name, kwargs):
+    """The step changes p in place: a retained graph that saved p refuses a second backward, as
+    torch does, instead of giving the gradient at the old values."""
+    for lib, make in ((cr, getattr(optim, cls_name)), (torch, getattr(torch.optim, cls_name))):
+        p = lib.ones(3, requires_grad=True)
+        opt = make([p], **kwargs)
+        loss = (p * p).sum()
+        loss.backward(retain_graph=True)
+        version = p._version
+        opt.step()
+        assert p._version > version
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            loss.backward()
+        q = lib.ones(3, requires_grad=True)
+        (q * 2).sum().backward()  # a graph that did not save q is not affected
+        assert q.grad.tolist() == [2.0, 2.0, 2.0]
+
+
 def test_step_runs_the_closure_and_returns_its_loss():
     p = cr.tensor(np.array([3.0]), requires_grad=True)
     opt = optim.SGD([p], lr=0.25)

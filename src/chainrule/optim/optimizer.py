@@ -203,6 +203,7 @@ class Optimizer:
                             state[k] = _device.to_device(v, where)
                 self._updates[id(p)] = self._updates.get(id(p), 0) + 1
                 self._update(p, grad, state, group)
+                p._bump_version()  # changed in place: a graph that saved p refuses a later backward, as torch
                 if not state:  # stateless updates (plain SGD) leave no entry, as in torch
                     del self.state[p]
 
