@@ -64,16 +64,16 @@ def _check_indices(indices, num_embeddings: int, name: str):
 def renorm_rows_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
     """In place, outside autograd: each row of ``weight`` in ``idx`` whose ``norm_type``-norm exceeds
     ``max_norm`` is scaled to norm max_norm (by max_norm / (norm + 1e-7), as torch's embedding_renorm_)."""
-    xp = B.xp
-    rows = xp.unique(idx.reshape(-1))
     w = weight._data
-    sel = w[rows]
-    norms = xp.linalg.norm(sel, ord=norm_type, axis=1)
-    big = norms > max_norm
-    if big.any():
-        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
-        w[rows[big]] = sel[big] * scale[:, None]
-        weight._bump_version()
+    with B.following(w):  # outside an op: xp is the module of the weight's device
+        rows = B.xp.unique(idx.reshape(-1))
+        sel = w[rows]
+        norms = B.xp.linalg.norm(sel, ord=norm_type, axis=1)
+        big = norms > max_norm
+        if big.any():
+            scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+            w[rows[big]] = sel[big] * scale[:, None]
+            weight._bump_version()
 
 
 def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None,
