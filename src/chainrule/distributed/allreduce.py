@@ -23,7 +23,7 @@ EXIT_RANK_FAILURE = 3  # the job's exit status when the watchdog ends it
 
 
 class Bucket:
-    """A flat buffer of ``sum(p.size) + 1`` elements of one dtype; views of it, one per parameter."""
+    """A flat buffer of ``sum(p.numel()) + 1`` elements of one dtype; views of it, one per parameter."""
 
     def __init__(self, params: list) -> None:
         self.params = params
