@@ -67,20 +67,20 @@ def train_step_fn(lib: str, net: str, device: str = "cpu"):
 
     def step(x, y):
         opt.zero_grad()
-        loss = F.cross_entropy(model(cr.tensor(x)), cr.tensor(y))
+        loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
 
     def infer(x):
         with cr.no_grad():
             model.eval()
-            return model(cr.tensor(x))
+            return model(x)
 
     def sync():
         if device != "cpu":
             cr.devices.cupy().cuda.Device().synchronize()
 
-    return (lambda a: cr.tensor(a, device=device).data), step, infer, sync
+    return (lambda a: cr.tensor(a, device=device)), step, infer, sync  # batches: views of it, as torch's
 
 
 def overhead_worker(lib: str, device: str = "cpu", n_ops: int = 2000) -> float:

@@ -364,7 +364,8 @@ def _reversed(x):
 
 
 register(OpSpec("contiguous", lambda x: _reversed(x).contiguous(), lambda x: _reversed(x).contiguous(),
-                lambda x: np.asarray(x.transpose(), order="C")))
+                lambda x: np.asarray(x.transpose(), order="C"),  # sides >= 2: the reversed view is not C-ordered
+                case=lambda draw: ([draw(hnp.array_shapes(min_dims=2, max_dims=4, min_side=2, max_side=4))], {})))
 register(OpSpec("flip_all", lambda x: x.flip(*range(x.ndim)) if x.ndim else x * 1.0,
                 lambda x: x.flip(list(range(x.ndim))) if x.ndim else x * 1.0,
                 lambda x: np.flip(x) if x.ndim else x * 1.0))

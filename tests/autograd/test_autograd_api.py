@@ -209,8 +209,9 @@ def test_backward_releases_saved_arrays():
     gc.collect()
     assert ref() is None, "the exp output is still held after backward"
     for node in nodes:  # what stays: the graph's shape (node names, edges) and the leaves, no array
-        kept = [v for v in node.__dict__.values() if not isinstance(v, (bool, tuple))]
+        kept = [v for v in node.__dict__.values() if not isinstance(v, (bool, tuple, list))]
         assert kept == [] and all(t is None or t is x for t in node.__dict__.get("_leaves", ()))
+        assert all(c is None or isinstance(c, cr.Function) for c in node.parent_ctxs)  # nodes, no arrays
 
 
 def test_the_graph_can_be_walked_after_backward():

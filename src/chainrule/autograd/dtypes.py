@@ -81,8 +81,12 @@ def result_type(arrays) -> np.dtype:
 def promote(arrays, to_float: bool = False) -> list:
     """Cast ``arrays`` to their PyTorch result type (and to a float dtype with ``to_float``)."""
     first = arrays[0].dtype
-    if all(a.dtype == first for a in arrays) and (not to_float or first.kind == "f"):
-        return arrays
+    for a in arrays:
+        if a.dtype != first:
+            break
+    else:
+        if not to_float or first.kind == "f":
+            return arrays
     dt = result_type(arrays)
     if to_float and dt.kind != "f":
         dt = np.dtype(B.default_float)

@@ -111,10 +111,14 @@ def toposort(roots, constants: bool = False) -> list:
         stack.append((node, True))
         ctx = node._ctx
         if ctx is not None:
-            ctx._check_not_freed()
-            for i in reversed(range(len(ctx.parents))):  # reversed: the first input is visited first
-                if constants or ctx.needs_input_grad[i]:
-                    parent = input_node(ctx, i)
+            if ctx._freed:
+                ctx._check_not_freed()  # raises: the graph was freed by an earlier backward
+            needs, made_by = ctx.needs_input_grad, ctx.parent_ctxs
+            for i in reversed(range(len(needs))):  # reversed: the first input is visited first
+                if constants or needs[i]:
+                    parent = ctx.parents[i]
+                    if parent._ctx is not made_by[i]:  # changed in place since: the earlier value's node
+                        parent = input_node(ctx, i)
                     if id(parent) not in seen:
                         stack.append((parent, False))
     return order

@@ -41,14 +41,16 @@ class Function:
     symbol: str | None = None  # short label in graph drawings: "+", "*", "exp"
     promote: slice | None = None  # the inputs that take PyTorch's common dtype (elementwise ops)
     promote_to_float = False  # true division: integers give the default float dtype
+    _freed = False  # set on the node by release()
 
     @classmethod
     def apply(cls, *inputs, **kwargs) -> Tensor:
         """Run forward on the inputs' arrays and, when a gradient is needed, link the graph."""
-        tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
         fn = cls()
         # known before forward, so an op can skip saving what no backward pass will read
-        fn.needs_input_grad = tuple(engine._grad_enabled and t.requires_grad for t in tensors)
+        grad_on = engine._grad_enabled
+        fn.needs_input_grad = needs = tuple([grad_on and t.requires_grad for t in tensors])
         arrays = [t._data for t in tensors]
         if cls.promote is not None and len(arrays) > 1:  # PyTorch's type promotion, not NumPy's
             arrays[cls.promote] = promote(arrays[cls.promote], cls.promote_to_float)
@@ -66,15 +68,15 @@ class Function:
             if module is not None:
                 B.restore(module)
         # only a float result can carry a gradient: x.astype(int) is cut from the graph, as in PyTorch
-        needs_grad = out.dtype.kind == "f" and any(fn.needs_input_grad)
+        needs_grad = True in needs and out.dtype.kind == "f"
         result = Tensor._from_op(out, needs_grad)
         if tensors and out.base is not None and _owner(out) is _owner(arrays[0]):
             base = tensors[0]._base
             result._vc, result._base = tensors[0]._vc, tensors[0] if base is None else base  # a view: shared counter
         if needs_grad:
             fn.parents = tensors
-            fn.parent_ctxs = tuple(t._ctx for t in tensors)  # the node each input was made by, at this time
-            fn.saved_versions = tuple(t._vc[0] for t in tensors)
+            fn.parent_ctxs = [t._ctx for t in tensors]  # the node each input was made by, at this time
+            fn.saved_versions = [t._vc[0] for t in tensors]
             fn.out_version = (result._vc, result._vc[0])
             fn._out_array = out
             result._ctx = fn
@@ -129,10 +131,9 @@ class Function:
 
     def check_versions(self) -> None:
         """Raise if an input or the output was changed in place after forward saved it."""
-        vers = self.saved_versions
-        for i, p in enumerate(self.parents):
-            if p._vc[0] != vers[i] and self._holds(p._data):
-                self._modified(f"input {i}", p, vers[i], p._vc[0])
+        for i, (p, v) in enumerate(zip(self.parents, self.saved_versions)):
+            if p._vc[0] != v and self._holds(p._data):
+                self._modified(f"input {i}", p, v, p._vc[0])
         counter, ver = self.out_version
         if counter[0] != ver and self._holds_output(counter):
             self._modified("its output", None, ver, counter[0])

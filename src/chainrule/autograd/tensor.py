@@ -281,6 +281,8 @@ class Tensor(TensorMethods, InplaceMethods, DtypeMethods):
         """Python numbers take this tensor's float dtype, as PyTorch's weak scalar types do."""
         if isinstance(other, Tensor):
             return other
+        if type(other) is float and self._data.dtype.kind == "f":  # the common case, kept fast
+            return Tensor._from_op(B.module_of(self._data).asarray(other, dtype=self._data.dtype), False)
         if isinstance(other, numbers.Number) and not isinstance(other, complex):
             dtype, xp = lift_dtype(self._data.dtype, other), B.module_of(self._data)  # on self's device
             try:
@@ -290,30 +292,30 @@ class Tensor(TensorMethods, InplaceMethods, DtypeMethods):
         return Tensor(other)
 
     def __add__(self, o):
-        return _ops.add(self, self._lift(o))
+        return _Add.apply(self, self._lift(o))
 
     def __radd__(self, o):
-        return _ops.add(self._lift(o), self)
+        return _Add.apply(self._lift(o), self)
 
     def __sub__(self, o):
         _no_bool_sub(self, o)
-        return _ops.sub(self, self._lift(o))
+        return _Sub.apply(self, self._lift(o))
 
     def __rsub__(self, o):
         _no_bool_sub(self, o)
-        return _ops.sub(self._lift(o), self)
+        return _Sub.apply(self._lift(o), self)
 
     def __mul__(self, o):
-        return _ops.mul(self, self._lift(o))
+        return _Mul.apply(self, self._lift(o))
 
     def __rmul__(self, o):
-        return _ops.mul(self._lift(o), self)
+        return _Mul.apply(self._lift(o), self)
 
     def __truediv__(self, o):
-        return _ops.div(self, self._lift(o))
+        return _Div.apply(self, self._lift(o))
 
     def __rtruediv__(self, o):
-        return _ops.div(self._lift(o), self)
+        return _Div.apply(self._lift(o), self)
 
     def __floordiv__(self, o):
         return self._no_grad_binary(o, "floor_divide")
@@ -427,4 +429,6 @@ from . import methods as _methods  # noqa: E402
 # isort: on
 
 _dtypes._ops = _inplace._ops = _methods._ops = _ops
+# the operators call the op classes directly: the functions' out=/alpha= handling is not needed here
+_Add, _Sub, _Mul, _Div = _ops.elementwise.Add, _ops.elementwise.Sub, _ops.elementwise.Mul, _ops.elementwise.Div
 _inplace._assign = _assign
