@@ -1,4 +1,5 @@
-"""Weight initialisers, as ``torch.nn.init``: each fills the tensor's values in place (outside autograd) and returns the tensor.
+"""Weight initialisers, as ``torch.nn.init``: each fills the tensor's values in place (outside
+autograd) and returns the tensor.
 
 Every draw goes through ``chainrule.backend.rng()``, so ``cr.manual_seed`` makes them repeatable.
 fan_in = shape[1] * receptive field and fan_out = shape[0] * receptive field, where the receptive
