@@ -123,6 +123,9 @@ from .ops import (
     gt,
     index_select,
     isclose,
+    isfinite,
+    isinf,
+    isnan,
     le,
     log,
     lt,
@@ -169,7 +172,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor",
-    "ShortTensor", "dtype", "is_tensor", "numel",
+    "ShortTensor", "dtype", "is_tensor", "isfinite", "isinf", "isnan", "numel",
     # the tensor core: dtypes, conversions, autograd
     "Size", "as_tensor", "autograd", "bool", "double", "float", "float16", "get_default_dtype", "half",
     "inference_mode",

@@ -103,3 +103,12 @@ def test_relu_inplace_contiguous_unbind_flip_softmax():
     (parts[0] * 1.0 + parts[2] * 2.0).sum().backward()
     (tparts[0] * 1.0 + tparts[2] * 2.0).sum().backward()
     np.testing.assert_array_equal(y.grad.numpy(), ty.grad.numpy())
+
+
+def test_isfinite_isnan_isinf_as_torch():
+    values = [1.0, float("inf"), -float("inf"), float("nan"), 0.0]
+    x, tx = both(values)
+    for name in ("isfinite", "isnan", "isinf"):
+        np.testing.assert_array_equal(getattr(cr, name)(x).numpy(), getattr(torch, name)(tx).numpy())
+        np.testing.assert_array_equal(getattr(x, name)().numpy(), getattr(tx, name)().numpy())
+    np.testing.assert_array_equal(cr.isfinite(cr.tensor([1, 2])).numpy(), torch.isfinite(torch.tensor([1, 2])).numpy())

@@ -244,6 +244,15 @@ class TensorMethods:
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         return _ops.isclose(self, other, rtol, atol, equal_nan)
 
+    def isfinite(self):
+        return _ops.isfinite(self)
+
+    def isnan(self):
+        return _ops.isnan(self)
+
+    def isinf(self):
+        return _ops.isinf(self)
+
     # --- new tensors like this one, and small conveniences -------------------------------------
     def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False):
         """A new tensor of ``data`` with this tensor's dtype and device unless given."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from .. import backend as B
 from ..autograd.tensor import Tensor
 from . import elementwise as _e
-from .compare import all, allclose, any, eq, equal, ge, gt, isclose, le, lt, ne
+from .compare import all, allclose, any, eq, equal, ge, gt, isclose, isfinite, isinf, isnan, le, lt, ne
 from .index import gather, index_select, masked_fill
 from .linalg import bmm, matmul, mm
 from .operands import pair as _pair
@@ -173,6 +173,7 @@ add, sub, mul, div, pow, neg, exp, log, sqrt, sin, cos, sigmoid, tanh, abs, clam
 matmul, mm, bmm, cat, stack, sum, mean, prod = map(_with_out, (matmul, mm, bmm, cat, stack, sum, mean, prod))
 
 __all__ = [
+    "isfinite", "isinf", "isnan",
     "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort", "astype", "bmm", "cat",
     "chunk", "clamp", "clamp_max", "clamp_min", "clip", "concatenate", "cos", "div", "eq", "equal", "exp", "expand",
     "expand_as", "flatten", "gather", "ge", "getitem", "gt", "index_select", "isclose", "le", "log", "lt",

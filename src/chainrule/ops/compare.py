@@ -72,3 +72,21 @@ def equal(a, b) -> bool:
     """True if ``a`` and ``b`` have the same shape and the same elements (a Python bool, as torch.equal)."""
     a, b = as_tensor(a), as_tensor(b)
     return tuple(a.shape) == tuple(b.shape) and bool(eq(a, b)._data.all())
+
+
+def _test(x, ufunc: str) -> Tensor:
+    x = as_tensor(x)
+    return Tensor._from_op(B.module_of(x._data).asarray(getattr(B.module_of(x._data), ufunc)(x._data)), False)
+
+
+def isfinite(x) -> Tensor:
+    """Elementwise: neither inf nor NaN (a bool tensor; integers are always finite)."""
+    return _test(x, "isfinite")
+
+
+def isnan(x) -> Tensor:
+    return _test(x, "isnan")
+
+
+def isinf(x) -> Tensor:
+    return _test(x, "isinf")

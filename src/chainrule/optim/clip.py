@@ -36,13 +36,14 @@ def _vector_norm(x, norm_type: float):
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     r"""Scale all gradients by ``min(1, max_norm / (total_norm + 1e-6))``, in place.
 
     ``total_norm`` is the ``norm_type``-norm of all gradients taken as one vector (the norm of
     the per-tensor norms; ``float("inf")`` for the largest absolute entry). Returns it as a 0-d
     Tensor in the gradients' dtype, as PyTorch does; parameters without ``grad`` are ignored.
     A non-finite norm raises RuntimeError when ``error_if_nonfinite``, else scales by it anyway.
+    ``foreach`` (PyTorch's choice of a fused kernel) is accepted and changes nothing here.
     """
     grads = _grads(parameters)
     norm_type, max_norm = float(norm_type), float(max_norm)
@@ -69,8 +70,9 @@ def _clip_norm(grads, max_norm: float, norm_type: float, error_if_nonfinite: boo
     return Tensor(total_norm)
 
 
-def clip_grad_value_(parameters, clip_value: float) -> None:
-    """Clamp every gradient entry into ``[-clip_value, clip_value]``, in place."""
+def clip_grad_value_(parameters, clip_value: float, foreach: bool | None = None) -> None:
+    """Clamp every gradient entry into ``[-clip_value, clip_value]``, in place (``foreach``, PyTorch's
+    choice of a fused kernel, is accepted and changes nothing here)."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
         g.clip(-clip_value, clip_value, out=g)
