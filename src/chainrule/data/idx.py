@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import math
 import os
 import struct
 import tempfile
@@ -57,11 +58,29 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError; CRC/length errors too
-        raise DataError(f"{path}: corrupt gzip data ({e})") from e
+        raise DataError(f"{path}: corrupt gzip data ({e}); {_gzip_sizes(raw)}") from e
 
 
-def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
-    """IDX bytes -> array (native byte order, writable); ``name`` goes into error messages."""
+def _gzip_sizes(raw: bytes) -> str:
+    """What a broken .gz still holds: its size, the bytes it decompresses to before the break, and
+    (when those start with an IDX header) the size that header asks for."""
+    d, got = zlib.decompressobj(16 + zlib.MAX_WBITS), []
+    try:
+        for i in range(0, len(raw), 1 << 16):
+            got.append(d.decompress(raw[i : i + (1 << 16)]))
+    except zlib.error:
+        pass  # the output up to the damage is what we report
+    data = b"".join(got)
+    text = f"the {len(raw)}-byte file decompresses to {len(data)} bytes before it breaks off"
+    try:
+        shape, dtype, expected = idx_layout(data, "")
+    except DataError:
+        return text
+    return text + f", the IDX header asks for {expected} (shape {shape} of {dtype.newbyteorder('=').name})"
+
+
+def idx_layout(data: bytes, name: str) -> tuple[tuple, np.dtype, int]:
+    """(shape, big-endian dtype, expected file size) from an IDX header; DataError if there is none."""
     if len(data) < 4:
         raise DataError(f"{name}: {len(data)} bytes, too short for an IDX header (4 bytes of magic number)")
     zero, code, ndim = struct.unpack(">HBB", data[:4])
@@ -75,8 +94,13 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         raise DataError(f"{name}: {len(data)} bytes, too short for the {header}-byte header of a {ndim}-d IDX file")
     shape = struct.unpack(f">{ndim}I", data[4:header])
     dtype = IDX_DTYPES[code]
-    count = int(np.prod(shape, dtype=np.int64))
-    expected = header + count * dtype.itemsize
+    return shape, dtype, header + math.prod(shape) * dtype.itemsize
+
+
+def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """IDX bytes -> array (native byte order, writable); ``name`` goes into error messages."""
+    shape, dtype, expected = idx_layout(data, name)
+    header, count = 4 + 4 * len(shape), math.prod(shape)
     if len(data) != expected:
         raise DataError(
             f"{name}: expected {expected} bytes ({header}-byte header + {count * dtype.itemsize} of data) "

