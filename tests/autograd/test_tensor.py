@@ -124,7 +124,8 @@ def test_item_numpy_tolist():
 
 
 def test_repr():
-    assert repr(cr.tensor([1.0, 2.5])) == "tensor([1. , 2.5])"
+    assert repr(cr.tensor([1.0, 2.5])) == "tensor([1.0000, 2.5000])"  # PyTorch's fixed 4 decimals
+    assert repr(cr.tensor([102.4, 1024.0, 0.1024])) == "tensor([1.0240e+02, 1.0240e+03, 1.0240e-01])"
     assert repr(cr.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
     x = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
     assert repr(x) == "tensor([1., 2.], dtype=float64, requires_grad=True)"

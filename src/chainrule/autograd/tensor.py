@@ -201,7 +201,13 @@ class Tensor(TensorMethods, InplaceMethods, DtypeMethods):
         return _device.to_host(self._data).tolist()
 
     def __repr__(self) -> str:
-        body = B.numpy.array2string(_device.to_host(self._data), precision=4, separator=", ", prefix="tensor(")
+        host = _device.to_host(self._data)
+        np_ = B.numpy
+        finite = host[np_.isfinite(host)] if host.dtype.kind == "f" else host
+        whole = host.dtype.kind != "f" or bool(np_.all(finite == np_.round(finite)))
+        # as PyTorch prints: 4 fixed decimals (or 4-digit scientific), "1." when every value is whole
+        body = np_.array2string(host, precision=4, floatmode="maxprec" if whole else "fixed", separator=", ",
+                                prefix="tensor(")
         extra = "" if self.device.type == "cpu" else f", device='{self.device}'"
         if self._ctx is not None:
             extra += f", grad_fn=<{self._ctx.name()}>"
