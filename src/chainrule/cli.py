@@ -2,7 +2,9 @@
 
 Each subcommand is one ``_cmd_*`` function registered in ``_build_parser``; a new command (convolve,
 benchmark, ...) adds a ``_add_*`` parser function and a ``_cmd_*`` function. Commands return the
-exit status; user errors print one line on stderr and return 2, without a traceback.
+exit status of the one table in ``cli_support`` (0 ok, 1 error, 2 usage, 130 interrupted); options
+are range-checked at parse time by argparse ``type=`` functions. Whatever happens, the user sees
+one line on stderr, never a traceback (``CHAINRULE_TRACEBACK=1`` shows it for a bug report).
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 import argparse
 import keyword
 import math
+import os
 import sys
 import warnings
 
+from .cli_support import FAILURE, INTERRUPTED, USAGE, int_range
 from .experiments import cli as experiments_cli
 from .signal import cli as signal_cli
 from .train import cli as train_cli
-
-USAGE_ERROR = 2
 
 
 class UsageError(Exception):
@@ -44,9 +46,11 @@ def _add_graph(sub) -> None:
     )
     p.add_argument("expr", metavar="EXPR", help="arithmetic expression, e.g. '(x + y) * z'")
     p.add_argument("assignments", metavar="NAME=VALUE", nargs="*", help="a value for each variable")
-    p.add_argument("-o", "--output", metavar="FILE", help="draw the graph: .svg, .png, .pdf or .dot")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
+                   help="draw the graph: .svg, .png, .pdf or .dot")
     p.add_argument("--no-trace", action="store_true", help="do not print the backward trace")
-    p.add_argument("--digits", type=int, default=2, help="decimals to print (default 2, as the slides)")
+    p.add_argument("--digits", type=int_range(0, 12), default=2,
+                   help="decimals to print, 0 to 12 (default 2, as the slides)")
     p.set_defaults(func=_cmd_graph)
 
 
@@ -77,11 +81,7 @@ def _cmd_graph(args) -> int:
     from .expression import ExpressionError
     from .viz import demo, draw_graph
 
-    if not 0 <= args.digits <= 12:
-        raise UsageError(f"--digits must be between 0 and 12, got {args.digits}")
     values = parse_assignments(args.assignments)
-    if args.output:
-        _check_output(args.output)
     with B.numpy.errstate(all="ignore"):  # log(-1), 1/0: print nan/inf rather than warnings
         try:
             f, leaves = demo.build(args.expr, values)
@@ -95,17 +95,18 @@ def _cmd_graph(args) -> int:
     return 0
 
 
-def _check_output(path: str) -> None:
-    """Fail before any work when the drawing could not be written."""
+def _output_file(path: str) -> str:
+    """argparse type of -o: fail at parse time when the drawing could not be written."""
     from pathlib import Path
 
     from .viz.graph import RENDER_FORMATS
 
     target = Path(path)
     if target.suffix.lower().lstrip(".") not in ("dot", "gv", *RENDER_FORMATS):
-        raise UsageError(f"-o {path}: use a .svg, .png, .pdf, .dot or .gv file name")
+        raise argparse.ArgumentTypeError(f"{path}: use a .svg, .png, .pdf, .dot or .gv file name")
     if not target.parent.is_dir():
-        raise UsageError(f"-o {path}: folder {target.parent} does not exist")
+        raise argparse.ArgumentTypeError(f"{path}: folder {target.parent} does not exist")
+    return path
 
 
 def _draw(f, path: str, draw_graph) -> None:
@@ -168,11 +169,29 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``chainrule`` and ``python -m chainrule``; returns the exit status."""
+    """Entry point of ``chainrule`` and ``python -m chainrule``; returns the exit status (0, 1, 2, 130)."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version (0) or a usage error argparse has printed (2)
+        return done.code if isinstance(done.code, int) else USAGE
+    command = f"chainrule {args.command}"
+    try:
+        status = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the guard, not at interpreter exit
+        return status
     except UsageError as err:
-        print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
-        return USAGE_ERROR
+        print(f"{command}: error: {err}", file=sys.stderr)
+        return USAGE
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:  # the reader went away (| head): nothing left to say, and no one to say it to
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILURE
+    except Exception as err:  # noqa: BLE001 - the last guard: one line, never a traceback
+        if os.environ.get("CHAINRULE_TRACEBACK"):
+            raise
+        print(f"{command}: error: {type(err).__name__}: {err} (an unexpected error: please report it; "
+              "CHAINRULE_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return FAILURE

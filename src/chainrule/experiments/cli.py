@@ -1,14 +1,17 @@
 """``chainrule experiment vanishing | sensitivity | overfit [--quick] [--out DIR] [--seed N]``.
 
-``add_parser(subparsers)`` registers the subcommand. Exit status: 0; 1 with one line on stderr when
-the data cannot be loaded or the run folder cannot be written; 130 on Ctrl-C.
+``add_parser(subparsers)`` registers the subcommand. Exit status (the table in ``cli_support``): 0;
+1 with one line on stderr when the data cannot be loaded or the run folder cannot be written; 2 for
+an option out of range (checked at parse time: --seed >= 0, --data-root an existing folder); 130 on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import sys
 
-FAILURE, INTERRUPTED = 1, 130
+from ..cli_support import FAILURE, INTERRUPTED, OK, existing_folder, int_range
+
+SEEDS = int_range(0, 2**63 - 1)
 
 HELP = {
     "vanishing": "10-layer MLP: sigmoid + naive init vs ReLU + He init; per-layer gradient norms and the "
@@ -31,8 +34,10 @@ def add_parser(sub) -> None:
         q.add_argument("--quick", action="store_true", help="a small budget (under three minutes on 2 cores); "
                        "default: the full budget")
         q.add_argument("--out", metavar="DIR", help=f"run folder (default runs/experiment-{name}-<time>)")
-        q.add_argument("--seed", type=int, default=0, help="seed of the data subset, initialisation and batches")
-        q.add_argument("--data-root", help="folder with the MNIST IDX files (else cache, mirrors, PyPI)")
+        q.add_argument("--seed", type=SEEDS, default=0, help="seed of the data subset, initialisation and batches "
+                       "(an integer >= 0)")
+        q.add_argument("--data-root", type=existing_folder, help="folder with the MNIST IDX files, used alone "
+                       "(without it: cache, mirrors, PyPI)")
         q.add_argument("--no-progress", action="store_true", help="no progress bar")
         q.set_defaults(func=cmd_experiment)
 
@@ -46,8 +51,9 @@ def cmd_experiment(args) -> int:
         module.run(quick=args.quick, out=args.out, seed=args.seed, data_root=args.data_root,
                    progress=not args.no_progress)
     except KeyboardInterrupt:
+        print(f"chainrule experiment {args.experiment}: interrupted", file=sys.stderr)
         return INTERRUPTED
     except (DataError, OSError, ValueError) as err:
         print(f"chainrule experiment {args.experiment}: error: {err}", file=sys.stderr)
         return FAILURE
-    return 0
+    return OK
