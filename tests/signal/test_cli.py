@@ -7,6 +7,7 @@ import argparse
 import numpy as np
 import pytest
 
+from chainrule.cli import main
 from chainrule.signal import cli
 
 from .test_table import LECTURE_TEXT
@@ -54,10 +55,33 @@ def test_floats_negatives_and_spaces(capsys):
     (["", "3,2,1"], "argument X: empty sequence"),
     (["3,1,2", " "], "argument H: empty sequence"),
     (["1,nan", "1"], "argument X: 'nan' is not a finite number"),
-    (["1,2", "1", "--mode", "circular"], "argument --mode: 'circular' is not one of full, same, valid"),
+    (["1,2", "1", "--mode", "circular"], "argument --mode: invalid choice: 'circular'"),
+    ([f"{10**400},0.5", "1"], "argument X: an integer of 401 digits is too large to mix with decimals"),
+    (["1", "-" + "9" * 1001], "argument H: an integer of 1001 digits; at most 1000"),
+    (["1", "9" * 5000], "argument H: an integer of 5000 digits; at most 1000"),
+    (["1," * 60 + "1", "1," * 40 + "1", "--table"], "argument --table: the table of 61 + 41 = 102 samples"),
 ])
-def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
-    code, out, err = invoke(["convolve", *argv], capsys)
+def test_bad_input_is_exit_2_naming_the_argument(argv, message, capsys):
+    code = main(["convolve", *argv])
+    out, err = capsys.readouterr()
     assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("chainrule convolve: error: ") and message in err
+    assert err.splitlines()[-1].startswith("chainrule convolve: error: ") and message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("x, h", [("9223372036854775807", "2"), ("-9223372036854775808", "-1,3"),
+                                  (f"{2**64 + 1},{-(3**50)},7", f"{2**70},-1"), ("4294967296,3", "4294967296,5")])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_integers_are_exact_never_wrapped(x, h, mode, capsys):
+    """The issue's `convolve 9223372036854775807 2` printed [-2]; integers past int64 gave a traceback."""
+    xs, hs = [int(v) for v in x.split(",")], [int(v) for v in h.split(",")]
+    want = np.convolve(np.array(xs, dtype=object), np.array(hs, dtype=object), mode)  # Python ints: exact
+    assert main(["convolve", "--mode", mode, "--", x, h]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"y = [{', '.join(str(v) for v in want)}]")
+
+
+def test_table_with_integers_past_int64(capsys):
+    assert main(["convolve", f"{2**63},1", "3", "--table"]) == 0
+    out = capsys.readouterr().out
+    assert f"y[0] = {2**63} x 3 = {3 * 2**63}" in out and out.endswith(f"y = [{3 * 2**63}, 3]\n")

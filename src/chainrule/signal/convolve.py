@@ -9,6 +9,9 @@ c[n] = sum_k x[n + k] h[k]. Conv layers compute correlation; ``F.conv1d(x, flip(
 - A chainrule Tensor in, a Tensor out, with gradients for both arguments: 1-D through the
   ``Convolve`` op below (its local gradients are correlations), 2-D through ``conv2d`` with the
   kernel flipped (the bridge between the signal module and the conv layers).
+- Integers are exact, never wrapped (NumPy's integer convolution wraps silently): when no sum can
+  leave NumPy's result dtype the result is NumPy's, dtype included; else int64 when that holds
+  every sum, else Python ints (an object array). Integer tensors that could overflow are refused.
 """
 
 from __future__ import annotations
@@ -35,8 +38,9 @@ def check_mode(mode, fn: str) -> str:
 def as_sequence(v, name: str, fn: str, ndim: int = 1):
     """``v`` as a non-empty ``ndim``-D array (or Tensor); a 0-d value is a length-1 sequence, as NumPy."""
     if not isinstance(v, Tensor):
-        v = B.xp.asarray(v)
-        if v.dtype.kind not in "biufc":
+        v = _exact_asarray(v)
+        ints = v.dtype.kind == "O" and all(isinstance(e, numbers.Integral) for e in v.reshape(-1).tolist())
+        if v.dtype.kind not in "biufc" and not ints:  # an object array of Python ints: integers past int64
             raise TypeError(f"{fn}: {name} must hold numbers, got dtype {v.dtype}")
     if ndim == 1 and v.ndim == 0:
         v = v.reshape(1)
@@ -46,6 +50,22 @@ def as_sequence(v, name: str, fn: str, ndim: int = 1):
     if v.size == 0:
         raise ValueError(f"{fn}: {name} is empty (shape {tuple(v.shape)})")
     return v
+
+
+def _exact_asarray(v):
+    """``asarray``, except that a list of Python ints past int64 stays Python ints (an object array):
+    NumPy would make [2**63, 1] float64, silently inexact."""
+    a = B.xp.asarray(v)
+    if a.dtype.kind not in "fuO" or not isinstance(v, (list, tuple)):
+        return a
+    try:
+        exact = B.numpy.array(v, dtype=object)
+    except ValueError:  # ragged: NumPy's own error comes from the shape check
+        return a
+    entries = exact.reshape(-1).tolist()
+    if not entries or not all(isinstance(e, int) for e in entries):
+        return a
+    return a if all(-(2**63) <= e < 2**63 for e in entries) and a.dtype.kind != "f" else exact
 
 
 def _operands(x, h, fn: str, ndim: int):
@@ -66,6 +86,52 @@ def _flip(v):
 def _conj(v):
     """NumPy's correlate conjugates its second argument; a no-op for real data and tensors."""
     return v if isinstance(v, Tensor) or v.dtype.kind != "c" else v.conj()
+
+
+# --- integers, exactly -----------------------------------------------------------------------------
+
+
+def _magnitude(v) -> int:
+    """max |v| as a Python int (no int64 overflow for abs(int64 min))."""
+    v = v._data if isinstance(v, Tensor) else v
+    return max(abs(int(v.max())), abs(int(v.min())))
+
+
+def exact_dtype(x, h, terms: int, fn: str, fill: int = 0):
+    """The dtype in which integer operands convolve exactly, or None when they are not integers.
+
+    Every partial sum is bounded by max|x| * max|h| * terms (terms: products in one output). NumPy's
+    result dtype when that bound fits it, else int64 when it fits that, else ``object`` (Python ints).
+    Tensors cannot hold Python ints: an integer tensor whose bound leaves its dtype is refused.
+    """
+    kinds = {x.dtype.kind, h.dtype.kind}
+    if not kinds <= set("biuO") or kinds == {"b"}:
+        return None  # floats, complex (NumPy's rules), or bools alone (NumPy's logical result)
+    if "O" in kinds:
+        return object
+    dtype = B.numpy.result_type(B.numpy.dtype(x.dtype), B.numpy.dtype(h.dtype))
+    bound = max(_magnitude(x), abs(fill)) * _magnitude(h) * terms
+    if bound <= B.numpy.iinfo(dtype).max:
+        return dtype
+    if isinstance(x, Tensor) or isinstance(h, Tensor):
+        raise OverflowError(f"{fn}: integer tensors of {x.dtype} and {h.dtype} could overflow {dtype}: |x| up to "
+                            f"{_magnitude(x)}, |h| up to {_magnitude(h)}, {terms} products per sum (up to "
+                            f"{bound}, the largest {dtype} is {B.numpy.iinfo(dtype).max}); convolve arrays "
+                            "(exact, with Python ints) or floating-point tensors")
+    return B.numpy.dtype("int64") if bound <= B.numpy.iinfo("int64").max else object
+
+
+def _python_ints(v):
+    """A host object array of Python ints (exact arithmetic of any size)."""
+    return B.numpy.array(v.tolist(), dtype=object).reshape(v.shape)
+
+
+def _taps_sum(xpad, kernel, out_shape):
+    """sum over kernel taps t of kernel[t] * the slice of xpad that tap sees: a valid correlation."""
+    out = B.numpy.zeros(out_shape, dtype=object)
+    for t in B.numpy.ndindex(*kernel.shape):
+        out += kernel[t] * xpad[tuple(slice(i, i + n) for i, n in zip(t, out_shape))]
+    return out
 
 
 # --- 1-D -------------------------------------------------------------------------------------------
@@ -130,9 +196,24 @@ def convolve(x, h, mode: str = "full"):
     """
     mode = check_mode(mode, "convolve")
     x, h = _operands(x, h, "convolve", 1)
+    dtype = exact_dtype(x, h, min(x.shape[0], h.shape[0]), "convolve")
     if isinstance(x, Tensor):
         return Convolve.apply(x, h, mode=mode)
+    if dtype is object:
+        return _convolve_python(x, h, mode)
+    if dtype is not None:
+        x, h = x.astype(dtype, copy=False), h.astype(dtype, copy=False)
     return _convolve_arrays(x, h, mode)
+
+
+def _convolve_python(x, h, mode: str):
+    """``_convolve_arrays`` with Python ints: the longer sequence, zero-padded, under the flipped shorter one."""
+    a, v = (x, h) if x.shape[0] >= h.shape[0] else (h, x)
+    m, k = a.shape[0], v.shape[0]
+    pads = {"full": (k - 1, k - 1), "same": _same_pads(k), "valid": (0, 0)}[mode]
+    apad = B.numpy.zeros(m + sum(pads), dtype=object)
+    apad[pads[0] : pads[0] + m] = _python_ints(a)
+    return _taps_sum(apad, _python_ints(v)[::-1], (apad.shape[0] - k + 1,))
 
 
 def correlate(x, h, mode: str = "valid"):
@@ -182,7 +263,16 @@ def _slide_2d(x, h, mode: str, fill: float, flipped: bool, fn: str):
     """Slide h (flipped when ``flipped``) over x padded for ``mode``; x, h already checked by _operands."""
     pads = _pads_2d(x.shape, h.shape, mode, flipped, fn)
     fill = 0.0 if mode == "valid" else fill  # SciPy's 'valid' never reads the boundary
+    terms = min(x.shape[0], h.shape[0]) * min(x.shape[1], h.shape[1])
+    dtype = exact_dtype(x, h, terms, fn, int(B.numpy.ceil(abs(fill))))
     kernel = _flip(h) if flipped else h
+    if dtype is object:
+        xpad = B.numpy.full(tuple(m + b + a for m, (b, a) in zip(x.shape, pads)), int(fill), dtype=object)
+        xpad[pads[0][0] : pads[0][0] + x.shape[0], pads[1][0] : pads[1][0] + x.shape[1]] = _python_ints(x)
+        out_shape = tuple(m - k + 1 for m, k in zip(xpad.shape, h.shape))
+        return _taps_sum(xpad, _python_ints(kernel), out_shape)
+    if dtype is not None and not isinstance(x, Tensor):
+        x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
     if isinstance(x, Tensor):  # the bridge: conv2d correlates, so a flipped kernel convolves
         mode_kw = {"padding_mode": "constant", "value": fill} if fill else {}
         out = conv2d(x.reshape(1, 1, *x.shape), kernel.reshape(1, 1, *h.shape), padding=pads,

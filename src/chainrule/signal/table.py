@@ -5,6 +5,10 @@
 3. reverse h to get h[-k], its last element under the first of x;
 4. multiply the overlapping entries and add them: y[n] = sum_k x[k] h[n - k];
 5. slide h[n - k] one place to the right (n + 1) and repeat, until nothing overlaps.
+
+The table has a row per slide and a column per k, so its size grows as (len(x) + len(h))^2: it is
+for reading by hand, and ``convolution_table`` refuses more than ``MAX_TABLE_SAMPLES`` samples in all.
+Integers stay Python ints throughout (exact at any size).
 """
 
 from __future__ import annotations
@@ -15,6 +19,16 @@ from dataclasses import dataclass
 from .. import backend as B
 from ..autograd.tensor import Tensor
 from .convolve import as_sequence, convolve
+
+MAX_TABLE_SAMPLES = 100  # len(x) + len(h): at most 100 rows of at most 200 columns
+
+
+def check_table_size(m: int, n: int, fn: str = "convolution_table") -> None:
+    """ValueError when a table of sequences of lengths m and n would be longer than MAX_TABLE_SAMPLES."""
+    if m + n > MAX_TABLE_SAMPLES:
+        raise ValueError(f"{fn}: the table of {m} + {n} = {m + n} samples would have {m + n} rows of {m + 2 * n - 1} "
+                         f"columns; it is for reading by hand, at most {MAX_TABLE_SAMPLES} samples in all "
+                         "(convolve itself takes sequences of any length)")
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,7 @@ class ConvolutionTable:
 
     @property
     def y(self):
-        return convolve(B.xp.asarray(self.x), B.xp.asarray(self.h))
+        return convolve(_as_array(self.x), _as_array(self.h))
 
     def rows(self) -> list[tuple[str, list[str]]]:
         """(label, cells) for the k row, the x[k] row and each h[n-k] row; blank cells are ''."""
@@ -85,9 +99,17 @@ class ConvolutionTable:
 def convolution_table(x, h) -> ConvolutionTable:
     """The lecture's flip-and-slide table for y = x * h; x=[3,1,2], h=[3,2,1] gives y=[9,9,11,5,2]."""
     x, h = as_sequence(x, "x", "convolution_table"), as_sequence(h, "h", "convolution_table")
+    check_table_size(x.shape[0], h.shape[0])
     x, h = (v._data if isinstance(v, Tensor) else v for v in (x, h))
     x, h = (v.astype(B.xp.int64) if v.dtype.kind == "b" else v for v in (x, h))  # True x False: 1 x 0
     return ConvolutionTable(tuple(x.tolist()), tuple(h.tolist()))
+
+
+def _as_array(values: tuple):
+    """The entries as an array: int64 or float as NumPy makes them, Python ints (object) past int64."""
+    if all(isinstance(v, int) for v in values) and not all(-2**63 <= v < 2**63 for v in values):
+        return B.numpy.array(values, dtype=object)
+    return B.xp.asarray(values)
 
 
 def _cell(v) -> str:
