@@ -369,3 +369,48 @@ register(OpSpec("contiguous", lambda x: _reversed(x).contiguous(), lambda x: _re
 register(OpSpec("flip_all", lambda x: x.flip(*range(x.ndim)) if x.ndim else x * 1.0,
                 lambda x: x.flip(list(range(x.ndim))) if x.ndim else x * 1.0,
                 lambda x: np.flip(x) if x.ndim else x * 1.0))
+
+
+# --- assignment recorded by autograd: t[index] = v and t.copy_(src) on a non-leaf ---------------
+
+def _setitem(lib_copy):
+    def fn(x, v, index):
+        y = lib_copy(x)
+        y[index] = v
+        return y
+    return fn
+
+
+def _setitem_np(x, v, index):
+    y = x.copy()
+    y[index] = v
+    return y
+
+
+def _setitem_case(draw):
+    """x of 1-4 dims; index: an int, a slice or a step slice on the first axis; v: the indexed shape
+    or that shape without its leading axes (broadcast into the assignment)."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=5))
+    n = shape[0]
+    index = draw(st.sampled_from([0, n - 1, slice(0, max(n // 2, 1)), slice(None, None, 2)]))
+    target = np.empty(shape)[index].shape
+    drop = draw(st.integers(0, len(target)))
+    return [shape, target[drop:]], {"index": index}
+
+
+register(OpSpec("setitem", _setitem(lambda x: x * 1.0), _setitem(lambda x: x * 1.0), _setitem_np, arity=2,
+                case=_setitem_case))
+
+
+def _copy(x, src):
+    y = x * 1.0
+    y.copy_(src)
+    return y * 1.0
+
+
+def _copy_case(draw):
+    shape = draw(shapes(min_dims=1))
+    return [shape, shape[draw(st.integers(0, len(shape))):]], {}  # src broadcasts into x
+
+
+register(OpSpec("copy_", _copy, _copy, lambda x, src: np.broadcast_to(src, x.shape).copy(), arity=2, case=_copy_case))
