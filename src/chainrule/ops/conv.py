@@ -10,7 +10,7 @@ from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
 from ..blas import matmul
 from .pad import MODES, normalize_padding, pad_spatial
-from .window import as_pair, check_input, kernel_offsets, out_size, windows
+from .window import as_pair, check_floating, check_input, kernel_offsets, out_size, windows
 
 INFERENCE_COLS_BYTES = 2 << 20  # without autograd, im2col in pieces of about this size (a core's L2 cache)
 DCOLS_BLOCK_BYTES = 3 << 20  # input-gradient columns in blocks of about this size, once they are large
@@ -68,7 +68,7 @@ class Conv2d(Function):
         (kh, kw), (ho, wo) = kernel, out_hw
         out = B.xp.empty((w_b.shape[0], ho * wo * n), dtype=xpad.dtype)
         win = windows(xpad, kernel, stride, dilation, out_hw, lead=1)  # (C, kh, kw, Ho, Wo, N) view
-        pieces = _output_pieces(ho, wo, (c * kh * kw + 1) * n * xpad.itemsize)
+        pieces = _output_pieces(ho, wo, max(1, (c * kh * kw + 1) * n * xpad.itemsize))  # n = 0: one empty piece
         size = max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n
         buffer = _column_buffer(c * kh * kw, w_b.shape[1] > c * kh * kw, size, xpad.dtype)
         for piece in pieces:
@@ -110,7 +110,7 @@ class Conv2d(Function):
             per = self.channels_per_block(c, kk * g2.shape[1] * g2.itemsize)
             for c0 in range(0, c, per):  # one block (one product) unless dcols is large
                 w_block = self.w2[:, c0 * kk : (c0 + per) * kk]  # the columns of channels c0..c0+per
-                dcols = matmul(w_block.T, g2).reshape(-1, kernel[0], kernel[1], ho, wo, n)
+                dcols = matmul(w_block.T, g2).reshape(min(per, c - c0), kernel[0], kernel[1], ho, wo, n)
                 block = dpad[c0 : c0 + per]
                 for i, j, where in taps:
                     block[where] += dcols[:, i, j]
@@ -150,6 +150,7 @@ def _output_pieces(ho: int, wo: int, bytes_per_position: int) -> list:
 def _check_conv(x, weight, bias, name: str, dims: int) -> None:
     layout = "(N, C, L)" if dims == 1 else "(N, C, H, W)"
     check_input(x, dims + 2, name, layout)
+    check_floating(name, input=x, weight=weight, bias=bias)
     if weight.ndim != dims + 2:
         raise ShapeError(f"{name}: weight must be {dims + 2}-D (out, in, *kernel), got shape {weight.shape}")
     if x.shape[1] != weight.shape[1]:

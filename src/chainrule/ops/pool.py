@@ -6,7 +6,7 @@ from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
 from .pad import normalize_padding
-from .window import as_pair, check_input, full_like_layout, kernel_offsets, out_size
+from .window import as_pair, check_floating, check_input, full_like_layout, kernel_offsets, out_size
 
 
 def _geometry(x, kernel_size, stride, padding, ceil_mode, dilation, name):
@@ -121,6 +121,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False, 
                name: str = "max_pool2d") -> Tensor:
     """Max pooling: x (N, C, H, W) -> (N, C, Ho, Wo); stride defaults to kernel_size."""
     x = as_tensor(x)
+    check_floating(name, "fiu", "floating point or integer (as PyTorch, bool is not pooled)", input=x)
     geometry = _geometry(x, kernel_size, stride, padding, ceil_mode, dilation, name)
     return MaxPool2d.apply(x, geometry=geometry)
 
@@ -130,6 +131,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                name: str = "avg_pool2d") -> Tensor:
     """Average pooling: x (N, C, H, W) -> (N, C, Ho, Wo); stride defaults to kernel_size."""
     x = as_tensor(x)
+    check_floating(name, input=x)  # an average of integers is not one (PyTorch refuses most integer dtypes too)
     geometry = _geometry(x, kernel_size, stride, padding, ceil_mode, 1, name)
     return AvgPool2d.apply(x, geometry=geometry, count_include_pad=count_include_pad,
                            divisor_override=divisor_override)

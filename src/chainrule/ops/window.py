@@ -15,6 +15,7 @@ from __future__ import annotations
 import numbers
 
 from .. import backend as B
+from ..autograd.errors import DtypeError
 from ..autograd.function import ShapeError
 
 
@@ -83,3 +84,15 @@ def full_like_layout(x, shape: tuple, fill):
 def check_input(x, ndim: int, name: str, layout: str) -> None:
     if x.ndim != ndim:
         raise ShapeError(f"{name}: expected a {ndim}-D input {layout}, got shape {tuple(x.shape)}")
+
+
+def check_floating(name: str, kinds: str = "f", expected: str = "floating point (float16, float32 or float64)",
+                   **tensors) -> None:
+    """DtypeError (a TypeError and a RuntimeError, as PyTorch's) for a tensor whose dtype kind is not in
+    ``kinds``: "conv2d: input must be floating point (...), got dtype int64; convert it with .float()"."""
+    for what, t in tensors.items():
+        if t is None:
+            continue
+        dtype = getattr(t, "_data", t).dtype
+        if dtype.kind not in kinds:
+            raise DtypeError(f"{name}: {what} must be {expected}, got dtype {dtype}; convert it with .float()")
