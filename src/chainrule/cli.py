@@ -26,6 +26,10 @@ class UsageError(Exception):
     """A mistake in the command line: printed as one line, exit status 2."""
 
 
+class CommandError(Exception):
+    """A failure while running (a file that cannot be written): printed as one line, exit status 1."""
+
+
 def _version() -> str:
     from . import __version__
 
@@ -118,7 +122,7 @@ def _draw(f, path: str, draw_graph) -> None:
             graph = draw_graph(f)
             written = graph.save(path)
         except (OSError, ValueError, RuntimeError) as err:
-            raise UsageError(f"cannot write {path}: {err}") from None
+            raise CommandError(f"cannot write {path}: {err}") from None
     for w in caught:
         if issubclass(w.category, GraphvizNotFoundWarning):
             print(f"note: {w.message}", file=sys.stderr)
@@ -183,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"{command}: error: {err}", file=sys.stderr)
         return USAGE
+    except CommandError as err:
+        print(f"{command}: error: {err}", file=sys.stderr)
+        return FAILURE
     except KeyboardInterrupt:
         print(f"{command}: interrupted", file=sys.stderr)
         return INTERRUPTED

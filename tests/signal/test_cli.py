@@ -85,3 +85,10 @@ def test_table_with_integers_past_int64(capsys):
     assert main(["convolve", f"{2**63},1", "3", "--table"]) == 0
     out = capsys.readouterr().out
     assert f"y[0] = {2**63} x 3 = {3 * 2**63}" in out and out.endswith(f"y = [{3 * 2**63}, 3]\n")
+
+
+def test_float_overflow_is_numpys_inf_with_a_note(capsys, recwarn):
+    assert main(["convolve", "1e308,1e308", "10"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "y = [inf, inf]\n" and err.startswith("note: some sums overflow float64")
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -11,7 +11,7 @@ import sys
 
 from ..cli_support import FAILURE, INTERRUPTED, OK, existing_folder, int_range
 
-SEEDS = int_range(0, 2**63 - 1)
+SEEDS = int_range(0)
 
 HELP = {
     "vanishing": "10-layer MLP: sigmoid + naive init vs ReLU + He init; per-layer gradient norms and the "

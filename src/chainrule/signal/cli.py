@@ -86,10 +86,14 @@ def run(args) -> int:
             return USAGE
         print(convolution_table(x, h).text())
         print()
-    y = convolve(x, h, args.mode)
+    with B.numpy.errstate(over="ignore", invalid="ignore"):  # floats as NumPy: inf past 1.8e308, said below
+        y = convolve(x, h, args.mode)
     note = ""
     if args.mode != "full":
         start = full_start(args.mode, min(len(x), len(h)))
         note = f"   (mode {args.mode}: y[{start}] .. y[{start + len(y) - 1}] of the full result)"
     print(f"y = {_show(y)}{note}")
+    if y.dtype.kind == "f" and not B.xp.isfinite(y).all():
+        print("note: some sums overflow float64 (inf, nan); integers without a decimal point are exact",
+              file=sys.stderr)
     return OK
