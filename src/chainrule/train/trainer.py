@@ -8,9 +8,8 @@ from a checkpoint sees exactly the batches an uninterrupted run would, and ends 
 
 from __future__ import annotations
 
+import contextlib
 import math
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,12 +25,15 @@ from ..data.loader import DataLoader
 from ..devices import to_host
 from ..nn import functional as F
 from ..nn.module import model_device
-from .checkpoint import read_checkpoint, save_checkpoint
+from .checkpoint import save_checkpoint
+from .interrupt import DeferredInterrupt
 from .metrics import MetricsLog
+from .state import EpochTotals, nonfinite_state, restore
 
 
 class DivergenceError(RuntimeError):
-    """The loss became NaN or infinite; the message names the epoch and step."""
+    """The loss, a validation metric or a weight became NaN or infinite; the message names the epoch and
+    step, and the last good checkpoint (or that there is none)."""
 
 
 @dataclass
@@ -47,32 +49,6 @@ class FitResult:
     history: list = field(default_factory=list)
     stopped: str = "finished"  # "finished" | "early_stopping" | "interrupted"
     best_epoch: int | None = None
-
-
-class DeferredInterrupt:
-    """Ctrl-C while training finishes the current step first, so a checkpoint never holds half an update.
-
-    The first SIGINT only sets ``requested`` (the loop stops at the next step boundary); a second
-    one interrupts at once. Installed only over Python's default handler, in the main thread.
-    """
-
-    def __init__(self) -> None:
-        self.requested, self._previous = False, None
-
-    def __enter__(self) -> DeferredInterrupt:
-        if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def _handler(self, signum, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
 
 
 class Callback:
@@ -96,7 +72,9 @@ class Trainer:
 
     images: float32 (N, C, H, W); labels: int64 (N,). ``augment(batch, rng) -> batch`` runs on each
     training batch; ``scheduler`` is stepped after every optimizer step (OneCycleLR, CosineAnnealingLR
-    sized in steps) unless ``scheduler_per_epoch``.
+    sized in steps) unless ``scheduler_per_epoch``. A step and an epoch's end are atomic (see
+    ``interrupt``): a checkpoint only ever holds a state the run passed through, and never a
+    non-finite weight or metric (the run stops with DivergenceError instead).
     """
 
     def __init__(self, model, optimizer, train_data, val_data=None, *, batch_size: int = 128, scheduler=None,
@@ -117,21 +95,22 @@ class Trainer:
         self.run_dir = Path(run_dir) if run_dir is not None and is_main else None
         self.metrics = MetricsLog(self.run_dir) if self.run_dir is not None else None
         self.epoch, self.batch_in_epoch, self.step = 0, 0, 0  # position: what is done
+        self.totals = EpochTotals()  # the epoch in progress: its lr, loss sum, correct, images, seconds
         self.history: list = []
-        self._interrupt = DeferredInterrupt()
         self.best_val_loss, self.best_epoch, self.bad_epochs = math.inf, None, 0
+        self.last_good: tuple | None = None  # (folder, epoch, step) of the newest checkpoint saved or resumed
+        self._interrupt = DeferredInterrupt()
+        self._torn: str | None = None  # what an exception cut short (a step, an epoch's end): never saved
 
-    # --- one epoch -------------------------------------------------------------------------
+    # --- one step: the lecture's recipe ------------------------------------------------------------
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
         """Forward, loss, backward, update; returns (loss, number correct)."""
         logits = self.model(tensor(x, device=self.device))
         loss = F.cross_entropy(logits, tensor(y, device=self.device))
         value = loss.item()
         if not math.isfinite(value):
-            where = f"epoch {self.epoch + 1}, step {self.batch_in_epoch + 1} (global step {self.step + 1})"
-            kept = f"; the last good checkpoint is {self.run_dir / 'checkpoints' / 'last'}" if self.run_dir else ""
-            raise DivergenceError(f"training diverged: the loss became {value} at {where}{kept}. "
-                                  "Try a smaller learning rate.")
+            self._diverged(f"the loss became {value} at epoch {self.epoch + 1}, step {self.batch_in_epoch + 1} "
+                           f"(global step {self.step + 1})")
         self.optimizer.zero_grad()
         loss.backward()
         for cb in self.callbacks:
@@ -143,48 +122,46 @@ class Trainer:
             cb.after_step(self, value)
         return value, int((to_host(logits._data.argmax(axis=1)) == y).sum())
 
-    def _train_epoch(self, epochs: int) -> dict:
+    # --- one epoch ---------------------------------------------------------------------------------
+    def _train_epoch(self, epochs: int) -> None:
         self.model.train()
         order, bs = self.loader.order(self.epoch), self.batch_size  # seeded by (seed, epoch)
         rank, world = self.shard
         plan = [order[i : i + bs] for i in range(0, len(order), bs)]
-        loss_sum = correct = seen = 0
-        start = time.perf_counter()
+        if self.batch_in_epoch == 0:
+            self.totals = EpochTotals(lr=self.optimizer.param_groups[0]["lr"])
         bar = tqdm(total=len(plan), initial=self.batch_in_epoch, desc=f"epoch {self.epoch + 1}/{epochs}",
                    unit="batch", disable=not (self.progress and self.is_main), leave=True, dynamic_ncols=True)
         for b in range(self.batch_in_epoch, len(plan)):
-            if self._interrupt.requested:  # Ctrl-C came during the last step: stop between steps
-                raise KeyboardInterrupt
+            self._interrupt.stop_if_requested()  # Ctrl-C came during the last step: stop between steps
+            started = time.perf_counter()
             idx = plan[b][rank::world]  # data-parallel: each process takes its share of the global batch
             x, y = self.train_x[idx], self.train_y[idx]
             if self.augment is not None:
                 x = self.augment(x, np.random.default_rng([self.seed, self.epoch, b]))
-            loss, right = self.train_step(x, y)
-            loss_sum, correct, seen = loss_sum + loss * len(y), correct + right, seen + len(y)
-            self.batch_in_epoch, self.step = b + 1, self.step + 1
-            elapsed = time.perf_counter() - start
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}",
-                            img_s=f"{seen / max(elapsed, 1e-9):.0f}", refresh=False)
+            with self._atomic("a step"):  # all of the update or, for a checkpoint, none of it
+                loss, right = self.train_step(x, y)
+                self.totals.add(loss, right, len(y), time.perf_counter() - started)
+                self.batch_in_epoch, self.step = b + 1, self.step + 1
+            bar.set_postfix(**self.totals.postfix(), refresh=False)
             bar.update(1)
         bar.close()
-        seconds = time.perf_counter() - start
-        return {"train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
-                "seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}
 
-    # --- the loop ----------------------------------------------------------------------------
+    # --- the loop ----------------------------------------------------------------------------------
     def fit(self, epochs: int) -> FitResult:
         """Train until ``epochs`` are done (counting those of a resumed run), early stopping or Ctrl-C."""
+        if self._torn is not None:
+            raise RuntimeError(f"Trainer: {self._torn} was cut short by an exception, so the weights and "
+                               "optimizer hold half an update; resume from a checkpoint before fitting again")
         result = FitResult(history=self.history)
         self._interrupt = DeferredInterrupt()
         try:
             with self._interrupt:
-                self._fit_epochs(epochs, result)
-        except KeyboardInterrupt:
-            result.stopped = "interrupted"
-            if self.run_dir is not None:
-                path = self.save("last")
-                self.log(f"\ninterrupted at epoch {self.epoch + 1}, step {self.batch_in_epoch}: checkpoint saved to "
-                         f"{path}; continue with --resume")
+                try:
+                    self._fit_epochs(epochs, result)
+                except KeyboardInterrupt:
+                    result.stopped = "interrupted"
+                    self._save_interrupted()
         finally:
             result.best_epoch = self.best_epoch
             for cb in self.callbacks:
@@ -193,24 +170,28 @@ class Trainer:
 
     def _fit_epochs(self, epochs: int, result: FitResult) -> None:
         while self.epoch < epochs:
-            record = {"epoch": self.epoch + 1, "lr": self.optimizer.param_groups[0]["lr"]}
-            record.update(self._train_epoch(epochs))
+            self._train_epoch(epochs)
+            self._interrupt.stop_if_requested()  # before validation: the epoch's steps are whole
+            record = {"epoch": self.epoch + 1, **self.totals.record()}
             if self.val_data is not None:
                 val = self.evaluate(*self.val_data)
                 record.update(val_loss=val.loss, val_acc=val.accuracy)
-            if self.scheduler is not None and self.scheduler_per_epoch:
-                self.scheduler.step()
-            self.epoch, self.batch_in_epoch = self.epoch + 1, 0
-            record["step"] = self.step
-            self.history.append(record)
-            if self._after_epoch(record):
+            for cb in self.callbacks:
+                cb.on_epoch_end(self, record)
+            self._check_finite(record)  # a diverged epoch is never saved
+            with self._atomic("the end of an epoch"):
+                stop = self._end_epoch(record)
+            if stop:
                 result.stopped = "early_stopping"
                 return
 
-    def _after_epoch(self, record: dict) -> bool:
-        """Log, write metrics and checkpoints; True when early stopping says stop."""
-        for cb in self.callbacks:
-            cb.on_epoch_end(self, record)
+    def _end_epoch(self, record: dict) -> bool:
+        """Step a per-epoch scheduler, log, write metrics and checkpoints; True when early stopping says stop."""
+        if self.scheduler is not None and self.scheduler_per_epoch:
+            self.scheduler.step()
+        self.epoch, self.batch_in_epoch, self.totals = self.epoch + 1, 0, EpochTotals()
+        record["step"] = self.step
+        self.history.append(record)
         parts = [f"epoch {record['epoch']}", f"loss {record['train_loss']:.4f}", f"acc {record['train_acc']:.4f}"]
         if "val_loss" in record:
             parts += [f"val_loss {record['val_loss']:.4f}", f"val_acc {record['val_acc']:.4f}"]
@@ -234,39 +215,73 @@ class Trainer:
             return True
         return False
 
-    # --- evaluation --------------------------------------------------------------------------
+    # --- evaluation --------------------------------------------------------------------------------
     def evaluate(self, images, labels, batch_size: int = 1000) -> EvalResult:
         """Mean cross-entropy, accuracy, predicted classes and softmax probabilities, in eval mode."""
         return evaluate(self.model, images, labels, batch_size)
 
-    # --- checkpoints -------------------------------------------------------------------------
+    # --- state: atomic sections, divergence, checkpoints -------------------------------------------
+    @contextlib.contextmanager
+    def _atomic(self, what: str):
+        """Ctrl-C waits for the block's end; an exception inside leaves the state torn (never saved)."""
+        with self._interrupt.deferred():
+            self._torn = what
+            yield
+            self._torn = None
+
+    def _check_finite(self, record: dict) -> None:
+        bad = [k for k, v in record.items() if k.startswith(("train_", "val_")) and isinstance(v, float)
+               and not math.isfinite(v)]
+        problem = f"the {bad[0].replace('_', ' ')} became {record[bad[0]]}" if bad else nonfinite_state(self)
+        if problem:
+            self._diverged(f"{problem} at the end of epoch {self.epoch + 1} (global step {self.step})")
+
+    def _diverged(self, what: str):
+        kept = ""
+        if self.run_dir is not None:
+            kept = "; nothing was saved (no checkpoint before it was good)" if self.last_good is None else \
+                "; the last good checkpoint is {} (epoch {}, step {})".format(*self.last_good)
+        raise DivergenceError(f"training diverged: {what}{kept}. Try a smaller learning rate.")
+
+    def _save_interrupted(self) -> None:
+        where = f"at epoch {self.epoch + 1}, step {self.batch_in_epoch}"
+        if self.run_dir is None:
+            return
+        problem = f"{self._torn} was cut short" if self._torn is not None else nonfinite_state(self)
+        if problem is None:
+            with self._atomic("saving a checkpoint"):
+                path = self.save("last")
+            self.log(f"\ninterrupted {where}: checkpoint saved to {path}; continue with --resume {self.run_dir}")
+            return
+        kept = "no checkpoint was saved" if self.last_good is None else \
+            "the last good checkpoint is {} (epoch {}, step {})".format(*self.last_good)
+        self.log(f"\ninterrupted {where}: {problem}, so this state is not saved; {kept}")
+
     def state(self) -> dict:
+        """The trainer's part of a checkpoint (trainer.json): config, position, history, schedules, RNG."""
         return {
             "config": self.config, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch, "step": self.step,
-            "history": self.history, "best_val_loss": self.best_val_loss if math.isfinite(self.best_val_loss)
-            else None, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
+            "epoch_totals": self.totals.as_dict(), "history": self.history,
+            "best_val_loss": self.best_val_loss if math.isfinite(self.best_val_loss) else None,
+            "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "rng": B.rng().bit_generator.state,
         }
 
     def save(self, tag: str = "last") -> Path:
-        return save_checkpoint(self.run_dir / "checkpoints" / tag, self.model, self.optimizer, self.state())
+        path = save_checkpoint(self.run_dir / "checkpoints" / tag, self.model, self.optimizer, self.state())
+        if tag == "last":
+            self.last_good = (path, self.epoch, self.step)
+        return path
 
     def resume(self, path) -> None:
-        """Restore weights, optimizer, scheduler, position and history from a checkpoint."""
-        weights, optimizer_state, info = read_checkpoint(path)
-        self.model.load_state_dict(weights)
-        if optimizer_state is not None:
-            self.optimizer.load_state_dict(optimizer_state)
-        if self.scheduler is not None and info.get("scheduler") is not None:
-            self.scheduler.load_state_dict(info["scheduler"])
-        self.epoch, self.batch_in_epoch, self.step = info["epoch"], info["batch_in_epoch"], info["step"]
-        self.history[:] = info.get("history", [])
-        best = info.get("best_val_loss")
-        self.best_val_loss = math.inf if best is None else best
-        self.best_epoch, self.bad_epochs = info.get("best_epoch"), info.get("bad_epochs", 0)
-        if info.get("rng"):
-            B.rng().bit_generator.state = info["rng"]
+        """Restore weights, optimizer, scheduler, position, history and RNG from a checkpoint.
+
+        Everything is checked first (CheckpointError naming the file and field); a load that still fails
+        half-way leaves the trainer torn, refusing to fit or save.
+        """
+        with self._atomic("a resume"):
+            restore(self, path)
         if self.metrics is not None:
             self.metrics.keep_epochs(self.epoch)
 
