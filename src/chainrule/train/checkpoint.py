@@ -179,7 +179,7 @@ def resolve(path) -> Path:
     ``best``, or any folder save_checkpoint wrote) or its ``model.safetensors``; an interrupted swap is
     recovered (the newest complete copy)."""
     path = Path(path)
-    if path.suffix == ".safetensors" and path.is_file():
+    if path.suffix == ".safetensors":  # its folder (which may be mid-swap)
         path = path.parent
     if (path / "checkpoints").is_dir():
         path = path / "checkpoints" / "last"
@@ -197,7 +197,7 @@ def locate_run(path) -> tuple[Path, Path]:
     one of its checkpoint folders (``RUN/checkpoints/last``, ``.../best``). Anything else is an error:
     resuming never starts a new run inside a checkpoint."""
     path = Path(path)
-    if path.suffix == ".safetensors" and path.is_file():
+    if path.suffix == ".safetensors":  # its folder (which may be mid-swap)
         path = path.parent
     if (path / "checkpoints").is_dir():
         run = path

@@ -6,14 +6,39 @@ not an image, an unwritable folder, a diverging loss) print one line and exit no
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .run import DEFAULT_EPOCHS, OPTIMIZERS, SCHEDULES, TrainConfig
+from ..cli_support import FAILURE, INTERRUPTED, existing_folder
+from .run import DEFAULT_EPOCHS, OPTIMIZERS, RANGES, SCHEDULES, Range, TrainConfig
 
-FAILURE = 1
+MAX_TOP = 10  # predict --top: there are ten classes
+
+
+def ranged(kind: type, range_: Range):
+    """An argparse ``type`` that parses ``kind`` and checks ``range_`` at parse time: a bad value is a
+    usage error (exit 2) naming the option, before any data is loaded."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {range_.describe()}, got {text!r}") from None
+        if range_.problem(value) is not None:
+            raise argparse.ArgumentTypeError(f"must be {range_.describe()}, got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def option(name: str):
+    """The argparse ``type`` of a TrainConfig field (its Range in run.RANGES)."""
+    range_ = RANGES[name]
+    return ranged(range_.kind, Range(**{**range_.__dict__, "optional": False}))
 
 
 def add_parsers(sub) -> None:
@@ -21,11 +46,13 @@ def add_parsers(sub) -> None:
                        description="Train one of the lecture's networks; the run folder gets metrics, checkpoints "
                        "and plots. Defaults: the shallow network on MNIST, Adam with a one-cycle schedule.")
     _add_config_flags(p)
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run saved in RUN_DIR (its config is reused)")
+    p.add_argument("--resume", metavar="RUN", help="continue the run saved in RUN, a run folder or one of its "
+                   "checkpoint folders (RUN/checkpoints/last or best); the run's config is reused")
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel over MPI, one process per rank: mpirun -n N chainrule train --distributed "
                    "(--batch-size is the global batch; needs chainrule[mpi])")
-    p.add_argument("--dist-timeout", type=float, default=60.0, metavar="SECONDS",
+    p.add_argument("--dist-timeout", type=ranged(float, Range(float, 0, 86_400, open_lo=True)), default=60.0,
+                   metavar="SECONDS",
                    help="with --distributed: how long a rank waits for the others before the job is ended as "
                    "broken, naming the missing rank (default 60)")
     p.set_defaults(func=cmd_train)
@@ -34,43 +61,47 @@ def add_parsers(sub) -> None:
     p.add_argument("checkpoint", help="a run folder or a checkpoint folder")
     p.add_argument("--split", default="test", choices=("test", "train"))
     p.add_argument("--dataset", choices=("mnist", "fashion"), help="default: the one the run trained on")
-    p.add_argument("--data-root", help="folder with the IDX files (else cache, mirrors, PyPI)")
+    p.add_argument("--data-root", type=existing_folder, help="folder with the IDX files (else cache, mirrors, PyPI)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("predict", help="classify image files with a checkpoint (top-3 classes)")
     p.add_argument("checkpoint", help="a run folder or a checkpoint folder")
     p.add_argument("images", nargs="+", help="image files: any size, colour or grey, light or dark background")
-    p.add_argument("--top", type=int, default=3)
+    p.add_argument("--top", type=ranged(int, Range(int, 1, MAX_TOP)), default=3,
+                   help=f"how many classes to print, 1..{MAX_TOP} (default 3)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("lecture", help="train both lecture networks and compare with the lecture's table")
-    p.add_argument("--epochs-shallow", type=int, default=DEFAULT_EPOCHS["shallow"])
-    p.add_argument("--epochs-deep", type=int, default=DEFAULT_EPOCHS["deep"])
+    p.add_argument("--epochs-shallow", type=option("epochs"), default=DEFAULT_EPOCHS["shallow"])
+    p.add_argument("--epochs-deep", type=option("epochs"), default=DEFAULT_EPOCHS["deep"])
     p.add_argument("--out", default="runs/lecture", help="folder for the two runs (default runs/lecture)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--limit", type=int, help="train on the first LIMIT images only (a quick look)")
-    p.add_argument("--data-root")
+    p.add_argument("--seed", type=option("seed"), default=0)
+    p.add_argument("--limit", type=option("limit"), help="train on the first LIMIT images only (a quick look)")
+    p.add_argument("--data-root", type=existing_folder)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_lecture)
 
 
 def _add_config_flags(p) -> None:
     d = TrainConfig()
-    p.add_argument("--model", default=d.model, help="shallow | deep | mlp (default shallow)")
-    p.add_argument("--dataset", default=d.dataset, choices=("mnist", "fashion"))
-    p.add_argument("--epochs", type=int, help="default: 20 for shallow and mlp, 15 for deep")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--optimizer", default=d.optimizer, help=" | ".join(OPTIMIZERS))
-    p.add_argument("--lr", type=float, default=d.lr, help="(peak) learning rate")
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument("--schedule", default=d.schedule, help=" | ".join(SCHEDULES))
-    p.add_argument("--shift", type=int, default=d.shift, help="augmentation: random shifts up to N pixels (0 off)")
-    p.add_argument("--val-fraction", type=float, default=d.val_fraction)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--patience", type=int, help="early stopping: epochs without a better validation loss")
-    p.add_argument("--limit", type=int, help="train on the first LIMIT training images only")
-    p.add_argument("--grad-flow", type=int, metavar="N", help="record per-layer gradient flow every N steps")
-    p.add_argument("--data-root", help="folder with the IDX files (else cache, mirrors, PyPI)")
+    p.add_argument("--model", default=d.model, choices=RANGES["model"].choices, help="default shallow")
+    p.add_argument("--dataset", default=d.dataset, choices=RANGES["dataset"].choices)
+    p.add_argument("--epochs", type=option("epochs"), help="default: 20 for shallow and mlp, 15 for deep")
+    p.add_argument("--batch-size", type=option("batch_size"), default=d.batch_size)
+    p.add_argument("--optimizer", default=d.optimizer, choices=OPTIMIZERS)
+    p.add_argument("--lr", type=option("lr"), default=d.lr, help="(peak) learning rate, in (0, 10)")
+    p.add_argument("--weight-decay", type=option("weight_decay"), default=d.weight_decay)
+    p.add_argument("--schedule", default=d.schedule, choices=SCHEDULES)
+    p.add_argument("--shift", type=option("shift"), default=d.shift,
+                   help=f"augmentation: random shifts up to N pixels, 0..{RANGES['shift'].hi} (0 off)")
+    p.add_argument("--val-fraction", type=option("val_fraction"), default=d.val_fraction, help="in [0, 1)")
+    p.add_argument("--seed", type=option("seed"), default=d.seed)
+    p.add_argument("--patience", type=option("patience"),
+                   help="early stopping: epochs without a better validation loss (>= 0)")
+    p.add_argument("--limit", type=option("limit"), help="train on the first LIMIT training images only (>= 1)")
+    p.add_argument("--grad-flow", type=option("grad_flow"), metavar="N",
+                   help="record per-layer gradient flow every N steps (0: off)")
+    p.add_argument("--data-root", type=existing_folder, help="folder with the IDX files (else cache, mirrors, PyPI)")
     p.add_argument("--out", help="run folder (default runs/<model>-<dataset>-<time>)")
     p.add_argument("--device", help="cpu (default) or cuda[:k]: an NVIDIA GPU (needs chainrule[gpu]); with "
                    "--resume, where the run goes on")
@@ -115,6 +146,7 @@ def _distributed(args):
 
 
 def cmd_train(args) -> int:
+    from .checkpoint import CheckpointError
     from .run import train
 
     comm = None
@@ -122,12 +154,15 @@ def cmd_train(args) -> int:
         comm = _distributed(args)
         if args.resume:
             from ..distributed import fetch_checkpoint
-            from .checkpoint import read_info
+            from .checkpoint import locate_run, read_info, resolve
 
-            source = args.resume if comm is None else fetch_checkpoint(args.resume, comm)
+            if comm is None or comm.is_main:
+                locate_run(args.resume)  # a path that is not a run or one of its checkpoints: an error, not a new run
+            source = resolve(args.resume if comm is None else fetch_checkpoint(args.resume, comm))
             info = read_info(source)
-            saved = {k: v for k, v in info.get("config", {}).items() if k in {f.name for f in fields(TrainConfig)}}
-            config = TrainConfig(**saved)
+            if "config" not in info:
+                raise CheckpointError(f"{source / 'trainer.json'}: field 'config': missing (the run's settings)")
+            config = TrainConfig.from_saved(info["config"], source / "trainer.json")
             if args.epochs is not None and args.epochs != config.epochs:
                 if config.schedule in ("onecycle", "cosine"):
                     raise ValueError(f"--epochs {args.epochs} with --resume: the run's {config.schedule} schedule "
@@ -140,12 +175,12 @@ def cmd_train(args) -> int:
         else:
             summary = train(_config_from_args(args), comm=comm)
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
     except _user_errors() as err:
         if comm is not None and comm.world > 1:  # the other ranks would wait for this one: end them all
             comm.abort(f"chainrule train: error: {err}", FAILURE)
         return _fail("train", err)
-    return 130 if summary.get("stopped") == "interrupted" else 0
+    return INTERRUPTED if summary.get("stopped") == "interrupted" else 0
 
 
 def _load_model(path):
@@ -174,9 +209,11 @@ def cmd_eval(args) -> int:
         result = evaluate(model, to_float(images), labels)
     except _user_errors() as err:
         return _fail("eval", err)
-    print(json.dumps({"checkpoint": str(args.checkpoint), "dataset": dataset, "split": args.split,
-                      "images": int(len(labels)), "loss": round(result.loss, 5),
-                      "accuracy": round(result.accuracy, 5)}))
+    from .checkpoint import to_json  # standard JSON: a NaN loss is null
+
+    print(json.dumps(to_json({"checkpoint": str(args.checkpoint), "dataset": dataset, "split": args.split,
+                              "images": int(len(labels)), "loss": round(result.loss, 5),
+                              "accuracy": round(result.accuracy, 5)}), allow_nan=False))
     return 0
 
 
@@ -219,7 +256,7 @@ def cmd_lecture(args) -> int:
             summary = train(config)
             rows.append((name, summary))
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
     except _user_errors() as err:
         return _fail("lecture", err)
     print()

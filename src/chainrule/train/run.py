@@ -8,9 +8,10 @@ keeping the lecture's architectures exactly.
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from .trainer import Trainer, evaluate
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 DEFAULT_EPOCHS = {"shallow": 20, "deep": 15, "mlp": 20}  # measured: test accuracy >= 0.989 / 0.993
 SCHEDULES = ("onecycle", "cosine", "step", "none")
+MAX_SHIFT = 8  # augmentation shifts past a third of a 28-pixel image only destroy digits
 
 
 @dataclass
@@ -51,22 +53,111 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> None:
-        if self.model not in models.MODELS:
-            raise ValueError(f"--model must be one of {', '.join(models.MODELS)}, got {self.model!r}")
+        """Check every field's type and range (a ValueError naming the option), fill in the default epochs."""
+        problem = config_problem(asdict(self))
+        if problem is not None:
+            name, message = problem
+            raise ValueError(f"--{name.replace('_', '-')} {message}")
         if self.epochs is None:
             self.epochs = DEFAULT_EPOCHS[self.model]
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"--schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        if not 0 < self.lr < 10:
-            raise ValueError(f"--lr must be in (0, 10), got {self.lr}")
-        if not 0 <= self.val_fraction < 1:
-            raise ValueError(f"--val-fraction must be in [0, 1), got {self.val_fraction}")
         self.device = str(parse_device(self.device))  # "gpu", "cuda:x": a clear ValueError here
+
+    @classmethod
+    def from_saved(cls, saved: dict, file) -> TrainConfig:
+        """The config a checkpoint's trainer.json holds, checked field by field (CheckpointError naming it)."""
+        from .checkpoint import CheckpointError
+
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in saved.items() if k in known}
+        problem = config_problem(values)
+        if problem is not None:
+            raise CheckpointError(f"{file}: field 'config.{problem[0]}': {problem[1]}")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values an option takes: ``kind`` (int, float, str, bool, dict) within [lo, hi] (``open_lo``/``open_hi``:
+    bound excluded), or one of ``choices``; ``optional``: None allowed."""
+
+    kind: type
+    lo: float | None = None
+    hi: float | None = None
+    open_lo: bool = False
+    open_hi: bool = False
+    optional: bool = False
+    choices: tuple | None = None
+
+    def problem(self, value) -> str | None:
+        """None when ``value`` fits, else what is wrong ('must be an integer >= 1, got -5')."""
+        if value is None and self.optional:
+            return None
+        if self.choices is not None:
+            return None if value in self.choices else f"must be one of {', '.join(self.choices)}, got {value!r}"
+        if not _is_kind(value, self.kind):
+            return f"must be {self.describe()}, got {value!r}"
+        low_ok = self.lo is None or (value > self.lo if self.open_lo else value >= self.lo)
+        high_ok = self.hi is None or (value < self.hi if self.open_hi else value <= self.hi)
+        return None if low_ok and high_ok else f"must be {self.describe()}, got {value!r}"
+
+    def describe(self) -> str:
+        kind = {int: "an integer", float: "a number", str: "a string", bool: "true or false", dict: "an object"}
+        text, lo, hi = kind[self.kind], _fmt(self.lo), _fmt(self.hi)
+        if self.lo is not None and self.hi is not None and self.hi < MAX_INT:
+            text += f" in {'(' if self.open_lo else '['}{lo}, {hi}{')' if self.open_hi else ']'}"
+        elif self.lo is not None:
+            text += f" {'>' if self.open_lo else '>='} {lo}"
+        return text
+
+
+def _fmt(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _is_kind(value, kind: type) -> bool:
+    """bool is not a number here; a float must be finite (10**400 is not)."""
+    if kind is bool or isinstance(value, bool):
+        return kind is bool and isinstance(value, bool)
+    if kind is float:
+        try:
+            return isinstance(value, (int, float)) and math.isfinite(value)
+        except OverflowError:
+            return False
+    return isinstance(value, kind)
+
+
+MAX_INT = 2**63 - 1
+RANGES = {  # every TrainConfig field: the CLI's parser, validate() and a saved config all check these
+    "model": Range(str, choices=tuple(models.MODELS)),
+    "dataset": Range(str, choices=("mnist", "fashion")),
+    "epochs": Range(int, 1, 100_000, optional=True),
+    "batch_size": Range(int, 1, 2**31),
+    "optimizer": Range(str, choices=OPTIMIZERS),
+    "lr": Range(float, 0, 10, open_lo=True, open_hi=True),
+    "weight_decay": Range(float, 0, 10),
+    "schedule": Range(str, choices=SCHEDULES),
+    "shift": Range(int, 0, MAX_SHIFT),
+    "val_fraction": Range(float, 0, 1, open_hi=True),
+    "seed": Range(int, 0, MAX_INT),
+    "patience": Range(int, 0, 100_000, optional=True),
+    "limit": Range(int, 1, MAX_INT, optional=True),
+    "grad_flow": Range(int, 0, MAX_INT, optional=True),
+    "data_root": Range(str, optional=True),
+    "out": Range(str, optional=True),
+    "plots": Range(bool),
+    "progress": Range(bool),
+    "device": Range(str),
+    "extra": Range(dict),
+}
+
+
+def config_problem(values: dict) -> tuple[str, str] | None:
+    """(field, what is wrong) for the first value outside its Range, else None."""
+    for name, value in values.items():
+        problem = RANGES[name].problem(value) if name in RANGES else None
+        if problem is not None:
+            return name, problem
+    return None
 
 
 def run_folder(config: TrainConfig) -> Path:
@@ -147,7 +238,13 @@ def train(config: TrainConfig, resume: str | None = None, log=print, comm=None) 
     if comm is not None and config.device != "cpu":
         raise ValueError(f"--distributed runs on the CPU (MPI over NumPy arrays); drop --device {config.device}")
     check_device(config.device)  # before anything is written: no CuPy or no GPU is one clear error
-    run_dir = None if not main else run_folder(config) if resume is None else Path(resume)
+    run_dir = checkpoint = None
+    if resume is not None:  # the run folder of RUN, RUN/checkpoints or RUN/checkpoints/<tag>; else an error
+        from .checkpoint import locate_run
+
+        run_dir, checkpoint = locate_run(resume) if main else (None, resume)
+    elif main:
+        run_dir = run_folder(config)
     B.manual_seed(config.seed)
     train_data, val_data, test_data = load_data(config)
     model = models.get_model(config.model).to(config.device)  # before the optimizer, as in PyTorch
@@ -164,9 +261,9 @@ def train(config: TrainConfig, resume: str | None = None, log=print, comm=None) 
         setup_trainer(trainer, comm, shift=config.shift, config=asdict(config), resume=resume)
         log(f"data-parallel over {comm.world} MPI ranks: {config.batch_size} images per step in all")
     elif resume is not None:
-        trainer.resume(run_dir)
+        trainer.resume(checkpoint)
     if resume is not None:
-        log(f"resumed {run_dir} at epoch {trainer.epoch + 1}, step {trainer.step}")
+        log(f"resumed {checkpoint} at epoch {trainer.epoch + 1}, step {trainer.step}")
     log(f"{config.model} on {config.dataset}: {len(train_data[0])} training images, "
         f"{0 if val_data is None else len(val_data[0])} validation, {len(test_data[0])} test; run folder {run_dir}")
     started = time.perf_counter()
@@ -227,4 +324,6 @@ def make_plots(run_dir: Path, model, history, test_data, test, dataset: str) -> 
 
 
 def _write_json(path: Path, data: dict) -> None:
-    atomic_write_bytes(path, json.dumps(data, indent=1, default=str).encode())
+    from .checkpoint import to_json  # standard JSON: NaN and infinity as null
+
+    atomic_write_bytes(path, json.dumps(to_json(data), indent=1, default=str, allow_nan=False).encode())
