@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 
 from .. import backend as B
+from ..autograd.errors import DtypeError
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
 
@@ -102,7 +103,7 @@ def _check(x, ndims: tuple, layout: str, name: str) -> Tensor:
     if any(s == 0 for s in x.shape[-(min(ndims) - 1):]):
         raise ShapeError(f"{name}: the input of shape {tuple(x.shape)} has an empty non-batch axis")
     if x.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be floating point, got dtype {x.dtype}")
+        raise DtypeError(f"{name}: input must be floating point, got dtype {x.dtype}; convert it with .float()")
     return x
 
 

@@ -14,7 +14,7 @@ from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
 from ..blas import matmul
-from .window import as_pair, kernel_offsets, windows
+from .window import as_pair, check_floating, kernel_offsets, windows
 
 
 class ConvTranspose2d(Function):
@@ -112,6 +112,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     -> (N, C_out, Ho, Wo), Ho = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1."""
     x, weight = as_tensor(input), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
+    check_floating(name, input=x, weight=weight, bias=bias)
     groups = as_pair(groups, 1, "groups", name)[0]
     _check(x, weight, bias, groups, name, 2)
     stride, dilation = as_pair(stride, 2, "stride", name), as_pair(dilation, 2, "dilation", name)
@@ -140,6 +141,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     a conv_transpose2d of height 1."""
     x, weight = as_tensor(input), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
+    check_floating(name, input=x, weight=weight, bias=bias)
     groups = as_pair(groups, 1, "groups", name)[0]
     _check(x, weight, bias, groups, name, 1)
     (s,), (d,) = as_pair(stride, 1, "stride", name), as_pair(dilation, 1, "dilation", name)
