@@ -72,6 +72,10 @@ class TrainConfig:
         problem = config_problem(values)
         if problem is not None:
             raise CheckpointError(f"{file}: field 'config.{problem[0]}': {problem[1]}")
+        try:
+            parse_device(values.get("device", "cpu"))  # what a range cannot say: the device's name
+        except ValueError as err:
+            raise CheckpointError(f"{file}: field 'config.device': {err}") from None
         return cls(**values)
 
 

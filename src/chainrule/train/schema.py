@@ -183,8 +183,8 @@ def _kind(value) -> str:
 
 
 def check_like(saved, live, path: str) -> None:
-    """``saved`` has the shape of ``live`` (a state dict): the keys it has are live keys, of the same kinds,
-    lists of the same lengths; numbers finite. A live None accepts anything. Raises Mismatch."""
+    """``saved`` has the shape of ``live`` (a state dict): the same keys, values of the same kinds, lists of
+    the same lengths, numbers finite. A live None accepts anything. Raises Mismatch."""
     if live is None:
         return
     kind = _kind(live)
@@ -193,6 +193,9 @@ def check_like(saved, live, path: str) -> None:
     if kind == "a number" and not _real(saved):
         raise Mismatch(path, f"expected a finite number, got {_show(saved)}")
     if kind == "an object":
+        missing = [k for k in live if k not in saved]
+        if missing:  # the live value would stay: a state the run never had
+            raise Mismatch(_join(path, missing[0]), "missing")
         for k, v in saved.items():
             if k not in live:
                 raise Mismatch(_join(path, k), f"unexpected key (expected some of {', '.join(map(str, live))})")
