@@ -32,6 +32,8 @@ WHAT = {
     "blitz_lenet": "the blitz LeNet: x.size()[1:], backward(gradient), grad_fn walk, f.data.sub_, optim.SGD",
     "custom_function": "torch.autograd.Function (LegendrePolynomial3) with ctx.save_for_backward, a fit",
     "micrograd_engine": "a micrograd-style scalar engine against the library in float64",
+    "nn_from_scratch": "'What is torch.nn really?': raw-tensor logistic regression (manual log_softmax, "
+    "in-place updates under no_grad), nn.Module/Parameter/optim/DataLoader, a Lambda CNN with adaptive pooling",
     "mnist_net": "pytorch/examples' MNIST Net: conv, dropout, log_softmax, nll_loss, Adadelta, StepLR",
     "poly_manual": "manual cubic fit: w -= lr * w.grad under no_grad, w.grad = None / zero_()",
     "poly_module": "a custom nn.Module with SGD momentum, weight sharing over a dynamic graph",
