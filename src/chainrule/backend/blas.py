@@ -1,0 +1,156 @@
+"""Matrix products for the layers: NumPy's ``@``, or Intel MKL's ``gemm`` when it is installed.
+
+Half of a CNN's training time is its matrix products (im2col convolution, fully connected layers).
+NumPy's wheels bring OpenBLAS, whose single-precision GEMM reaches about 110-130 GFLOP/s per core on
+the lecture's shapes; MKL (the BLAS under PyTorch's CPU build) reaches about 155. The ``mkl`` extra
+(``pip install chainrule[mkl]``) installs it; this module then routes the layers' 2-D float
+products, C = A B, through ``cblas_?gemm``, reading transposed and strided views in place
+(``TransA``/``TransB`` and the leading dimensions), so ``a.T @ b`` copies nothing either way.
+
+Everything else (batched or integer products, other array modules, empty shapes) goes to ``@``.
+``CHAINRULE_BLAS`` picks: ``auto`` (default: MKL when found), ``numpy`` or ``mkl`` (an error
+when it is missing); ``use("numpy")`` switches at run time.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import glob
+import os
+import sys
+
+import numpy
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_INT_MAX = 2**31 - 1
+_mkl = None  # the loaded (library, {dtype: gemm}) pair, or None
+active = "numpy"
+"""The BLAS that ``matmul`` uses now: "numpy" or "mkl"."""
+
+
+def _find_mkl() -> str | None:
+    """Path of ``libmkl_rt``: beside this Python (where the ``mkl`` wheel puts it) or on the system."""
+    for folder in (os.path.join(sys.prefix, "lib"), os.path.join(sys.base_prefix, "lib")):
+        found = sorted(glob.glob(os.path.join(folder, "libmkl_rt.so*")))
+        if found:
+            return found[0]
+    return ctypes.util.find_library("mkl_rt")
+
+
+def _load_mkl():
+    """Load MKL's single dynamic library and bind sgemm/dgemm, or raise OSError saying why not."""
+    path = _find_mkl()
+    if path is None:
+        raise OSError("Intel MKL not found: pip install 'chainrule[mkl]' (the mkl wheel) to use it")
+    lib = ctypes.CDLL(path)
+    lib.MKL_Set_Threading_Layer(ctypes.c_int(_threading_layer()))
+    lib.MKL_Set_Interface_Layer(ctypes.c_int(0))  # LP64: 32-bit sizes, as the prototypes below
+    c_int, ptr = ctypes.c_int, ctypes.c_void_p
+    gemms = {}
+    for dtype, name, scalar in ((numpy.float32, "cblas_sgemm", ctypes.c_float),
+                                (numpy.float64, "cblas_dgemm", ctypes.c_double)):
+        fn = getattr(lib, name)
+        fn.restype = None
+        fn.argtypes = [c_int, c_int, c_int, c_int, c_int, c_int, scalar, ptr, c_int, ptr, c_int,
+                       scalar, ptr, c_int]
+        gemms[numpy.dtype(dtype)] = fn
+    return lib, gemms
+
+
+def _threading_layer() -> int:
+    """MKL's threads: none at one thread; else GNU OpenMP (libgomp), never Intel's libiomp5.
+
+    Intel's layer forks its threads with libiomp5 but asks ``omp_get_thread_num`` of whichever
+    OpenMP runtime the process loaded first; PyTorch (and much else) brings libgomp, and then every
+    thread computes the same block of the product and the others are never written: wrong numbers,
+    silently (tests/test_blas.py checks both import orders). With libgomp all calls go to one
+    runtime. Without a libgomp, one thread (a missing runtime would end the process at the first call).
+    """
+    sequential, gnu = 1, 3
+    threads = os.environ.get("MKL_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    if threads is not None and threads.strip() == "1":
+        return sequential
+    return gnu if ctypes.util.find_library("gomp") else sequential
+
+
+def use(name: str) -> str:
+    """Route ``matmul`` through "numpy", "mkl" or "auto" (MKL when it loads); returns the one chosen."""
+    global _mkl, active
+    if name not in ("auto", "numpy", "mkl"):
+        raise ValueError(f"chainrule.blas: CHAINRULE_BLAS must be auto, numpy or mkl, got {name!r}")
+    if name == "numpy":
+        active = "numpy"
+        return active
+    try:
+        _mkl = _mkl or _load_mkl()
+        active = "mkl"
+    except (OSError, AttributeError) as err:
+        if name == "mkl":
+            raise RuntimeError(f"chainrule.blas: CHAINRULE_BLAS=mkl, but MKL cannot be loaded: {err}") from None
+        active = "numpy"
+    return active
+
+
+def describe() -> str:
+    """One line naming the BLAS in use, for benchmarks and bug reports."""
+    if active == "mkl":
+        buf = ctypes.create_string_buffer(256)
+        _mkl[0].MKL_Get_Version_String(buf, 256)
+        return buf.value.decode(errors="replace").strip()
+    config = numpy.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    return f"NumPy's {config.get('name', 'BLAS')} {config.get('version', '')}".strip()
+
+
+def _operand(a):
+    """(transpose flag, leading dimension) of a 2-D view that BLAS reads in place, or None."""
+    item = a.itemsize
+    s0, s1 = a.strides
+    rows, cols = a.shape
+    if (s1 == item or cols == 1) and s0 % item == 0 and s0 // item >= max(cols, 1):
+        return _NO_TRANS, s0 // item  # row-major: rows start lda apart
+    if (s0 == item or rows == 1) and s1 % item == 0 and s1 // item >= max(rows, 1):
+        return _TRANS, s1 // item  # column-major: the transpose of a row-major view
+    return None
+
+
+def _for_mkl(a, b, out) -> bool:
+    """Whether MKL's gemm takes this product: 2-D float NumPy operands of one dtype, sizes that fit
+    its 32-bit interface, and an ``out`` (if any) that is a row-major view of the result's shape."""
+    if active != "mkl" or type(a) is not numpy.ndarray or type(b) is not numpy.ndarray:
+        return False
+    if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype not in _mkl[1]:
+        return False
+    (m, k), (k2, n) = a.shape, b.shape
+    if k != k2 or not (m and n and k) or max(m, n, k) > _INT_MAX // 4:
+        return False  # NumPy raises the shape error, or handles the empty product
+    if out is None:
+        return True
+    if type(out) is not numpy.ndarray or out.shape != (m, n) or out.dtype != a.dtype:
+        return False
+    layout = _operand(out)
+    return layout is not None and layout[0] == _NO_TRANS
+
+
+def matmul(a, b, out=None):
+    """a @ b. 2-D float32/float64 operands of one dtype go through MKL's gemm when it is active.
+
+    ``out``: a 2-D array (or a row-major view, rows any distance apart) that receives the product,
+    as ``numpy.matmul(a, b, out=out)``; MKL writes into it in place.
+    """
+    if not _for_mkl(a, b, out):
+        return a @ b if out is None else numpy.matmul(a, b, out=out)
+    (m, k), n = a.shape, b.shape[1]
+    op_a, op_b = _operand(a), _operand(b)
+    if op_a is None:
+        a, op_a = numpy.ascontiguousarray(a), (_NO_TRANS, k)
+    if op_b is None:
+        b, op_b = numpy.ascontiguousarray(b), (_NO_TRANS, n)
+    if out is None:
+        out = numpy.empty((m, n), dtype=a.dtype)
+    _mkl[1][a.dtype](_ROW_MAJOR, op_a[0], op_b[0], m, n, k, 1.0, a.ctypes.data, op_a[1],
+                     b.ctypes.data, op_b[1], 0.0, out.ctypes.data, _operand(out)[1])
+    return out
+
+
+use(os.environ.get("CHAINRULE_BLAS", "auto"))
