@@ -10,9 +10,13 @@ from pathlib import Path
 COLUMNS = ("epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_s")
 
 
-def finite_or_none(record: dict) -> dict:
-    """``record`` with NaN and infinite floats as None: JSON has no literal for them."""
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+def finite_or_none(value):
+    """``value`` with NaN and infinite floats as None, in nested dicts and lists too: JSON has no literal for them."""
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(v) for v in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 class MetricsLog:
@@ -41,7 +45,7 @@ class MetricsLog:
         self.folder.mkdir(parents=True, exist_ok=True)
         clean = finite_or_none(record)
         with open(self.jsonl, "a") as f:
-            f.write(json.dumps(clean) + "\n")
+            f.write(json.dumps(clean, allow_nan=False) + "\n")
         new = not self.csv.is_file()
         with open(self.csv, "a", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")

@@ -153,7 +153,7 @@ class GradFlowMonitor(Callback):
 
 
 def _dumps(record: dict) -> str:
-    return json.dumps(finite_or_none(record))
+    return json.dumps(finite_or_none(record), allow_nan=False)
 
 
 def _cut(path: Path, first_step: int) -> None:

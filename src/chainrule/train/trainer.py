@@ -151,8 +151,8 @@ class Trainer:
     def fit(self, epochs: int) -> FitResult:
         """Train until ``epochs`` are done (counting those of a resumed run), early stopping or Ctrl-C."""
         if self._torn is not None:
-            raise RuntimeError(f"Trainer: {self._torn} was cut short by an exception, so the weights and "
-                               "optimizer hold half an update; resume from a checkpoint before fitting again")
+            raise RuntimeError(f"Trainer: {self._torn} was cut short by an exception, so the weights, optimizer "
+                               "and position may hold half an update; resume from a checkpoint before fitting again")
         result = FitResult(history=self.history)
         self._interrupt = DeferredInterrupt()
         try:
@@ -249,7 +249,7 @@ class Trainer:
             return
         problem = f"{self._torn} was cut short" if self._torn is not None else nonfinite_state(self)
         if problem is None:
-            with self._atomic("saving a checkpoint"):
+            with self._interrupt.deferred():  # a failed save changes nothing in memory: not torn
                 path = self.save("last")
             self.log(f"\ninterrupted {where}: checkpoint saved to {path}; continue with --resume {self.run_dir}")
             return
