@@ -42,6 +42,7 @@ def worker(net: str, batch: int, steps: int, warmup: int, mpi: bool) -> dict:
     from chainrule import models, optim
     from chainrule.train.trainer import Trainer
 
+    B.tune_malloc()  # as the chainrule command does (backend/memory.py)
     comm = None
     if mpi:
         from chainrule import distributed

@@ -82,6 +82,10 @@ def worker_main(argv, worker) -> bool:
         opts = json.loads(argv[2])
         if opts["lib"] == "torch":
             set_torch_threads(opts["threads"])
+        else:  # freed temporaries kept for reuse, as the chainrule command does (backend/memory.py)
+            from chainrule.backend import tune_malloc
+
+            tune_malloc()
         print(json.dumps(worker(**opts)))
         return True
     return False

@@ -78,7 +78,7 @@ def train_step_fn(lib: str, net: str, device: str = "cpu"):
 
     def sync():
         if device != "cpu":
-            cr.devices.cupy().cuda.Device().synchronize()
+            cr.backend.devices.cupy().cuda.Device().synchronize()
 
     return (lambda a: cr.tensor(a, device=device)), step, infer, sync  # batches: views of it, as torch's
 
@@ -96,7 +96,7 @@ def overhead_worker(lib: str, device: str = "cpu", n_ops: int = 2000) -> float:
         import chainrule as cr
 
         x = cr.tensor(np.ones(8, np.float32), requires_grad=True, device=device)
-        sync = cr.devices.cupy().cuda.Device().synchronize if device != "cpu" else (lambda: None)
+        sync = cr.backend.devices.cupy().cuda.Device().synchronize if device != "cpu" else (lambda: None)
     best = float("inf")
     for _ in range(5):
         t0 = time.perf_counter()
@@ -155,7 +155,7 @@ def main(argv=None) -> int:
     if args.smoke:
         args.rounds, args.steps, args.batch = 1, 3, [16]
     opts = {"steps": args.steps, "full_epoch": args.full_epoch, "device": args.device}
-    from chainrule import blas
+    from chainrule.backend import blas
 
     if args.device == "cpu":
         print(f"chainrule's matrix products: {blas.describe()} (CHAINRULE_BLAS=numpy for NumPy's own)")

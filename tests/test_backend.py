@@ -1,26 +1,57 @@
-"""The backend module: malloc tuning on Linux/glibc, with its opt-out."""
+"""The backend package: malloc tuning as an explicit call (with its opt-out), the package's modules."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
 import chainrule.backend as B
+from chainrule import cli
+
+# Counts the process's mallopt calls: import chainrule must make none, tune_malloc() two.
+_SPY = """
+import ctypes
+calls = []
+class Spy(ctypes.CDLL):
+    def __getattr__(self, name):
+        if name == "mallopt":
+            calls.append(name)
+        return super().__getattr__(name)
+ctypes.CDLL = Spy
+import chainrule
+print(len(calls))
+print(chainrule.backend.tune_malloc(), len(calls))
+"""
 
 
-def _tuned(env: dict) -> str:
-    code = "import chainrule.backend as B; print(B.MALLOC_TUNED)"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.strip()
+def _run(code: str, env: dict) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
-def test_malloc_tuning_on_and_opt_out(monkeypatch):
-    import os
+def test_import_leaves_malloc_alone_and_tune_malloc_tunes_it():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "CHAINRULE_MALLOC_TUNING"}
+    assert _run(_SPY, env) == ["0", "True", "1"]  # nothing at import; the call looks mallopt up once
+    assert _run(_SPY, {**env, "CHAINRULE_MALLOC_TUNING": "0"}) == ["0", "False", "0"]
+    assert _run(_SPY, {**env, "MALLOC_TRIM_THRESHOLD_": "1000000"}) == ["0", "False", "0"]  # the user's choice wins
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    assert _tuned(env) == "True"
-    assert _tuned({**env, "CHAINRULE_MALLOC_TUNING": "0"}) == "False"
-    assert _tuned({**env, "MALLOC_TRIM_THRESHOLD_": "1000000"}) == "False"  # the user's own choice wins
-    assert isinstance(B.MALLOC_TUNED, bool)
+
+def test_the_command_line_tunes_malloc(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(cli, "tune_malloc", lambda: calls.append(1) or True)
+    assert cli.main(["graph", "(x + y) * z", "x=-2", "y=5", "z=-4", "--no-trace"]) == 0
+    assert calls == [1]
+    assert "-12" in capsys.readouterr().out
+
+
+def test_the_old_module_names_are_the_package_modules():
+    import chainrule.blas
+    import chainrule.devices
+
+    assert chainrule.devices is B.devices and chainrule.blas is B.blas
+    assert chainrule.devices.Device is B.devices.Device

@@ -1,4 +1,4 @@
-"""chainrule.blas: MKL's gemm against NumPy's @ over shapes, dtypes and every operand layout."""
+"""chainrule.backend.blas: MKL's gemm against NumPy's @ over shapes, dtypes and every operand layout."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import chainrule.blas as blas
+import chainrule.backend.blas as blas
 
 # the test extra installs MKL wherever its wheel exists (x86-64 Linux and Windows); CI is one of those
 MKL_EXPECTED = platform.machine().lower() in ("x86_64", "amd64") and sys.platform in ("linux", "win32")
@@ -100,7 +100,7 @@ def test_asking_for_mkl_without_it_is_one_clear_error(monkeypatch):
 
 
 def test_environment_variable_chooses_at_import():
-    code = "import chainrule.blas as b; print(b.active)"
+    code = "import chainrule.backend.blas as b; print(b.active)"
     env = dict(os.environ, CHAINRULE_BLAS="numpy")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "numpy", out.stderr
@@ -112,7 +112,7 @@ def test_environment_variable_chooses_at_import():
 _PRODUCTS_WITH_TORCH = """
 import os, numpy as np
 {first}
-import chainrule.blas as blas
+import chainrule.backend.blas as blas
 {second}
 assert blas.active == "mkl", blas.active
 rng = np.random.default_rng(0)

@@ -16,6 +16,7 @@ import os
 import sys
 import warnings
 
+from .backend import tune_malloc
 from .cli_support import FAILURE, INTERRUPTED, USAGE, int_range
 from .experiments import cli as experiments_cli
 from .signal import cli as signal_cli
@@ -179,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help, --version (0) or a usage error argparse has printed (2)
         return done.code if isinstance(done.code, int) else USAGE
+    tune_malloc()  # a training process keeps its freed arrays for reuse (backend/memory.py)
     command = f"chainrule {args.command}"
     try:
         status = args.func(args)

@@ -7,12 +7,10 @@ NumPy's API (CuPy on a GPU, see ``devices.py``) is slotted in here without touch
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import os
-import sys
 
 import numpy
+
+from .memory import tune_malloc as tune_malloc  # chainrule.backend.tune_malloc(), see memory.py
 
 xp = numpy
 """The array module: NumPy; once a GPU is used, a stand-in that follows the arrays being worked on."""
@@ -122,27 +120,3 @@ def asarray(data, dtype=None):
         )
     return arr
 
-
-def _keep_freed_buffers() -> bool:
-    """Tell glibc's malloc to keep freed large arrays for reuse instead of handing them back.
-
-    Each training step allocates and frees the same large temporaries (im2col windows, gradients).
-    By default glibc returns such blocks to the OS (``mmap``/trim) and every step faults the pages
-    back in, zeroed by the kernel: about 200,000 page faults and a quarter of the step time for
-    the lecture's deep CNN. PyTorch avoids this with its caching allocator; for NumPy, raising
-    malloc's mmap and trim thresholds does the same. Linux/glibc only; set
-    ``CHAINRULE_MALLOC_TUNING=0`` (or glibc's own ``MALLOC_*_THRESHOLD_`` variables) to opt out.
-    """
-    if os.environ.get("CHAINRULE_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
-        return False
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
-        return False  # the user has chosen
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 512 << 20))
-
-
-MALLOC_TUNED = _keep_freed_buffers()
