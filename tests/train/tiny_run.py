@@ -91,9 +91,9 @@ def worker() -> None:
     for line in sys.stdin:
         _, run_dir, mode = line.split()
         trainer = make_trainer(run_dir)
-        print("started", flush=True)
         try:
             signal.signal(signal.SIGINT, signal.default_int_handler if mode == "deferred" else _raise_at_once)
+            print("started", flush=True)  # from here on no SIGINT is ignored
             try:
                 stopped = trainer.fit(EPOCHS).stopped
             finally:
