@@ -39,6 +39,9 @@ class Function:
     """Base of every op. Subclasses define ``forward(*arrays, **kw)`` and ``backward(upstream)``."""
 
     symbol: str | None = None  # short label in graph drawings: "+", "*", "exp"
+    xp = B.numpy
+    """The array module of the op's inputs, for its forward and backward rules: NumPy, or CuPy once
+    CuPy is loaded and an input is a CuPy array (``apply`` sets it per node; nothing global moves)."""
     promote: slice | None = None  # the inputs that take PyTorch's common dtype (elementwise ops)
     promote_to_float = False  # true division: integers give the default float dtype
     _freed = False  # set on the node by release()
@@ -54,11 +57,13 @@ class Function:
         arrays = [t._data for t in tensors]
         if cls.promote is not None and len(arrays) > 1:  # PyTorch's type promotion, not NumPy's
             arrays[cls.promote] = promote(arrays[cls.promote], cls.promote_to_float)
+        if B._cupy is not None:  # a GPU is in use: the node computes with its inputs' module
+            fn.xp = B.module_of(*arrays)
         module = B.working_on(*arrays) if B.devices_enabled else None  # xp: NumPy or CuPy, as the inputs
         try:
             out = fn.forward(*arrays, **kwargs)
             if not B.is_array(out):  # NumPy turns 0-d results into scalars
-                out = B.xp.asarray(out)
+                out = fn.xp.asarray(out)
         except ValueError as err:
             if isinstance(err, ShapeError):
                 raise
@@ -216,9 +221,9 @@ class Elementwise(Function):
             return None
         if isinstance(local, (int, float)):
             return fmt(local)
-        return fmt(local) if B.xp.size(local) == 1 else None
+        return fmt(local) if self.xp.size(local) == 1 else None
 
 
 def fmt(x) -> str:
     """A number as the lecture writes it on its slides: two decimals."""
-    return f"{float(B.xp.asarray(x).reshape(-1)[0]):.2f}"
+    return f"{float(B.module_of(x).asarray(x).reshape(-1)[0]):.2f}"

@@ -42,7 +42,7 @@ def _ratio(z, num_coef, den_coef, n):
 
 def erf(x):
     """erf(x) = 2/sqrt(pi) int_0^x e^(-t^2) dt of an array, computed in float64, in x's float dtype."""
-    xp = B.xp
+    xp = B.module_of(x)
     x64 = x.astype(xp.float64)
     y = xp.abs(x64)
     with B.numpy.errstate(divide="ignore", over="ignore", invalid="ignore"):
@@ -72,10 +72,10 @@ class LeakyReLU(Elementwise):
 
     def forward(self, x, negative_slope=0.01):
         self.positive, self.slope = x > 0, negative_slope
-        return B.xp.where(self.positive, x, x * x.dtype.type(negative_slope))
+        return self.xp.where(self.positive, x, x * x.dtype.type(negative_slope))
 
     def local_grads(self):
-        return (B.xp.where(self.positive, 1.0, self.slope).astype(self.parents[0].dtype, copy=False),)
+        return (self.xp.where(self.positive, 1.0, self.slope).astype(self.parents[0].dtype, copy=False),)
 
 
 class ELU(Elementwise):
@@ -85,10 +85,11 @@ class ELU(Elementwise):
 
     def forward(self, x, alpha=1.0):
         self.x, self.alpha = x, x.dtype.type(alpha)
-        return B.xp.where(x > 0, x, self.alpha * B.xp.expm1(B.xp.minimum(x, 0)))
+        return self.xp.where(x > 0, x, self.alpha * self.xp.expm1(self.xp.minimum(x, 0)))
 
     def local_grads(self):
-        return (B.xp.where(self.x > 0, 1, self.alpha * B.xp.exp(B.xp.minimum(self.x, 0))).astype(self.x.dtype),)
+        xp = self.xp
+        return (xp.where(self.x > 0, 1, self.alpha * xp.exp(xp.minimum(self.x, 0))).astype(self.x.dtype),)
 
 
 class GELU(Elementwise):
@@ -104,7 +105,7 @@ class GELU(Elementwise):
     def forward(self, x, approximate="none"):
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
-            self.t = B.xp.tanh(self.K * (x + self.C * x * x * x))
+            self.t = self.xp.tanh(self.K * (x + self.C * x * x * x))
             return 0.5 * x * (1 + self.t)
         self.cdf = 0.5 * (1 + erf(x * x.dtype.type(1 / math.sqrt(2))))
         return x * self.cdf
@@ -114,7 +115,7 @@ class GELU(Elementwise):
         if self.approximate == "tanh":
             t = self.t
             return (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * self.K * (1 + 3 * self.C * x * x),)
-        pdf = B.xp.exp(-0.5 * x * x) * x.dtype.type(1 / math.sqrt(2 * math.pi))
+        pdf = self.xp.exp(-0.5 * x * x) * x.dtype.type(1 / math.sqrt(2 * math.pi))
         return (self.cdf + x * pdf,)
 
 
@@ -124,8 +125,8 @@ class SiLU(Elementwise):
     symbol = "silu"
 
     def forward(self, x):
-        e = B.xp.exp(-B.xp.abs(x))  # stable sigmoid: never exp of a large positive number
-        self.x, self.s = x, B.xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        e = self.xp.exp(-self.xp.abs(x))  # stable sigmoid: never exp of a large positive number
+        self.x, self.s = x, self.xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
         return x * self.s
 
     def local_grads(self):
@@ -141,12 +142,12 @@ class Softplus(Elementwise):
     def forward(self, x, beta=1.0, threshold=20.0):
         z = x * x.dtype.type(beta)
         self.linear = z > threshold
-        safe = B.xp.where(self.linear, 0, z)  # e^z only where it is used: no overflow
-        self.e = B.xp.exp(safe)
-        return B.xp.where(self.linear, x, B.xp.log1p(self.e) / x.dtype.type(beta))
+        safe = self.xp.where(self.linear, 0, z)  # e^z only where it is used: no overflow
+        self.e = self.xp.exp(safe)
+        return self.xp.where(self.linear, x, self.xp.log1p(self.e) / x.dtype.type(beta))
 
     def local_grads(self):
-        return (B.xp.where(self.linear, 1, self.e / (self.e + 1)).astype(self.e.dtype, copy=False),)
+        return (self.xp.where(self.linear, 1, self.e / (self.e + 1)).astype(self.e.dtype, copy=False),)
 
 
 class Hardtanh(Elementwise):
@@ -156,7 +157,7 @@ class Hardtanh(Elementwise):
 
     def forward(self, x, min_val=-1.0, max_val=1.0):
         self.inside = (x > min_val) & (x < max_val)
-        return B.xp.clip(x, x.dtype.type(min_val), x.dtype.type(max_val))
+        return self.xp.clip(x, x.dtype.type(min_val), x.dtype.type(max_val))
 
     def local_grads(self):
         return (self.inside,)

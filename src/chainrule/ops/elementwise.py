@@ -86,13 +86,13 @@ class Pow(Elementwise):
         if need_a:
             with B.numpy.errstate(divide="ignore", invalid="ignore"):
                 da = self.b * self.a ** (self.b - 1)
-            if B.xp.any(self.b == 0):  # d/da a^0 = 0, also at a = 0 where the formula is 0 * inf = NaN
-                da = B.xp.where(self.b == 0, 0, da)
+            if self.xp.any(self.b == 0):  # d/da a^0 = 0, also at a = 0 where the formula is 0 * inf = NaN
+                da = self.xp.where(self.b == 0, 0, da)
         if need_b:
             with B.numpy.errstate(divide="ignore", invalid="ignore"):
-                db = self.out * B.xp.log(self.a)
-            if B.xp.any(self.a == 0):  # a^b is flat in b at a = 0, b >= 0; the formula says 0 * -inf
-                db = B.xp.where((self.a == 0) & (self.b >= 0), 0, db)
+                db = self.out * self.xp.log(self.a)
+            if self.xp.any(self.a == 0):  # a^b is flat in b at a = 0, b >= 0; the formula says 0 * -inf
+                db = self.xp.where((self.a == 0) & (self.b >= 0), 0, db)
         return da, db
 
 
@@ -103,10 +103,10 @@ class Maximum(Elementwise):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return B.xp.maximum(a, b)
+        return self.xp.maximum(a, b)
 
     def local_grads(self):
-        dtype = B.xp.result_type(self.a, self.b)
+        dtype = self.xp.result_type(self.a, self.b)
         tie = (self.a == self.b).astype(dtype) * 0.5
         return (self.a > self.b).astype(dtype) + tie, (self.b > self.a).astype(dtype) + tie
 
@@ -120,7 +120,7 @@ class Minimum(Maximum):
         # Maximum's rule on the swapped pair gives (b > a, a > b) = (a is smaller, b is smaller):
         # already d/da and d/db of min(a, b), in input order (swapping them back routed to the larger)
         self.a, self.b = b, a
-        return B.xp.minimum(a, b)
+        return self.xp.minimum(a, b)
 
 
 class Where(Elementwise):
@@ -131,7 +131,7 @@ class Where(Elementwise):
 
     def forward(self, cond, a, b):
         self.cond = cond.astype(bool)
-        return B.xp.where(self.cond, a, b)
+        return self.xp.where(self.cond, a, b)
 
     def local_grads(self):
         return 0, self.cond, ~self.cond
@@ -158,7 +158,7 @@ class Exp(Elementwise):
     symbol = "exp"
 
     def forward(self, x):
-        self.x, self.out = x, B.xp.exp(x)
+        self.x, self.out = x, self.xp.exp(x)
         return self.out
 
     def local_grads(self):
@@ -175,7 +175,7 @@ class Log(Elementwise):
 
     def forward(self, x):
         self.x = x
-        return B.xp.log(x)
+        return self.xp.log(x)
 
     def local_grads(self):
         return (1 / self.x,)
@@ -190,7 +190,7 @@ class Sqrt(Elementwise):
     symbol = "sqrt"
 
     def forward(self, x):
-        self.out = B.xp.sqrt(x)
+        self.out = self.xp.sqrt(x)
         return self.out
 
     def local_grads(self):
@@ -206,9 +206,9 @@ class Sigmoid(Elementwise):
     symbol = "σ"
 
     def forward(self, x):
-        e = B.xp.exp(-B.xp.abs(x))  # never exp of a large positive number: no overflow
+        e = self.xp.exp(-self.xp.abs(x))  # never exp of a large positive number: no overflow
         # e's dtype, not x's: for integer x it is float (x's dtype truncated every value to 0)
-        self.out = B.xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(e.dtype, copy=False)
+        self.out = self.xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(e.dtype, copy=False)
         return self.out
 
     def local_grads(self):
@@ -227,7 +227,7 @@ class Tanh(Elementwise):
     symbol = "tanh"
 
     def forward(self, x):
-        self.out = B.xp.tanh(x)
+        self.out = self.xp.tanh(x)
         return self.out
 
     def local_grads(self):
@@ -243,7 +243,7 @@ class ReLU(Elementwise):
     symbol = "relu"
 
     def forward(self, x):
-        self.out = B.xp.maximum(x, 0)  # out > 0 exactly where x > 0: no separate mask to keep
+        self.out = self.xp.maximum(x, 0)  # out > 0 exactly where x > 0: no separate mask to keep
         return self.out
 
     def local_grads(self):
@@ -257,10 +257,10 @@ class Abs(Elementwise):
 
     def forward(self, x):
         self.x = x
-        return B.xp.abs(x)
+        return self.xp.abs(x)
 
     def local_grads(self):
-        return (B.xp.sign(self.x),)
+        return (self.xp.sign(self.x),)
 
 
 class Clip(Elementwise):
@@ -269,14 +269,14 @@ class Clip(Elementwise):
     symbol = "clip"
 
     def forward(self, x, lo=None, hi=None):
-        self.mask = B.xp.ones(x.shape, dtype=bool)
+        self.mask = self.xp.ones(x.shape, dtype=bool)
         if lo is not None:
             self.mask &= x >= lo
         if hi is not None:
             self.mask &= x <= hi
         if lo is None and hi is None:
             return x.copy()
-        return B.xp.clip(x, lo, hi)
+        return self.xp.clip(x, lo, hi)
 
     def local_grads(self):
         return (self.mask,)
@@ -289,10 +289,10 @@ class Sin(Elementwise):
 
     def forward(self, x):
         self.x = x
-        return B.xp.sin(x)
+        return self.xp.sin(x)
 
     def local_grads(self):
-        return (B.xp.cos(self.x),)
+        return (self.xp.cos(self.x),)
 
 
 class Cos(Elementwise):
@@ -302,7 +302,7 @@ class Cos(Elementwise):
 
     def forward(self, x):
         self.x = x
-        return B.xp.cos(x)
+        return self.xp.cos(x)
 
     def local_grads(self):
-        return (-B.xp.sin(self.x),)
+        return (-self.xp.sin(self.x),)

@@ -54,7 +54,7 @@ class Sum(Function):
 
     def backward(self, upstream):
         g = expand_back(upstream, self.shape, self.axes, self.keepdims)
-        return (B.xp.broadcast_to(g, self.shape),)
+        return (self.xp.broadcast_to(g, self.shape),)
 
     def formula(self, i):
         return "1"
@@ -125,18 +125,18 @@ class Prod(Function):
 
     def backward(self, upstream):
         if self.x.size == 0:
-            return (B.xp.zeros(self.x.shape, dtype=upstream.dtype),)
+            return (self.xp.zeros(self.x.shape, dtype=upstream.dtype),)
         x = self.x.reshape(-1) if self.axis is None else self.x
         axis = 0 if self.axis is None else self.axis
-        y = B.xp.moveaxis(x, axis, -1)
-        ones = B.xp.ones(y.shape[:-1] + (1,), dtype=y.dtype)
-        before = B.xp.cumprod(B.xp.concatenate([ones, y[..., :-1]], axis=-1), axis=-1)
-        after = B.xp.cumprod(B.xp.concatenate([ones, y[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        y = self.xp.moveaxis(x, axis, -1)
+        ones = self.xp.ones(y.shape[:-1] + (1,), dtype=y.dtype)
+        before = self.xp.cumprod(self.xp.concatenate([ones, y[..., :-1]], axis=-1), axis=-1)
+        after = self.xp.cumprod(self.xp.concatenate([ones, y[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
         g = upstream.reshape(-1) if self.axis is None else upstream
         if self.axis is not None and not self.keepdims:
-            g = B.xp.expand_dims(g, axis)
-        g = B.xp.moveaxis(g, axis, -1) if self.axis is not None else g
-        local = B.xp.moveaxis(before * after * g, -1, axis)
+            g = self.xp.expand_dims(g, axis)
+        g = self.xp.moveaxis(g, axis, -1) if self.axis is not None else g
+        local = self.xp.moveaxis(before * after * g, -1, axis)
         return (local.reshape(self.x.shape),)
 
 

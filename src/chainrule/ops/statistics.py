@@ -31,7 +31,7 @@ class Var(Function):
     def backward(self, upstream):
         g = expand_back(upstream, self.shape, self.axes, self.keepdims)
         with B.numpy.errstate(divide="ignore", invalid="ignore"):
-            return ((2 / self.dof) * self.centered * g,) if self.dof else (self.centered * (g * B.xp.inf),)
+            return ((2 / self.dof) * self.centered * g,) if self.dof else (self.centered * (g * self.xp.inf),)
 
 
 class Std(Var):
@@ -40,7 +40,7 @@ class Std(Var):
     symbol = "std"
 
     def forward(self, x, axis=None, correction=1, keepdims=False):
-        self.out = B.xp.sqrt(super().forward(x, axis, correction, keepdims))
+        self.out = self.xp.sqrt(super().forward(x, axis, correction, keepdims))
         return self.out
 
     def backward(self, upstream):
@@ -61,7 +61,7 @@ class Norm(Function):
     def forward(self, x, p=2.0, axis=None, keepdims=False):
         self.x, self.p, self.keepdims = x, p, keepdims
         self.axes = normalize_axes(axis, x.ndim, self.op_name())
-        a, ax = B.xp.abs(x), self.axes
+        a, ax = self.xp.abs(x), self.axes
         if p == math.inf or p == -math.inf:
             self.out = (a.max if p > 0 else a.min)(axis=ax, keepdims=True)
         elif p == 0:
@@ -69,7 +69,7 @@ class Norm(Function):
         elif p == 1:
             self.out = a.sum(axis=ax, keepdims=True)
         elif p == 2:
-            self.out = B.xp.sqrt((x * x).sum(axis=ax, keepdims=True))
+            self.out = self.xp.sqrt((x * x).sum(axis=ax, keepdims=True))
         else:
             self.out = ((a**p).sum(axis=ax, keepdims=True)) ** (1.0 / p)
         return self.out if keepdims else self.out.reshape([n for i, n in enumerate(x.shape) if i not in ax])
@@ -78,15 +78,15 @@ class Norm(Function):
         x, out, p = self.x, self.out, self.p
         g = expand_back(upstream, x.shape, self.axes, self.keepdims)
         if p == 0:
-            return (B.xp.zeros(x.shape, dtype=upstream.dtype),)
+            return (self.xp.zeros(x.shape, dtype=upstream.dtype),)
         if p == 1:
-            return (B.xp.sign(x) * g,)
+            return (self.xp.sign(x) * g,)
         if p == math.inf or p == -math.inf:
-            hit = B.xp.abs(x) == out
-            return (B.xp.sign(x) * hit * (g / hit.sum(axis=self.axes, keepdims=True)),)
+            hit = self.xp.abs(x) == out
+            return (self.xp.sign(x) * hit * (g / hit.sum(axis=self.axes, keepdims=True)),)
         with B.numpy.errstate(divide="ignore", invalid="ignore"):
-            local = x / out if p == 2 else B.xp.sign(x) * B.xp.abs(x) ** (p - 1) / out ** (p - 1)
-        return (B.xp.where(out == 0, 0, local).astype(x.dtype, copy=False) * g,)
+            local = x / out if p == 2 else self.xp.sign(x) * self.xp.abs(x) ** (p - 1) / out ** (p - 1)
+        return (self.xp.where(out == 0, 0, local).astype(x.dtype, copy=False) * g,)
 
 
 def _correction(dim, unbiased, correction, op: str):
