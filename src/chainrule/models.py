@@ -18,16 +18,18 @@ INPUT_SHAPE = (1, 28, 28)
 
 
 class Classifier(nn.Sequential):
-    """A Sequential image classifier that prints as a summary table (Keras's ``model.summary()``)."""
+    """A Sequential image classifier that knows its input shape: ``model.summary()`` is Keras's
+    table (a forward pass on a dummy batch); ``print(model)`` is PyTorch's module tree."""
 
     def __init__(self, name: str, *layers: nn.Module, input_shape: tuple = INPUT_SHAPE) -> None:
         super().__init__(*layers)
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "input_shape", tuple(input_shape))
 
-    def __repr__(self) -> str:
-        table = str(self.summary(self.input_shape))
-        return table.replace('Model: "Classifier"', f'Model: "{self.name}"', 1)
+    def summary(self, input_shape=None, batch_size: int = 2, dtype=None):
+        table = super().summary(input_shape or self.input_shape, batch_size=batch_size, dtype=dtype)
+        table.model_name = self.name
+        return table
 
 
 def shallow_cnn() -> Classifier:
