@@ -74,8 +74,9 @@ class InplaceMethods:
 
     def _no_grad_write(self, name: str, values) -> InplaceMethods:
         """Fill with values that do not depend on the old ones (zero_, fill_, normal_, ...)."""
-        src = values if hasattr(values, "_data") else type(self)._from_op(B.xp.asarray(values), False)
-        return self._inplace(name, _assign.copy_into, src)
+        if not hasattr(values, "_data"):  # a number or an array: a tensor on this tensor's device
+            values = type(self)._from_op(B.module_of(self._data).asarray(values), False)
+        return self._inplace(name, _assign.copy_into, values)
 
     # --- arithmetic --------------------------------------------------------------------------
     def add_(self, other, alpha=1):
@@ -149,8 +150,9 @@ class InplaceMethods:
         return self.clamp_(max=max)
 
     def masked_fill_(self, mask, value):
-        mask = mask._data if hasattr(mask, "_data") else B.xp.asarray(mask)
-        return self.__setitem__(B.xp.broadcast_to(mask, self.shape), value) or self
+        xp = B.module_of(self._data)
+        mask = mask._data if hasattr(mask, "_data") else xp.asarray(mask)
+        return self.__setitem__(xp.broadcast_to(mask, self.shape), value) or self
 
     # --- assignment --------------------------------------------------------------------------
     def __setitem__(self, index, value) -> None:
@@ -175,7 +177,8 @@ class InplaceMethods:
             src = src.to(self.device)
         if not (engine._grad_enabled and (self.requires_grad or src.requires_grad)):
             try:
-                B.module_of(self._data).copyto(self._data, B.xp.broadcast_to(src._data, self.shape), casting="unsafe")
+                xp = B.module_of(self._data)
+                xp.copyto(self._data, xp.broadcast_to(src._data, self.shape), casting="unsafe")
             except ValueError as err:
                 raise RuntimeError(
                     f"copy_: src of shape {tuple(src.shape)} into shape {tuple(self.shape)}: {err}"

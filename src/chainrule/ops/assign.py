@@ -7,7 +7,6 @@ value, so the graph stays exact: the overwritten elements pass no gradient to th
 
 from __future__ import annotations
 
-from .. import backend as B
 from ..autograd.function import Function, unbroadcast
 
 
@@ -45,10 +44,10 @@ class CopyInto(Function):
 
     def forward(self, x, src):
         self.x_dtype, self.src_shape, self.src_dtype = x.dtype, src.shape, src.dtype
-        return B.xp.broadcast_to(src, x.shape).astype(x.dtype)
+        return self.xp.broadcast_to(src, x.shape).astype(x.dtype)
 
     def backward(self, upstream):
-        dx = B.xp.zeros_like(upstream) if self.needs_input_grad[0] else None
+        dx = self.xp.zeros_like(upstream) if self.needs_input_grad[0] else None
         dsrc = unbroadcast(upstream, self.src_shape).astype(self.src_dtype) if self.needs_input_grad[1] else None
         return dx, dsrc
 

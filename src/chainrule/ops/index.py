@@ -13,9 +13,9 @@ from .operands import as_tensor
 from .reduce import normalize_axis
 
 
-def _index_array(index, op: str):
-    """An integer index (tensor, array or list) as a backend array on the working device."""
-    arr = B.xp.asarray(index._data if isinstance(index, Tensor) else index)
+def _index_array(xp, index, op: str):
+    """An integer index (tensor, array or list) as an array of ``xp``, the op's array module."""
+    arr = xp.asarray(index._data if isinstance(index, Tensor) else index)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got dtype {arr.dtype}")
     return arr
@@ -36,7 +36,7 @@ class Gather(Function):
     symbol = "gather"
 
     def forward(self, x, index=None, dim=0):
-        index = _index_array(index, "gather")
+        index = _index_array(self.xp, index, "gather")
         if index.ndim != x.ndim:
             raise ShapeError(f"gather: index has {index.ndim} dimensions, input {x.shape} has {x.ndim}; "
                              "they must agree")
@@ -44,22 +44,22 @@ class Gather(Function):
             if d != dim and n > m:
                 raise ShapeError(f"gather: index {index.shape} is larger than input {x.shape} at dimension {d}")
         _check_bounds(index, x.shape[dim], "gather", dim)
-        self.shape, self.where = x.shape, self.positions(index, dim)
+        self.shape, self.where = x.shape, self.positions(self.xp, index, dim)
         return x[self.where]
 
     @staticmethod
-    def positions(index, dim: int) -> tuple:
+    def positions(xp, index, dim: int) -> tuple:
         """The advanced index that reads ``index`` along ``dim`` and each position elsewhere."""
         parts = []
         for d, n in enumerate(index.shape):
             shape = [1] * index.ndim
             shape[d] = n
-            parts.append(index if d == dim else B.xp.arange(n).reshape(shape))
+            parts.append(index if d == dim else xp.arange(n).reshape(shape))
         return tuple(parts)
 
     def backward(self, upstream):
-        grad = B.xp.zeros(self.shape, dtype=upstream.dtype)
-        B.xp.add.at(grad, self.where, upstream)
+        grad = self.xp.zeros(self.shape, dtype=upstream.dtype)
+        self.xp.add.at(grad, self.where, upstream)
         return (grad,)
 
 
@@ -69,7 +69,7 @@ class IndexSelect(Function):
     symbol = "index_select"
 
     def forward(self, x, index=None, dim=0):
-        index = _index_array(index, "index_select")
+        index = _index_array(self.xp, index, "index_select")
         if index.ndim > 1:
             raise ShapeError(f"index_select: index must be 1-D (or 0-d), got shape {index.shape}")
         _check_bounds(index, x.shape[dim] if x.ndim else 1, "index_select", dim)
@@ -77,10 +77,10 @@ class IndexSelect(Function):
         return x[self.where] if x.ndim else x.reshape(1)[index.reshape(-1)].reshape(())
 
     def backward(self, upstream):
-        grad = B.xp.zeros(self.shape, dtype=upstream.dtype)
+        grad = self.xp.zeros(self.shape, dtype=upstream.dtype)
         if grad.ndim == 0:
             return (upstream.sum().astype(upstream.dtype),)
-        B.xp.add.at(grad, self.where, upstream)
+        self.xp.add.at(grad, self.where, upstream)
         return (grad,)
 
 
@@ -91,7 +91,7 @@ class MaskedFill(Elementwise):
 
     def forward(self, x, mask=None, value=0.0):
         self.keep = ~mask
-        return B.xp.where(mask, B.xp.asarray(value).astype(x.dtype), x)
+        return self.xp.where(mask, self.xp.asarray(value).astype(x.dtype), x)
 
     def local_grads(self):
         return (self.keep,)

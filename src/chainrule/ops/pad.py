@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numbers
 
-from .. import backend as B
 from ..autograd.function import Function, ShapeError
 
 NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -81,9 +80,10 @@ def check_mode(mode: str, pairs: tuple, shape: tuple, name: str) -> None:
             raise ValueError(f"{name}: replicate padding of the empty dimension {axis}")
 
 
-def gather_index(size: int, before: int, after: int, mode: str):
-    """For each padded position, the input index it copies (reflect, replicate or circular)."""
-    return B.xp.pad(B.xp.arange(size), (before, after), mode=NUMPY_MODE[mode])
+def gather_index(xp, size: int, before: int, after: int, mode: str):
+    """For each padded position, the input index it copies (reflect, replicate or circular), an
+    array of array module ``xp``."""
+    return xp.pad(xp.arange(size), (before, after), mode=NUMPY_MODE[mode])
 
 
 class Pad(Function):
@@ -101,13 +101,13 @@ class Pad(Function):
         self.pairs, self.mode, self.in_shape = pairs, mode, x.shape
         if mode == "constant":
             shape = tuple(n + b + a for n, (b, a) in zip(x.shape, pairs))
-            out = B.xp.full(shape, value, dtype=x.dtype)
+            out = self.xp.full(shape, value, dtype=x.dtype)
             out[self._interior()] = x
             return out
         self.index = {}
         for axis, (b, a) in enumerate(pairs):
             if b or a:
-                self.index[axis] = gather_index(x.shape[axis], b, a, mode)
+                self.index[axis] = gather_index(self.xp, x.shape[axis], b, a, mode)
                 x = x.take(self.index[axis], axis=axis)
         return x
 
@@ -120,8 +120,8 @@ class Pad(Function):
         g = upstream
         for axis in sorted(self.index, reverse=True):
             idx = self.index[axis]
-            onehot = (idx[:, None] == B.xp.arange(self.in_shape[axis])[None, :]).astype(g.dtype)
-            g = B.xp.moveaxis(B.xp.moveaxis(g, axis, -1) @ onehot, -1, axis)
+            onehot = (idx[:, None] == self.xp.arange(self.in_shape[axis])[None, :]).astype(g.dtype)
+            g = self.xp.moveaxis(self.xp.moveaxis(g, axis, -1) @ onehot, -1, axis)
         return (g,)
 
 

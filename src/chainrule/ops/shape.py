@@ -40,7 +40,7 @@ class Permute(Function):
     def backward(self, upstream):
         if self.dims is None:
             return (upstream.transpose(),)
-        return (upstream.transpose(B.xp.argsort([d % upstream.ndim for d in self.dims])),)
+        return (upstream.transpose(self.xp.argsort([d % upstream.ndim for d in self.dims])),)
 
 
 class AsType(Function):
@@ -56,12 +56,13 @@ class AsType(Function):
         return (upstream.astype(self.in_dtype),)
 
 
-def _index_arrays(index):
-    """Tensors inside an index become arrays; returns the index and whether it is basic."""
+def _index_arrays(xp, index):
+    """Tensors inside an index become arrays (of ``xp``, the indexed array's module); returns the
+    index and whether it is basic."""
     parts = index if isinstance(index, tuple) else (index,)
     parts = tuple(p._data if isinstance(p, Tensor) else p for p in parts)
-    if B.devices_enabled:  # index arrays go where x is (xp follows x inside the op)
-        parts = tuple(B.xp.asarray(p) if isinstance(p, (list, B.numpy.ndarray)) else p for p in parts)
+    if xp is not B.numpy:  # index arrays go where x is (NumPy takes lists and its arrays as they are)
+        parts = tuple(xp.asarray(p) if isinstance(p, (list, B.numpy.ndarray)) else p for p in parts)
     basic = all(p is None or p is Ellipsis or isinstance(p, (int, slice, B.numpy.integer)) for p in parts)
     return (parts if isinstance(index, tuple) else parts[0]), basic
 
@@ -77,19 +78,19 @@ class GetItem(Function):
 
     def forward(self, x, index=None):
         self.shape, self.dtype = x.shape, x.dtype
-        self.index, self.basic = _index_arrays(index)
+        self.index, self.basic = _index_arrays(self.xp, index)
         try:
             return x[self.index]
         except IndexError as err:
             raise ShapeError(f"index: {err} (tensor of shape {x.shape})") from None
 
     def backward(self, upstream):
-        grad = B.xp.zeros(self.shape, dtype=upstream.dtype)
+        grad = self.xp.zeros(self.shape, dtype=upstream.dtype)
         is_mask = B.is_array(self.index) and self.index.dtype.kind == "b"
         if self.basic or is_mask:
             grad[self.index] = upstream
         else:
-            B.xp.add.at(grad, self.index, upstream)
+            self.xp.add.at(grad, self.index, upstream)
         return (grad,)
 
 
@@ -101,11 +102,11 @@ class Concatenate(Function):
     def forward(self, *xs, axis=0):
         self.axis = axis
         self.sizes = [x.shape[axis] for x in xs]
-        return B.xp.concatenate(xs, axis=axis)
+        return self.xp.concatenate(xs, axis=axis)
 
     def backward(self, upstream):
         cuts = list(itertools.accumulate(self.sizes))[:-1]  # Python ints: valid for NumPy and CuPy
-        return tuple(B.xp.split(upstream, cuts, axis=self.axis))
+        return tuple(self.xp.split(upstream, cuts, axis=self.axis))
 
 
 class Stack(Function):
@@ -115,10 +116,10 @@ class Stack(Function):
 
     def forward(self, *xs, axis=0):
         self.axis = axis
-        return B.xp.stack(xs, axis=axis)
+        return self.xp.stack(xs, axis=axis)
 
     def backward(self, upstream):
-        return tuple(B.xp.moveaxis(upstream, self.axis, 0))
+        return tuple(self.xp.moveaxis(upstream, self.axis, 0))
 
 
 class Expand(Function):
@@ -129,7 +130,7 @@ class Expand(Function):
 
     def forward(self, x, shape=()):
         self.in_shape = x.shape
-        return B.xp.broadcast_to(x, shape)
+        return self.xp.broadcast_to(x, shape)
 
     def backward(self, upstream):
         return (unbroadcast(upstream, self.in_shape),)
@@ -144,7 +145,7 @@ class Repeat(Function):
     def forward(self, x, reps=()):
         self.in_shape, self.reps = x.shape, reps
         self.padded = (1,) * (len(reps) - x.ndim) + x.shape
-        return B.xp.tile(x.reshape(self.padded), reps)
+        return self.xp.tile(x.reshape(self.padded), reps)
 
     def backward(self, upstream):
         split = [n for pair in zip(self.reps, self.padded) for n in pair]  # (r0, s0, r1, s1, ...)
@@ -326,7 +327,7 @@ class Contiguous(Function):
     symbol = "contiguous"
 
     def forward(self, x):
-        return B.xp.asarray(x, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
+        return self.xp.asarray(x, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
 
     def backward(self, upstream):
         return (upstream,)
