@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numbers
 
-from .. import backend as B
 from ..autograd.errors import DtypeError
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
@@ -21,9 +20,10 @@ def _bounds(n_in: int, n_out: int) -> list[tuple[int, int]]:
     return [((i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)) for i in range(n_out)]
 
 
-def _averaging_matrix(n_in: int, n_out: int, dtype):
-    """A (n_out, n_in): row i holds 1 / (end_i - start_i) over window i, so A v averages each window."""
-    a = B.xp.zeros((n_out, n_in), dtype=dtype)
+def _averaging_matrix(xp, n_in: int, n_out: int, dtype):
+    """A (n_out, n_in), an array of ``xp``: row i holds 1 / (end_i - start_i) over window i, so A v
+    averages each window."""
+    a = xp.zeros((n_out, n_in), dtype=dtype)
     for i, (s, e) in enumerate(_bounds(n_in, n_out)):
         a[i, s:e] = 1.0 / (e - s)
     return a
@@ -37,11 +37,11 @@ class AdaptiveAvgPool2d(Function):
 
     def forward(self, x, output_size=(1, 1)):
         (oh, ow), (h, w) = output_size, x.shape[-2:]
-        self.a_h, self.a_w = _averaging_matrix(h, oh, x.dtype), _averaging_matrix(w, ow, x.dtype)
-        return B.xp.matmul(B.xp.matmul(self.a_h, x), self.a_w.T)
+        self.a_h, self.a_w = _averaging_matrix(self.xp, h, oh, x.dtype), _averaging_matrix(self.xp, w, ow, x.dtype)
+        return self.xp.matmul(self.xp.matmul(self.a_h, x), self.a_w.T)
 
     def backward(self, upstream):
-        return (B.xp.matmul(B.xp.matmul(self.a_h.T, upstream), self.a_w),)
+        return (self.xp.matmul(self.xp.matmul(self.a_h.T, upstream), self.a_w),)
 
 
 class AdaptiveMaxPool2d(Function):
@@ -57,18 +57,18 @@ class AdaptiveMaxPool2d(Function):
     def forward(self, x, output_size=(1, 1), indices=None):
         (oh, ow), (h, w) = output_size, x.shape[-2:]
         lead = x.shape[:-2]
-        col_max = B.xp.empty(lead + (h, ow), dtype=x.dtype)
-        col_arg = B.xp.empty(lead + (h, ow), dtype=B.xp.int64)
+        col_max = self.xp.empty(lead + (h, ow), dtype=x.dtype)
+        col_arg = self.xp.empty(lead + (h, ow), dtype=self.xp.int64)
         for j, (s, e) in enumerate(_bounds(w, ow)):
             seg = x[..., s:e]
             col_max[..., j], col_arg[..., j] = seg.max(axis=-1), seg.argmax(axis=-1) + s
-        out = B.xp.empty(lead + (oh, ow), dtype=x.dtype)
-        idx = B.xp.empty(lead + (oh, ow), dtype=B.xp.int64)
+        out = self.xp.empty(lead + (oh, ow), dtype=x.dtype)
+        idx = self.xp.empty(lead + (oh, ow), dtype=self.xp.int64)
         for i, (s, e) in enumerate(_bounds(h, oh)):
             seg = col_max[..., s:e, :]
             row = seg.argmax(axis=-2)[..., None, :] + s  # first row holding the window's maximum
             out[..., i, :] = seg.max(axis=-2)
-            idx[..., i, :] = row[..., 0, :] * w + B.xp.take_along_axis(col_arg, row, axis=-2)[..., 0, :]
+            idx[..., i, :] = row[..., 0, :] * w + self.xp.take_along_axis(col_arg, row, axis=-2)[..., 0, :]
         self.idx, self.x_shape = idx, x.shape
         if indices is not None:
             indices.append(idx)
@@ -77,8 +77,8 @@ class AdaptiveMaxPool2d(Function):
     def backward(self, upstream):
         h, w = self.x_shape[-2:]
         planes = upstream.size // (upstream.shape[-1] * upstream.shape[-2]) if upstream.size else 0
-        flat = self.idx.reshape(planes, -1) + (B.xp.arange(planes) * (h * w))[:, None]
-        dx = B.xp.bincount(flat.ravel(), weights=upstream.reshape(-1).astype(B.xp.float64),
+        flat = self.idx.reshape(planes, -1) + (self.xp.arange(planes) * (h * w))[:, None]
+        dx = self.xp.bincount(flat.ravel(), weights=upstream.reshape(-1).astype(self.xp.float64),
                            minlength=planes * h * w)
         return (dx.astype(upstream.dtype, copy=False).reshape(self.x_shape),)
 

@@ -39,7 +39,7 @@ class Conv2d(Function):
         (pt, pb), (pl, pr) = pads
         x = x.transpose(1, 2, 3, 0)  # (C, H, W, N): free when x came out of a conv
         if pt or pb or pl or pr:  # zero padding: write x into the middle of a zero array
-            xpad = B.xp.zeros((c, h + pt + pb, wd + pl + pr, n), dtype=x.dtype)
+            xpad = self.xp.zeros((c, h + pt + pb, wd + pl + pr, n), dtype=x.dtype)
             xpad[:, pt : pt + h, pl : pl + wd, :] = x
         else:
             xpad = x
@@ -47,42 +47,42 @@ class Conv2d(Function):
         wo = out_size(wd, pl, pr, kw, stride[1], dilation[1])
         k = c * kh * kw
         self.w2 = w.reshape(f, k)
-        w_b = self.w2 if b is None else B.xp.concatenate([self.w2, b[:, None].astype(w.dtype, copy=False)], axis=1)
+        w_b = self.w2 if b is None else self.xp.concatenate([self.w2, b[:, None].astype(w.dtype, copy=False)], axis=1)
         self.geom = (x.shape, xpad.shape, (kh, kw), stride, dilation, pads, (ho, wo))
         if any(self.needs_input_grad) or type(x) is not B.numpy.ndarray:
             # training: one product, and the columns are kept for dW (on a GPU, one large product also
             # in inference: it has memory to spare and is fastest at large sizes)
-            cols = self.columns(xpad, (kh, kw), stride, dilation, (ho, wo), b is not None)
+            cols = self.columns(self.xp, xpad, (kh, kw), stride, dilation, (ho, wo), b is not None)
             self.cols = cols if any(self.needs_input_grad) else None
             out = matmul(w_b, cols)  # (F, Ho*Wo*N), bias included
         else:  # CPU inference: nothing to keep, so the columns can be made and used a cache-sized piece at a time
-            out = self.product_in_pieces(xpad, w_b, (kh, kw), stride, dilation, (ho, wo))
+            out = self.product_in_pieces(self.xp, xpad, w_b, (kh, kw), stride, dilation, (ho, wo))
         return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
 
     @staticmethod
-    def product_in_pieces(xpad, w_b, kernel, stride, dilation, out_hw):
+    def product_in_pieces(xp, xpad, w_b, kernel, stride, dilation, out_hw):
         """[W | b] @ [cols; 1] without ever holding all of cols: for each piece of output positions
         (``_output_pieces``), copy its windows into one reused buffer and let the product write
         straight into that piece's run of the (F, Ho*Wo*N) output."""
         c, n = xpad.shape[0], xpad.shape[3]
         (kh, kw), (ho, wo) = kernel, out_hw
-        out = B.xp.empty((w_b.shape[0], ho * wo * n), dtype=xpad.dtype)
+        out = xp.empty((w_b.shape[0], ho * wo * n), dtype=xpad.dtype)
         win = windows(xpad, kernel, stride, dilation, out_hw, lead=1)  # (C, kh, kw, Ho, Wo, N) view
         pieces = _output_pieces(ho, wo, max(1, (c * kh * kw + 1) * n * xpad.itemsize))  # n = 0: one empty piece
         size = max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n
-        buffer = _column_buffer(c * kh * kw, w_b.shape[1] > c * kh * kw, size, xpad.dtype)
+        buffer = _column_buffer(xp, c * kh * kw, w_b.shape[1] > c * kh * kw, size, xpad.dtype)
         for piece in pieces:
-            cols = _fill_columns(buffer, win, *piece)
+            cols = _fill_columns(xp, buffer, win, *piece)
             start = (piece[0] * wo + piece[2]) * n  # the piece's run of out
             matmul(w_b, cols, out=out[:, start : start + cols.shape[1]])
         return out
 
     @staticmethod
-    def columns(xpad, kernel, stride, dilation, out_hw, ones_row: bool):
+    def columns(xp, xpad, kernel, stride, dilation, out_hw, ones_row: bool):
         """im2col: every window of the (C, H, W, N) input as a column, (C*kh*kw [+ 1], Ho*Wo*N)."""
         win = windows(xpad, kernel, stride, dilation, out_hw, lead=1)  # (C, kh, kw, Ho, Wo, N) view
-        buffer = _column_buffer(win.shape[0] * kernel[0] * kernel[1], ones_row, win[0, 0, 0].size, xpad.dtype)
-        return _fill_columns(buffer, win, 0, out_hw[0], 0, out_hw[1])  # the one copy
+        buffer = _column_buffer(xp, win.shape[0] * kernel[0] * kernel[1], ones_row, win[0, 0, 0].size, xpad.dtype)
+        return _fill_columns(xp, buffer, win, 0, out_hw[0], 0, out_hw[1])  # the one copy
 
     @staticmethod
     def channels_per_block(c: int, bytes_per_channel: int) -> int:
@@ -104,7 +104,7 @@ class Conv2d(Function):
             dw = dw_b[:, :k].reshape(f, c, *kernel)
             db = dw_b[:, k] if len(self.parents) > 2 else None
         if need_x:
-            dpad = B.xp.zeros(pad_shape, dtype=g2.dtype)
+            dpad = self.xp.zeros(pad_shape, dtype=g2.dtype)
             taps = list(kernel_offsets(kernel, stride, dilation, (ho, wo), lead=1))
             kk = kernel[0] * kernel[1]
             per = self.channels_per_block(c, kk * g2.shape[1] * g2.itemsize)
@@ -119,20 +119,21 @@ class Conv2d(Function):
         return (dx, dw, db) if len(self.parents) > 2 else (dx, dw)
 
 
-def _column_buffer(k: int, ones_row: bool, size: int, dtype):
-    """Room for k rows of window columns, ``size`` wide, and the bias's row of ones under them."""
-    cols = B.xp.empty((k + ones_row, size), dtype=dtype)
+def _column_buffer(xp, k: int, ones_row: bool, size: int, dtype):
+    """Room for k rows of window columns, ``size`` wide, and the bias's row of ones under them (``xp``:
+    the array module)."""
+    cols = xp.empty((k + ones_row, size), dtype=dtype)
     if ones_row:
         cols[k] = 1  # [W | b] @ [cols; 1] = W @ cols + b
     return cols
 
 
-def _fill_columns(buffer, win, r0: int, r1: int, w0: int, w1: int):
+def _fill_columns(xp, buffer, win, r0: int, r1: int, w0: int, w1: int):
     """im2col for output rows r0..r1 and columns w0..w1: the windows of ``win`` (C, kh, kw, Ho, Wo, N)
     copied into the first columns of ``buffer``; returns those columns (the ones row included)."""
     c, kh, kw, _, _, n = win.shape
     m = (r1 - r0) * (w1 - w0) * n
-    B.xp.copyto(buffer[: c * kh * kw, :m].reshape(c, kh, kw, r1 - r0, w1 - w0, n), win[:, :, :, r0:r1, w0:w1])
+    xp.copyto(buffer[: c * kh * kw, :m].reshape(c, kh, kw, r1 - r0, w1 - w0, n), win[:, :, :, r0:r1, w0:w1])
     return buffer[:, :m]
 
 

@@ -41,13 +41,13 @@ class ConvTranspose2d(Function):
         x2 = x.transpose(1, 2, 3, 0).reshape(groups, cin // groups, h * wd * n)  # (G, C_in/G, H*W*N)
         w3 = w.reshape(groups, cin // groups, cout_g * kh * kw)  # (G, C_in/G, C_out/G*kh*kw)
         cols = _per_group(w3.transpose(0, 2, 1), x2).reshape(cout, kh, kw, h, wd, n)
-        full = B.xp.zeros((cout, *canvas, n), dtype=x.dtype)
+        full = self.xp.zeros((cout, *canvas, n), dtype=x.dtype)
         for i, j, where in kernel_offsets((kh, kw), stride, dilation, (h, wd), lead=1):
             full[where] += cols[:, i, j]  # col2im: each tap's patch onto the canvas
         (pt, pl), (ho, wo) = padding, out_hw
         out = full[:, pt : pt + ho, pl : pl + wo, :]
         if pt or pl or ho != canvas[0] or wo != canvas[1]:
-            out = B.xp.ascontiguousarray(out)  # keep the batch-innermost layout the next conv reads for free
+            out = self.xp.ascontiguousarray(out)  # keep the batch-innermost layout the next conv reads for free
         if b is not None:
             out += b.astype(out.dtype, copy=False)[:, None, None, None]
         self.geom = ((h, wd), canvas, (kh, kw), stride, padding, dilation, groups)
@@ -61,10 +61,10 @@ class ConvTranspose2d(Function):
         need_x, need_w = self.needs_input_grad[0], self.needs_input_grad[1]
         dx = dw = db = None
         if need_x or need_w:
-            gfull = B.xp.zeros((cout, *canvas, n), dtype=upstream.dtype)
+            gfull = self.xp.zeros((cout, *canvas, n), dtype=upstream.dtype)
             gfull[:, padding[0] : padding[0] + ho, padding[1] : padding[1] + wo, :] = upstream.transpose(1, 2, 3, 0)
             win = windows(gfull, kernel, stride, dilation, (h, wd), lead=1)  # (C_out, kh, kw, H, W, N) view
-            dcols = B.xp.ascontiguousarray(win).reshape(groups, -1, h * wd * n)  # im2col: the one copy
+            dcols = self.xp.ascontiguousarray(win).reshape(groups, -1, h * wd * n)  # im2col: the one copy
             if need_x:  # a conv forward of the upstream with the same weight
                 dx = _per_group(self.w3, dcols).reshape(-1, h, wd, n).transpose(3, 0, 1, 2)
             if need_w:
@@ -79,7 +79,7 @@ def _per_group(a, b):
     """a (G, m, k) @ b (G, k, n) -> (G, m, n), one BLAS product per group (G is 1 without groups)."""
     if a.shape[0] == 1:
         return matmul(a[0], b[0])[None]
-    return B.xp.stack([matmul(a[g], b[g]) for g in range(a.shape[0])])
+    return B.module_of(a).stack([matmul(a[g], b[g]) for g in range(a.shape[0])])
 
 
 def _check(x, weight, bias, groups: int, name: str, dims: int):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
 from .pad import normalize_padding
@@ -53,24 +52,24 @@ class MaxPool2d(Function):
 
     def forward(self, x, geometry=None):
         kernel, stride, dilation, _, full, out_hw = geometry
-        self.xpad = _padded(x, full, -B.xp.inf)
+        self.xpad = _padded(x, full, -self.xp.inf)
         best = None
         for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw):
             tap = self.xpad[where]
-            best = tap.copy(order="K") if best is None else B.xp.maximum(best, tap, out=best)
+            best = tap.copy(order="K") if best is None else self.xp.maximum(best, tap, out=best)
         self.best, self.geometry, self.x_shape = best, geometry, x.shape
         return best.copy(order="K")  # the op's own copy: `best` stays as backward needs it
 
     def backward(self, upstream):
         kernel, stride, dilation, _, full, out_hw = self.geometry
         dpad = full_like_layout(self.xpad, self.xpad.shape, 0).astype(upstream.dtype, copy=False)
-        claimed = B.xp.zeros_like(self.best, dtype=bool)
-        won, share = B.xp.empty_like(claimed), B.xp.empty_like(upstream)
+        claimed = self.xp.zeros_like(self.best, dtype=bool)
+        won, share = self.xp.empty_like(claimed), self.xp.empty_like(upstream)
         for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw):
-            B.xp.equal(self.xpad[where], self.best, out=won)
-            B.xp.greater(won, claimed, out=won)  # won and not claimed by an earlier tap
-            B.xp.logical_or(claimed, won, out=claimed)
-            B.xp.multiply(upstream, won, out=share)
+            self.xp.equal(self.xpad[where], self.best, out=won)
+            self.xp.greater(won, claimed, out=won)  # won and not claimed by an earlier tap
+            self.xp.logical_or(claimed, won, out=claimed)
+            self.xp.multiply(upstream, won, out=share)
             dpad[where] += share
         (pt, _), (pl, _) = full
         return (dpad[:, :, pt : pt + self.x_shape[2], pl : pl + self.x_shape[3]],)
@@ -92,11 +91,11 @@ class AvgPool2d(Function):
         for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw):
             total += xpad[where]
         if divisor_override:
-            self.count = B.xp.asarray(divisor_override, dtype=x.dtype)
+            self.count = self.xp.asarray(divisor_override, dtype=x.dtype)
         else:  # the number of counted positions per window: pool a mask of ones
             (pt, pb), (pl, pr) = full
             h, w = x.shape[2:]
-            mask = B.xp.zeros((h + pt + pb, w + pl + pr), dtype=x.dtype)
+            mask = self.xp.zeros((h + pt + pb, w + pl + pr), dtype=x.dtype)
             if count_include_pad:
                 (bt, at), (bl, al) = pads
                 mask[: h + bt + at, : w + bl + al] = 1  # ones over input and regular padding

@@ -53,7 +53,7 @@ def windows(x, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple, lea
                + x.strides[lead + 2 :])
     if type(x) is B.numpy.ndarray:  # read-only, so a stray write cannot reach the overlapping input
         return B.numpy.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
-    return B.xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)  # CuPy's takes no writeable
+    return B.module_of(x).lib.stride_tricks.as_strided(x, shape=shape, strides=strides)  # CuPy's takes no writeable
 
 
 def kernel_offsets(kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple, lead: int = 2):
@@ -76,9 +76,10 @@ def batch_innermost(x) -> bool:
 
 def full_like_layout(x, shape: tuple, fill):
     """A new (N, C, H, W) array filled with ``fill``, batch-innermost in memory when ``x`` is."""
+    xp = B.module_of(x)
     if batch_innermost(x):
-        return B.xp.full((shape[1], shape[2], shape[3], shape[0]), fill, dtype=x.dtype).transpose(3, 0, 1, 2)
-    return B.xp.full(shape, fill, dtype=x.dtype)
+        return xp.full((shape[1], shape[2], shape[3], shape[0]), fill, dtype=x.dtype).transpose(3, 0, 1, 2)
+    return xp.full(shape, fill, dtype=x.dtype)
 
 
 def check_input(x, ndim: int, name: str, layout: str) -> None:
