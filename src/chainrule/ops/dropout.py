@@ -22,10 +22,10 @@ class Dropout(Elementwise):
     def forward(self, x, p=0.5, mask_shape=None):
         shape = x.shape if mask_shape is None else mask_shape
         if p >= 1.0:
-            self.mask = B.xp.zeros(shape, dtype=x.dtype)
+            self.mask = self.xp.zeros(shape, dtype=x.dtype)
         else:
             keep = B.rng().random(shape, dtype=B.numpy.float32) >= p  # drawn on the CPU: one seed, one mask
-            self.mask = B.xp.asarray(keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p)))  # moved to x's device
+            self.mask = self.xp.asarray(keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p)))  # moved to x's device
         return x * self.mask
 
     def local_grads(self):

@@ -30,10 +30,10 @@ class Embedding(Function):
         flat = self.indices.reshape(-1)
         rows = upstream.reshape(flat.size, upstream.shape[-1])
         if self.scale_grad_by_freq:
-            counts = B.xp.bincount(flat, minlength=self.rows)
+            counts = self.xp.bincount(flat, minlength=self.rows)
             rows = rows / counts[flat][:, None].astype(rows.dtype)
-        grad = B.xp.zeros((self.rows, upstream.shape[-1]), dtype=upstream.dtype)
-        B.xp.add.at(grad, flat, rows)
+        grad = self.xp.zeros((self.rows, upstream.shape[-1]), dtype=upstream.dtype)
+        self.xp.add.at(grad, flat, rows)
         if self.padding_idx is not None:
             grad[self.padding_idx] = 0
         return (grad,)
@@ -65,15 +65,15 @@ def renorm_rows_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None
     """In place, outside autograd: each row of ``weight`` in ``idx`` whose ``norm_type``-norm exceeds
     ``max_norm`` is scaled to norm max_norm (by max_norm / (norm + 1e-7), as torch's embedding_renorm_)."""
     w = weight._data
-    with B.following(w):  # outside an op: xp is the module of the weight's device
-        rows = B.xp.unique(idx.reshape(-1))
-        sel = w[rows]
-        norms = B.xp.linalg.norm(sel, ord=norm_type, axis=1)
-        big = norms > max_norm
-        if big.any():
-            scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
-            w[rows[big]] = sel[big] * scale[:, None]
-            weight._bump_version()
+    xp = B.module_of(w)  # the weight's device
+    rows = xp.unique(idx.reshape(-1))
+    sel = w[rows]
+    norms = xp.linalg.norm(sel, ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+        w[rows[big]] = sel[big] * scale[:, None]
+        weight._bump_version()
 
 
 def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import numbers
 
-from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
 
@@ -28,7 +27,7 @@ class LayerNorm(Function):
         mean = x2.mean(axis=1, keepdims=True)
         centered = x2 - mean
         var = (centered * centered).mean(axis=1, keepdims=True)
-        self.invstd = (1.0 / B.xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        self.invstd = (1.0 / self.xp.sqrt(var + eps)).astype(x.dtype, copy=False)
         self.xhat = centered * self.invstd
         self.gamma = affine[0].reshape(size) if has_weight else None
         out = self.xhat * self.gamma if has_weight else self.xhat.copy()

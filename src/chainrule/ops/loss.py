@@ -17,8 +17,9 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def _log_softmax(x, axis: int):
+    xp = B.module_of(x)
     shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - B.xp.log(B.xp.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 class Softmax(Function):
@@ -28,7 +29,7 @@ class Softmax(Function):
 
     def forward(self, x, dim=-1):
         self.dim = dim
-        e = B.xp.exp(x - x.max(axis=dim, keepdims=True))
+        e = self.xp.exp(x - x.max(axis=dim, keepdims=True))
         self.out = e / e.sum(axis=dim, keepdims=True)
         return self.out
 
@@ -48,7 +49,7 @@ class LogSoftmax(Function):
         return self.out
 
     def backward(self, upstream):
-        return (upstream - B.xp.exp(self.out) * upstream.sum(axis=self.dim, keepdims=True),)
+        return (upstream - self.xp.exp(self.out) * upstream.sum(axis=self.dim, keepdims=True),)
 
 
 class _Reduced(Function):
@@ -69,7 +70,7 @@ class _Reduced(Function):
         if self.reduction == "none":
             return upstream
         g = upstream / self.denom if self.reduction == "mean" else upstream
-        return B.xp.broadcast_to(g, self.loss_shape)
+        return self.xp.broadcast_to(g, self.loss_shape)
 
 
 class CrossEntropy(_Reduced):
@@ -97,13 +98,13 @@ class CrossEntropy(_Reduced):
             denom = x.size // n_classes
         else:
             valid = target != ignore_index
-            safe = B.xp.where(valid, target, 0)[:, None]
+            safe = self.xp.where(valid, target, 0)[:, None]
             target_w = valid[:, None].astype(x.dtype)
             if w is not None:
-                target_w *= B.xp.take_along_axis(B.xp.broadcast_to(w, x.shape), safe, axis=1)
+                target_w *= self.xp.take_along_axis(self.xp.broadcast_to(w, x.shape), safe, axis=1)
             smooth = label_smoothing / n_classes * (1 if w is None else w)
-            q = B.xp.broadcast_to(B.xp.asarray(smooth, dtype=x.dtype), x.shape) * valid[:, None]
-            B.xp.put_along_axis(q, safe, B.xp.take_along_axis(q, safe, 1) + (1 - label_smoothing) * target_w, 1)
+            q = self.xp.broadcast_to(self.xp.asarray(smooth, dtype=x.dtype), x.shape) * valid[:, None]
+            self.xp.put_along_axis(q, safe, self.xp.take_along_axis(q, safe, 1) + (1 - label_smoothing) * target_w, 1)
             denom = target_w.sum()
         self.q = q
         losses = -(q * self.logp).sum(axis=1)
@@ -111,9 +112,9 @@ class CrossEntropy(_Reduced):
         return out[0] if len(self.in_shape) == 1 and reduction == "none" else out
 
     def backward(self, upstream):
-        g = B.xp.expand_dims(self.scale(upstream).reshape(self.loss_shape), 1)
+        g = self.xp.expand_dims(self.scale(upstream).reshape(self.loss_shape), 1)
         q = self.q
-        dx = (B.xp.exp(self.logp) * q.sum(axis=1, keepdims=True) - q) * g
+        dx = (self.xp.exp(self.logp) * q.sum(axis=1, keepdims=True) - q) * g
         dt = None
         if self.soft and self.needs_input_grad[1]:
             dt = -(1 - self.eps) * self.logp * g * (1 if self.w is None else self.w)
@@ -131,20 +132,20 @@ class NLLLoss(_Reduced):
         if logp.ndim == 1:
             logp, target = logp[None], target[None]
         valid = target != ignore_index
-        self.safe = B.xp.where(valid, target, 0)[:, None]
+        self.safe = self.xp.where(valid, target, 0)[:, None]
         target_w = valid[:, None].astype(logp.dtype)
         if weight is not None:
             wb = weight.astype(logp.dtype).reshape((1, -1) + (1,) * (logp.ndim - 2))
-            target_w *= B.xp.take_along_axis(B.xp.broadcast_to(wb, logp.shape), self.safe, axis=1)
+            target_w *= self.xp.take_along_axis(self.xp.broadcast_to(wb, logp.shape), self.safe, axis=1)
         self.target_w, self.shape2 = target_w, logp.shape
-        losses = -(B.xp.take_along_axis(logp, self.safe, axis=1) * target_w)[:, 0]
+        losses = -(self.xp.take_along_axis(logp, self.safe, axis=1) * target_w)[:, 0]
         out = self.reduce(losses, reduction, logp.dtype.type(target_w.sum()))
         return out[0] if len(self.in_shape) == 1 and reduction == "none" else out
 
     def backward(self, upstream):
-        g = B.xp.expand_dims(self.scale(upstream).reshape(self.loss_shape), 1)
-        dlogp = B.xp.zeros(self.shape2, dtype=self.target_w.dtype)
-        B.xp.put_along_axis(dlogp, self.safe, -self.target_w * g, axis=1)
+        g = self.xp.expand_dims(self.scale(upstream).reshape(self.loss_shape), 1)
+        dlogp = self.xp.zeros(self.shape2, dtype=self.target_w.dtype)
+        self.xp.put_along_axis(dlogp, self.safe, -self.target_w * g, axis=1)
         return dlogp.reshape(self.in_shape), None
 
 
@@ -273,11 +274,11 @@ def _check_target(x: Tensor, target: Tensor, op: str, ignore_index: int, allow_s
     if t.dtype.kind not in "iuf":
         raise TypeError(f"{op}: targets must be integer class indices, got dtype {t.dtype}")
     if t.dtype.kind == "f":
-        fractional = t != B.xp.round(t)
+        fractional = t != B.module_of(t).round(t)
         if fractional.any():
             raise ValueError(f"{op}: targets must be integer class indices in [0, {n_classes}), "
                              f"got {float(t[fractional].reshape(-1)[0])} ({n_classes} classes)")
-    t = t.astype(B.xp.int64, copy=False)
+    t = t.astype(B.numpy.int64, copy=False)
     bad = ((t < 0) | (t >= n_classes)) & (t != ignore_index)
     if bad.any():
         raise ValueError(f"{op}: target {int(t[bad].reshape(-1)[0])} is out of range for {n_classes} classes "

@@ -75,10 +75,10 @@ class L1Loss(_Difference):
     symbol = "l1"
 
     def of_difference(self, d):
-        return B.xp.abs(d)
+        return self.xp.abs(d)
 
     def slope(self):
-        return B.xp.sign(self.d)
+        return self.xp.sign(self.d)
 
 
 class SmoothL1Loss(_Difference):
@@ -87,13 +87,13 @@ class SmoothL1Loss(_Difference):
     symbol = "smooth_l1"
 
     def of_difference(self, d, beta=1.0):
-        z = B.xp.abs(d)
+        z = self.xp.abs(d)
         self.beta, self.inner = beta, z < beta
         with B.numpy.errstate(divide="ignore", invalid="ignore"):  # beta = 0: the L1 loss
-            return B.xp.where(self.inner, 0.5 * d * d / d.dtype.type(beta or 1), z - d.dtype.type(0.5 * beta))
+            return self.xp.where(self.inner, 0.5 * d * d / d.dtype.type(beta or 1), z - d.dtype.type(0.5 * beta))
 
     def slope(self):
-        return B.xp.where(self.inner, self.d / self.d.dtype.type(self.beta or 1), B.xp.sign(self.d))
+        return self.xp.where(self.inner, self.d / self.d.dtype.type(self.beta or 1), self.xp.sign(self.d))
 
 
 class HuberLoss(_Difference):
@@ -102,12 +102,12 @@ class HuberLoss(_Difference):
     symbol = "huber"
 
     def of_difference(self, d, delta=1.0):
-        z = B.xp.abs(d)
+        z = self.xp.abs(d)
         self.delta, self.inner = d.dtype.type(delta), z < delta
-        return B.xp.where(self.inner, 0.5 * d * d, self.delta * (z - 0.5 * self.delta))
+        return self.xp.where(self.inner, 0.5 * d * d, self.delta * (z - 0.5 * self.delta))
 
     def slope(self):
-        return B.xp.where(self.inner, self.d, self.delta * B.xp.sign(self.d))
+        return self.xp.where(self.inner, self.d, self.delta * self.xp.sign(self.d))
 
 
 class BinaryCrossEntropy(_Pointwise):
@@ -121,14 +121,14 @@ class BinaryCrossEntropy(_Pointwise):
     def values(self, x, t):
         self.x, self.t = x, t
         with B.numpy.errstate(divide="ignore"):
-            self.log_x = B.xp.maximum(B.xp.log(x), -100)
-            self.log_1mx = B.xp.maximum(B.xp.log1p(-x), -100)
+            self.log_x = self.xp.maximum(self.xp.log(x), -100)
+            self.log_1mx = self.xp.maximum(self.xp.log1p(-x), -100)
         return -(t * self.log_x + (1 - t) * self.log_1mx)
 
     def local_grads(self):
         need_x, need_t = self.needs_input_grad
         x = self.x
-        dx = (x - self.t) / B.xp.maximum(x * (1 - x), x.dtype.type(1e-12)) if need_x else None
+        dx = (x - self.t) / self.xp.maximum(x * (1 - x), x.dtype.type(1e-12)) if need_x else None
         return dx, (self.log_1mx - self.log_x if need_t else None)
 
 
@@ -143,9 +143,9 @@ class BinaryCrossEntropyWithLogits(_Pointwise):
 
     def values(self, x, t, pos_weight=None):
         self.x, self.t, self.pw = x, t, pos_weight
-        e = B.xp.exp(-B.xp.abs(x))
-        self.sp = B.xp.maximum(-x, 0) + B.xp.log1p(e)  # softplus(-x)
-        self.sig_neg = B.xp.where(x >= 0, e / (1 + e), 1 / (1 + e))  # sigmoid(-x)
+        e = self.xp.exp(-self.xp.abs(x))
+        self.sp = self.xp.maximum(-x, 0) + self.xp.log1p(e)  # softplus(-x)
+        self.sig_neg = self.xp.where(x >= 0, e / (1 + e), 1 / (1 + e))  # sigmoid(-x)
         self.lw = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
         return (1 - t) * x + self.lw * self.sp
 
@@ -169,11 +169,11 @@ class KLDiv(_Pointwise):
     def values(self, x, t, log_target=False):
         self.x, self.t, self.log_target = x, t, log_target
         if log_target:
-            self.et = B.xp.exp(t)
+            self.et = self.xp.exp(t)
             return self.et * (t - x)
         with B.numpy.errstate(divide="ignore", invalid="ignore"):
-            self.log_t = B.xp.log(t)
-            xlogy = B.xp.where(t == 0, 0, t * self.log_t)  # xlogy: 0 log 0 = 0
+            self.log_t = self.xp.log(t)
+            xlogy = self.xp.where(t == 0, 0, t * self.log_t)  # xlogy: 0 log 0 = 0
         return xlogy - t * x
 
     def local_grads(self):
@@ -303,8 +303,8 @@ class _OneHot(Function):
     """out[..., c] = 1 where c = index, else 0 (int64; class indices carry no gradient)."""
 
     def forward(self, index, num_classes=-1):
-        out = B.xp.zeros(index.shape + (num_classes,), dtype=B.xp.int64)
-        B.xp.put_along_axis(out, index[..., None], 1, axis=-1)
+        out = self.xp.zeros(index.shape + (num_classes,), dtype=self.xp.int64)
+        self.xp.put_along_axis(out, index[..., None], 1, axis=-1)
         return out
 
 
@@ -315,7 +315,7 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     """
     tensor = as_tensor(tensor)
     idx = tensor._data
-    if idx.dtype != B.xp.int64:
+    if idx.dtype != B.numpy.int64:
         raise TypeError(f"one_hot: expects an index tensor of dtype int64, got {idx.dtype}")
     if num_classes == -1:
         if idx.size == 0:

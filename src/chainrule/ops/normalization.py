@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
 
@@ -40,7 +39,7 @@ class BatchNorm(Function):
         else:
             mean, var = running_mean, running_var
             centered = x - mean.reshape(self.bshape).astype(x.dtype, copy=False)
-        self.invstd = (1.0 / B.xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(self.bshape)
+        self.invstd = (1.0 / self.xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(self.bshape)
         self.xhat = centered * self.invstd
         self.gamma = weight.reshape(self.bshape) if weight is not None else None
         out = self.xhat * self.gamma if weight is not None else self.xhat.copy()
