@@ -148,8 +148,7 @@ def backpropagate(root, upstream, accumulate: bool = True, hook: EdgeHook | None
         pending[id(r)] = g if id(r) not in pending else pending[id(r)] + g
     totals = {}
     state = (accumulate, hook, retain_graph, only, capture)
-    with B.following(seeds[0]):  # restores xp's module afterwards (each node points it at its gradient)
-        _backward_nodes(order, pending, totals, state)
+    _backward_nodes(order, pending, totals, state)  # each node computes with its own inputs' array module
     return totals
 
 
@@ -206,8 +205,6 @@ def _backward_nodes(order, pending, totals, state) -> None:
         grad = pending.pop(id(node), None)
         if grad is None:
             continue
-        if B.devices_enabled:  # xp follows the gradient's device (NumPy or CuPy)
-            B.working_on(grad)
         if tensor_hooks and id(node) in tensor_hooks:
             grad = _run_hooks(node, grad)
         key = id(node)
@@ -279,7 +276,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     "graph. Set allow_unused=True if this is the desired behavior."
                 )
             g = B.module_of(t._data).zeros_like(t._data) if materialize_grads else None
-        result.append(None if g is None else Tensor._from_op(B.xp.asarray(g, dtype=t.dtype), False))
+        result.append(None if g is None else Tensor._from_op(B.module_of(g).asarray(g, dtype=t.dtype), False))
     return tuple(result)
 
 

@@ -59,7 +59,6 @@ class Function:
             arrays[cls.promote] = promote(arrays[cls.promote], cls.promote_to_float)
         if B._cupy is not None:  # a GPU is in use: the node computes with its inputs' module
             fn.xp = B.module_of(*arrays)
-        module = B.working_on(*arrays) if B.devices_enabled else None  # xp: NumPy or CuPy, as the inputs
         try:
             out = fn.forward(*arrays, **kwargs)
             if not B.is_array(out):  # NumPy turns 0-d results into scalars
@@ -69,9 +68,6 @@ class Function:
                 raise
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
             raise ShapeError(f"{cls.op_name()}: inputs of shapes {shapes}: {err}") from None
-        finally:
-            if module is not None:
-                B.restore(module)
         # only a float result can carry a gradient: x.astype(int) is cut from the graph, as in PyTorch
         needs_grad = True in needs and out.dtype.kind == "f"
         result = Tensor._from_op(out, needs_grad)

@@ -17,7 +17,7 @@ class GradCheckError(AssertionError):
 
 def _numeric_grad(fn, inputs, k, upstream, eps):
     x = inputs[k]._data
-    grad = B.xp.zeros_like(x)
+    grad = B.module_of(x).zeros_like(x)
     flat, gflat = x.reshape(-1), grad.reshape(-1)  # views: perturbing flat perturbs the input
     for i in range(flat.size):  # a test-time oracle: one loop over elements is fine here
         old = flat[i]
@@ -43,33 +43,35 @@ def grad_check(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
     for x in inputs:
         data = x._data if isinstance(x, Tensor) else B.asarray(x)
         if data.dtype.kind == "f":
-            tensors.append(Tensor(data.astype(B.xp.float64), requires_grad=True))
+            tensors.append(Tensor(data.astype(B.numpy.float64), requires_grad=True))
         else:
             tensors.append(Tensor(data))
     with enable_grad():
         out = fn(*tensors)
         if not isinstance(out, Tensor):
             raise TypeError(f"grad_check: fn must return a Tensor, got {type(out).__name__}")
-        upstream = B.xp.random.default_rng(seed).standard_normal(out.shape)
+        host = B.numpy.random.default_rng(seed).standard_normal(out.shape)  # the same numbers on every device
+        upstream = B.module_of(out._data).asarray(host)
         out.backward(upstream)
     report, lines, failed = {}, [], False
     for k, t in enumerate(tensors):
         if not t.requires_grad:
             continue
-        analytic = t.grad._data if t.grad is not None else B.xp.zeros_like(t._data)
+        xp = B.module_of(t._data)
+        analytic = t.grad._data if t.grad is not None else xp.zeros_like(t._data)
         with no_grad():
             numeric = _numeric_grad(fn, tensors, k, upstream, eps)
-        err = B.xp.abs(analytic - numeric)
-        rel = err / B.xp.maximum(B.xp.abs(numeric), 1e-12)
-        bad = ~(err <= atol + rtol * B.xp.abs(numeric))  # a NaN on either side is a failure
+        err = xp.abs(analytic - numeric)
+        rel = err / xp.maximum(xp.abs(numeric), 1e-12)
+        bad = ~(err <= atol + rtol * xp.abs(numeric))  # a NaN on either side is a failure
         report[k] = (float(err.max(initial=0.0)), float(rel.max(initial=0.0)))
         status = "ok" if not bad.any() else f"FAIL at {int(bad.sum())} of {bad.size} elements"
         lines.append(f"  input {k} shape {tuple(t.shape)}: max abs err {report[k][0]:.3g}, "
                      f"max rel err {report[k][1]:.3g}: {status}")
         if bad.any():
             failed = True
-            i = int(B.xp.argmax(B.xp.where(bad, B.xp.nan_to_num(err, nan=B.xp.inf), -1.0)))  # worst, not first
-            idx = B.xp.unravel_index(i, t.shape) if t.shape else ()
+            i = int(xp.argmax(xp.where(bad, xp.nan_to_num(err, nan=B.numpy.inf), -1.0)))  # worst, not first
+            idx = B.numpy.unravel_index(i, t.shape) if t.shape else ()
             lines.append(f"    worst at {tuple(int(j) for j in idx)}: analytic "
                          f"{analytic.reshape(-1)[i]:.8g}, numeric {numeric.reshape(-1)[i]:.8g}")
     if failed and raise_on_failure:
