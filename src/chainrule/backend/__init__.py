@@ -46,6 +46,11 @@ def module_of(*arrays):
     return numpy
 
 
+def cupy_loaded() -> bool:
+    """Whether CuPy has been loaded (a GPU was asked for): only then can an array be a CuPy array."""
+    return _cupy is not None
+
+
 def is_array(a) -> bool:
     """A NumPy or CuPy array (not a scalar)."""
     return isinstance(a, numpy.ndarray) or (_cupy is not None and isinstance(a, _cupy.ndarray))

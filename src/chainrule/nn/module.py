@@ -357,13 +357,13 @@ class Module:
         return self.to(f"cuda:{index}")
 
     def double(self) -> Module:
-        return self.to(B.xp.float64)
+        return self.to(B.numpy.float64)
 
     def float(self) -> Module:
-        return self.to(B.xp.float32)
+        return self.to(B.numpy.float32)
 
     def half(self) -> Module:
-        return self.to(B.xp.float16)
+        return self.to(B.numpy.float16)
 
     def summary(self, input_shape, batch_size: int = 2, dtype=None):
         """A Keras-like table of layers, output shapes and parameter counts (see ``nn.summary``)."""

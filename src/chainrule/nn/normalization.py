@@ -41,7 +41,7 @@ class _BatchNorm(Module):
         if track_running_stats:
             self.register_buffer("running_mean", zeros(n, dtype=dtype, device=device))
             self.register_buffer("running_var", ones(n, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", zeros((), dtype=B.xp.int64, device=device))
+            self.register_buffer("num_batches_tracked", zeros((), dtype=B.numpy.int64, device=device))
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)

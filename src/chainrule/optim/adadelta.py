@@ -39,24 +39,25 @@ class Adadelta(Optimizer):
             raise ValueError(f"Invalid rho value: rho={options['rho']} (Adadelta needs 0 <= rho <= 1)")
 
     def _update(self, p, grad, state: dict, group: dict) -> None:
+        xp = B.module_of(p._data)  # NumPy or CuPy, where the parameter is
         d = p._data
         lr, rho, eps = group["lr"], group["rho"], group["eps"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = B.xp.zeros_like(d)
-            state["acc_delta"] = B.xp.zeros_like(d)
+            state["square_avg"] = xp.zeros_like(d)
+            state["acc_delta"] = xp.zeros_like(d)
         state["step"] += 1
         g = self._decayed_grad(p, grad, group["weight_decay"], group["maximize"])
         v, u = state["square_avg"], state["acc_delta"]
         t, delta = self._scratch(d), self._scratch(d, slot=2)
         v *= rho
-        v += B.xp.multiply(B.xp.multiply(g, 1 - rho, out=t), g, out=t)  # addcmul_: v + (1 - rho) * g * g
-        std = B.xp.sqrt(B.xp.add(v, eps, out=t), out=t)
-        B.xp.sqrt(B.xp.add(u, eps, out=delta), out=delta)
+        v += xp.multiply(xp.multiply(g, 1 - rho, out=t), g, out=t)  # addcmul_: v + (1 - rho) * g * g
+        std = xp.sqrt(xp.add(v, eps, out=t), out=t)
+        xp.sqrt(xp.add(u, eps, out=delta), out=delta)
         delta /= std
         delta *= g
         u *= rho
-        u += B.xp.multiply(B.xp.multiply(delta, 1 - rho, out=t), delta, out=t)
-        d -= B.xp.multiply(delta, lr, out=t)
+        u += xp.multiply(xp.multiply(delta, 1 - rho, out=t), delta, out=t)
+        d -= xp.multiply(delta, lr, out=t)
         self._flush_tiny(p, v, rho)
         self._flush_tiny(p, u, rho)

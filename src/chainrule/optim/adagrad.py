@@ -46,6 +46,7 @@ class Adagrad(Optimizer):
         state["sum"] = B.module_of(p._data).full_like(p._data, self.defaults["initial_accumulator_value"])
 
     def _update(self, p, grad, state: dict, group: dict) -> None:
+        xp = B.module_of(p._data)  # NumPy or CuPy, where the parameter is
         d = p._data
         if not state:  # a parameter group added after construction
             self._init_state(state, p)
@@ -53,8 +54,8 @@ class Adagrad(Optimizer):
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         g = self._decayed_grad(p, grad, group["weight_decay"], group["maximize"])
         s, t = state["sum"], self._scratch(d)
-        s += B.xp.multiply(g, g, out=t)
-        std = B.xp.sqrt(s, out=t)
+        s += xp.multiply(g, g, out=t)
+        std = xp.sqrt(s, out=t)
         std += group["eps"]
-        step = B.xp.divide(g, std, out=t)
-        d -= B.xp.multiply(step, clr, out=t)
+        step = xp.divide(g, std, out=t)
+        d -= xp.multiply(step, clr, out=t)

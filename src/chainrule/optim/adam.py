@@ -51,15 +51,16 @@ class Adam(Optimizer):
                                  f"({type(self).__name__} needs 0 <= betas[{i}] < 1)")
 
     def _update(self, p, grad, state: dict, group: dict) -> None:
+        xp = B.module_of(p._data)  # NumPy or CuPy, where the parameter is
         d = p._data
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         beta1, beta2 = group["betas"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = B.xp.zeros_like(d)
-            state["exp_avg_sq"] = B.xp.zeros_like(d)
+            state["exp_avg"] = xp.zeros_like(d)
+            state["exp_avg_sq"] = xp.zeros_like(d)
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = B.xp.zeros_like(d)
+            state["max_exp_avg_sq"] = xp.zeros_like(d)
         state["step"] += 1
         step = state["step"]
         if wd != 0 and group["decoupled_weight_decay"]:
@@ -71,16 +72,16 @@ class Adam(Optimizer):
         self._lerp_(m, g, 1 - beta1)
         t = self._scratch(d)
         v *= beta2
-        v += B.xp.multiply(B.xp.multiply(g, g, out=t), 1 - beta2, out=t)
+        v += xp.multiply(xp.multiply(g, g, out=t), 1 - beta2, out=t)
 
         step_size = lr / (1 - beta1**step)
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         if group["amsgrad"]:
-            v = B.xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        denom = B.xp.sqrt(v, out=t)
+            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        denom = xp.sqrt(v, out=t)
         denom /= bias_correction2_sqrt
         denom += eps
-        d -= B.xp.multiply(B.xp.divide(m, denom, out=t), step_size, out=t)
+        d -= xp.multiply(xp.divide(m, denom, out=t), step_size, out=t)
 
         self._flush_tiny(p, m, beta1)
         if eps > 0:

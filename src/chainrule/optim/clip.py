@@ -20,7 +20,7 @@ def _grads(parameters) -> list:
 
 def _vector_norm(x, norm_type: float):
     """``torch.linalg.vector_norm(x, norm_type)`` of all entries of x, in x's dtype."""
-    xp = B.xp
+    xp = B.module_of(x)
     if norm_type == math.inf:
         return xp.max(xp.abs(x)) if x.size else xp.zeros((), x.dtype)
     if norm_type == -math.inf:
@@ -49,22 +49,22 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     norm_type, max_norm = float(norm_type), float(max_norm)
     if not grads:
         return Tensor(B.numpy.zeros((), B.default_float))
-    with B.following(*grads):  # xp: NumPy or CuPy, where the gradients are
-        return _clip_norm(grads, max_norm, norm_type, error_if_nonfinite)
+    return _clip_norm(grads, max_norm, norm_type, error_if_nonfinite)
 
 
 def _clip_norm(grads, max_norm: float, norm_type: float, error_if_nonfinite: bool) -> Tensor:
-    dtype = B.xp.result_type(*grads)
-    norms = B.xp.stack([_vector_norm(g, norm_type).astype(dtype) for g in grads])
+    xp = B.module_of(*grads)  # NumPy or CuPy, where the gradients are
+    dtype = xp.result_type(*grads)
+    norms = xp.stack([_vector_norm(g, norm_type).astype(dtype) for g in grads])
     total_norm = _vector_norm(norms, norm_type)
-    if error_if_nonfinite and not B.xp.isfinite(total_norm):
+    if error_if_nonfinite and not xp.isfinite(total_norm):
         raise RuntimeError(
             f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is non-finite "
             f"({float(total_norm)}), so it cannot be clipped; pass error_if_nonfinite=False to "
             "scale the gradients by it anyway"
         )
     with B.numpy.errstate(divide="ignore", invalid="ignore"):
-        clip_coef = B.xp.minimum(B.xp.asarray(max_norm, dtype) / (total_norm + dtype.type(1e-6)), 1.0)
+        clip_coef = xp.minimum(xp.asarray(max_norm, dtype) / (total_norm + dtype.type(1e-6)), 1.0)
         for g in grads:  # always multiplied, as torch: an inf norm turns inf entries into nan
             g *= clip_coef
     return Tensor(total_norm)

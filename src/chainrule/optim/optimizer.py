@@ -25,14 +25,14 @@ from ..autograd.tensor import Tensor
 # ~100x slower on x86: float32 Adam slows about 5x after ~800 steps. Values below these
 # thresholds are flushed to zero (see Optimizer._flush_tiny); they are far below anything that
 # moves a weight. float16 is left alone: NumPy computes it in float32, where it is normal.
-_FLUSH_BELOW = {B.xp.dtype(B.xp.float32): 1e-30, B.xp.dtype(B.xp.float64): 1e-300}
+_FLUSH_BELOW = {B.numpy.dtype(B.numpy.float32): 1e-30, B.numpy.dtype(B.numpy.float64): 1e-300}
 _MAX_FLUSH_PERIOD = 64
 
 
 @functools.lru_cache(maxsize=256)
 def _flush_period(beta: float, dtype: Any) -> int:
     """Steps a value can decay by ``beta`` per step from the threshold and still be normal."""
-    thresh, smallest_normal = _FLUSH_BELOW[dtype], float(B.xp.finfo(dtype).smallest_normal)
+    thresh, smallest_normal = _FLUSH_BELOW[dtype], float(B.numpy.finfo(dtype).smallest_normal)
     steps = math.log(thresh / smallest_normal) / math.log(1.0 / beta)
     return max(1, min(_MAX_FLUSH_PERIOD, int(steps) - 1))
 
@@ -179,9 +179,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._step_calls += 1
-        first = [g["params"][0]._data for g in self.param_groups if g["params"]][:1]
-        with B.following(*first):  # xp: NumPy or CuPy, where the parameters are
-            self._update_all()
+        self._update_all()  # each update computes with its parameter's array module (NumPy or CuPy)
         return loss
 
     def _update_all(self) -> None:
@@ -196,7 +194,7 @@ class Optimizer:
                         f"grad of shape {grad.shape}"
                     )
                 state = self.state[p]
-                if B.devices_enabled:  # the state follows its parameter to another device
+                if B.cupy_loaded():  # the state follows its parameter to another device
                     where = _device.device_of(p._data)
                     for k, v in state.items():
                         if B.is_array(v) and _device.device_of(v) != where:
@@ -220,22 +218,22 @@ class Optimizer:
         """``(-grad if maximize else grad) + weight_decay * p``; ``grad`` itself when neither applies."""
         if weight_decay == 0 and not maximize:
             return grad
-        out = self._scratch(p._data, slot=1)
+        xp, out = B.module_of(grad), self._scratch(p._data, slot=1)
         if weight_decay == 0:
-            return B.xp.negative(grad, out=out)
-        B.xp.multiply(p._data, weight_decay, out=out)
-        return (B.xp.subtract if maximize else B.xp.add)(out, grad, out=out)
+            return xp.negative(grad, out=out)
+        xp.multiply(p._data, weight_decay, out=out)
+        return (xp.subtract if maximize else xp.add)(out, grad, out=out)
 
     def _lerp_(self, avg, target, weight: float) -> None:
         """``avg += weight * (target - avg)`` in place, with torch.lerp_'s two-sided formula."""
-        t = self._scratch(avg)
-        B.xp.subtract(target, avg, out=t)
+        xp, t = B.module_of(avg), self._scratch(avg)
+        xp.subtract(target, avg, out=t)
         if abs(weight) < 0.5:
             t *= weight
             avg += t
         else:
             t *= 1.0 - weight
-            B.xp.subtract(target, t, out=avg)
+            xp.subtract(target, t, out=avg)
 
     def _flush_tiny(self, p: Tensor, x, beta: float, threshold_power: float = 1.0) -> None:
         """Zero the entries of ``x`` below ``1e-30`` (float32; ``1e-300`` for float64).
@@ -251,7 +249,7 @@ class Optimizer:
             return
         if self._updates.get(id(p), 0) % _flush_period(beta, x.dtype):
             return
-        x[B.xp.abs(x) < thresh**threshold_power] = 0
+        x[B.module_of(x).abs(x) < thresh**threshold_power] = 0
 
     # --- state dict --------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -37,34 +37,35 @@ class RMSprop(Optimizer):
                                 alpha="alpha value")
 
     def _update(self, p, grad, state: dict, group: dict) -> None:
+        xp = B.module_of(p._data)  # NumPy or CuPy, where the parameter is
         d = p._data
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = B.xp.zeros_like(d)
+            state["square_avg"] = xp.zeros_like(d)
         if momentum > 0 and "momentum_buffer" not in state:
-            state["momentum_buffer"] = B.xp.zeros_like(d)
+            state["momentum_buffer"] = xp.zeros_like(d)
         if group["centered"] and "grad_avg" not in state:
-            state["grad_avg"] = B.xp.zeros_like(d)
+            state["grad_avg"] = xp.zeros_like(d)
         state["step"] += 1
         g = self._decayed_grad(p, grad, group["weight_decay"], group["maximize"])
         v = state["square_avg"]
         t = self._scratch(d)
         v *= alpha
-        v += B.xp.multiply(B.xp.multiply(g, g, out=t), 1 - alpha, out=t)
+        v += xp.multiply(xp.multiply(g, g, out=t), 1 - alpha, out=t)
         if group["centered"]:
             a = state["grad_avg"]
             self._lerp_(a, g, 1 - alpha)
-            s = B.xp.sqrt(B.xp.subtract(v, B.xp.multiply(a, a, out=t), out=t), out=t)
+            s = xp.sqrt(xp.subtract(v, xp.multiply(a, a, out=t), out=t), out=t)
         else:
-            s = B.xp.sqrt(v, out=t)
+            s = xp.sqrt(v, out=t)
         s += eps
-        step = B.xp.divide(g, s, out=t)
+        step = xp.divide(g, s, out=t)
         if momentum > 0:
             buf = state["momentum_buffer"]
             buf *= momentum
             buf += step
-            step = B.xp.multiply(buf, lr, out=t)
+            step = xp.multiply(buf, lr, out=t)
         else:
             step *= lr
         d -= step

@@ -38,23 +38,24 @@ class SGD(Optimizer):
             )
 
     def _update(self, p, grad, state: dict, group: dict) -> None:
+        xp = B.module_of(p._data)  # NumPy or CuPy, where the parameter is
         momentum, lr = group["momentum"], group["lr"]
         g = self._decayed_grad(p, grad, group["weight_decay"], group["maximize"])
         t = self._scratch(p._data)
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = B.xp.array(g, dtype=p._data.dtype, copy=True)
+                buf = state["momentum_buffer"] = xp.array(g, dtype=p._data.dtype, copy=True)
             else:
                 buf *= momentum
                 if group["dampening"] == 0:
                     buf += g
                 else:
-                    buf += B.xp.multiply(g, 1.0 - group["dampening"], out=t)
+                    buf += xp.multiply(g, 1.0 - group["dampening"], out=t)
             if group["nesterov"]:
-                g = B.xp.add(g, B.xp.multiply(buf, momentum, out=t), out=t)
+                g = xp.add(g, xp.multiply(buf, momentum, out=t), out=t)
             else:
                 g = buf
-        p._data -= B.xp.multiply(g, lr, out=t)
+        p._data -= xp.multiply(g, lr, out=t)
         if momentum != 0:
             self._flush_tiny(p, state["momentum_buffer"], momentum)

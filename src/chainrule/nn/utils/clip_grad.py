@@ -23,12 +23,12 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     norm_type = float(norm_type)
     if not arrays:
         return Tensor(B.numpy.zeros((), B.default_float))
-    with B.following(*arrays):
-        dtype = B.xp.result_type(*arrays)
-        total = _vector_norm(B.xp.stack([_vector_norm(a, norm_type).astype(dtype) for a in arrays]), norm_type)
-        if error_if_nonfinite and not B.xp.isfinite(total):
-            raise RuntimeError(f"get_total_norm: the total norm of order {norm_type} is non-finite ({float(total)}); "
-                               "pass error_if_nonfinite=False to accept it")
+    xp = B.module_of(*arrays)  # NumPy or CuPy, where the tensors are
+    dtype = xp.result_type(*arrays)
+    total = _vector_norm(xp.stack([_vector_norm(a, norm_type).astype(dtype) for a in arrays]), norm_type)
+    if error_if_nonfinite and not xp.isfinite(total):
+        raise RuntimeError(f"get_total_norm: the total norm of order {norm_type} is non-finite ({float(total)}); "
+                           "pass error_if_nonfinite=False to accept it")
     return Tensor(total)
 
 
@@ -37,8 +37,9 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
     grads = _grads(parameters)
     if not grads:
         return
-    total = total_norm._data if isinstance(total_norm, Tensor) else B.xp.asarray(total_norm)
-    with B.following(*grads), B.numpy.errstate(divide="ignore", invalid="ignore"):
-        coef = B.xp.minimum(float(max_norm) / (total + 1e-6), 1.0)
+    xp = B.module_of(*grads)  # NumPy or CuPy, where the gradients are
+    total = total_norm._data if isinstance(total_norm, Tensor) else xp.asarray(total_norm)
+    with B.numpy.errstate(divide="ignore", invalid="ignore"):
+        coef = xp.minimum(float(max_norm) / (total + 1e-6), 1.0)
         for g in grads:
             g *= coef.astype(g.dtype)
