@@ -93,7 +93,7 @@ def _cmd_graph(args) -> int:
         except ExpressionError as err:
             raise UsageError(str(err)) from None
         demo.show(f, leaves, with_trace=not args.no_trace, digits=args.digits)
-        if not B.xp.isfinite(f._data).all():
+        if not B.module_of(f._data).isfinite(f._data).all():
             print("note: f is not a finite number here", file=sys.stderr)
         if args.output:
             _draw(f, args.output, draw_graph)

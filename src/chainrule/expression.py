@@ -79,7 +79,7 @@ class _Evaluator:
             kind = "string" if isinstance(value, (str, bytes)) else type(value).__name__
             raise self.fail(node, kind)
         try:  # float64 constants: no Python big-integer arithmetic (9**9**9 overflows to inf)
-            return Tensor(B.xp.float64(value), dtype=B.xp.float64)
+            return Tensor(B.numpy.float64(value), dtype=B.numpy.float64)
         except OverflowError:
             raise ExpressionError(f"number at {self.where(node)} is too large") from None
 
@@ -124,7 +124,7 @@ def _leaf(name: str, value) -> Tensor:
         return value
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise ExpressionError(f"variable {name!r}: expected a number, got {type(value).__name__}")
-    return Tensor(B.xp.float64(value), requires_grad=True, dtype=B.xp.float64, name=name)
+    return Tensor(B.numpy.float64(value), requires_grad=True, dtype=B.numpy.float64, name=name)
 
 
 def variables(values: dict) -> dict[str, Tensor]:

@@ -34,7 +34,7 @@ class ImageError(ValueError):
     """An image that cannot become a digit: not an image, unreadable, missing, or blank."""
 
 
-def load_image(path) -> B.xp.ndarray:
+def load_image(path) -> B.numpy.ndarray:
     """Read an image file -> float32 (28, 28) in [0, 1], light digit on black, MNIST-centred.
 
     Raises ImageError (one line naming the file) for a missing path, a file that is not an image,
@@ -52,7 +52,7 @@ def load_image(path) -> B.xp.ndarray:
             img.load()
             img = _to_gray_or_rgba(ImageOps.exif_transpose(img))  # phone photos: stored sideways, EXIF says so
             img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-            arr = B.xp.asarray(img)
+            arr = B.numpy.asarray(img)
     except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image file (Pillow cannot identify its format)") from None
     except Image.DecompressionBombError as e:
@@ -75,14 +75,14 @@ def _one_line(e: Exception) -> str:
     return " ".join(str(e).split()) or "no details"
 
 
-def preprocess_array(arr, name: str = "array") -> B.xp.ndarray:
+def preprocess_array(arr, name: str = "array") -> B.numpy.ndarray:
     """The same normalisation as ``load_image``, from an array already in memory.
 
     arr: (H, W) grayscale, or (H, W, 3) RGB, or (H, W, 4) RGBA; uint8 (0..255), uint16
     (0..65535), bool, or float (taken as [0, 1] when it lies there, else min-max scaled).
     Returns float32 (28, 28).
     """
-    xp = B.xp
+    xp = B.numpy
     arr = xp.asarray(arr)
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
         raise ImageError(f"{name}: expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {arr.shape}")
@@ -104,7 +104,7 @@ def preprocess_array(arr, name: str = "array") -> B.xp.ndarray:
 
 def _unit_range(arr):
     """Pixel values -> float64 in [0, 1], by dtype."""
-    xp = B.xp
+    xp = B.numpy
     if arr.dtype.kind == "b":
         return arr.astype(xp.float64)
     if arr.dtype.kind in "ui":
@@ -121,7 +121,7 @@ def _unit_range(arr):
 
 def _grayscale(arr, name: str):
     """(H, W[, 1|3|4]) in [0, 1] -> (H, W) luma; alpha composited over a background opposite the ink."""
-    xp = B.xp
+    xp = B.numpy
     if arr.ndim == 2:
         return arr
     if arr.shape[2] == 1:
@@ -139,7 +139,7 @@ def _grayscale(arr, name: str):
 
 def _crop(ink):
     """The bounding box of the pixels above INK_THRESHOLD (the brightest pixel is 1, so one exists)."""
-    xp = B.xp
+    xp = B.numpy
     rows = xp.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
     cols = xp.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
     return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
@@ -149,7 +149,7 @@ def _fit_box(ink):
     """Resize so the longer side is BOX px, keeping the aspect ratio (Lanczos, clipped to [0, 1])."""
     from PIL import Image
 
-    xp = B.xp
+    xp = B.numpy
     h, w = ink.shape
     scale = BOX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))  # Pillow: (width, height)
@@ -159,7 +159,7 @@ def _fit_box(ink):
 
 def _center(digit):
     """Paste (h, w) <= (BOX, BOX) into SIZE x SIZE zeros with its centre of mass at (CENTER, CENTER)."""
-    xp = B.xp
+    xp = B.numpy
     h, w = digit.shape
     mass = float(digit.sum())
     out = xp.zeros((SIZE, SIZE), dtype=xp.float32)

@@ -74,7 +74,7 @@ class DivergenceGuard(Callback):
         if loss > self.factor * self.reference:
             raise Diverged(f"loss exploded to {loss:.3g} {where} (over {self.factor:g} x {self.reference:.3g})")
         for name, p in trainer.model.named_parameters():
-            if not B.xp.isfinite(p._data).all():
+            if not B.module_of(p._data).isfinite(p._data).all():
                 raise Diverged(f"weights of {name} became NaN/Inf {where}")
 
 

@@ -62,13 +62,13 @@ def sequence(text: str):
             values.append(v)
     if all(isinstance(v, int) for v in values):
         if all(INT64[0] <= v <= INT64[1] for v in values):
-            return B.xp.asarray(values, dtype=B.numpy.int64)
+            return B.numpy.asarray(values, dtype=B.numpy.int64)
         return B.numpy.array(values, dtype=object)  # exact: Python ints
     for v in values:
         if isinstance(v, int) and not -1e308 < v < 1e308:  # float(v) would overflow
             raise argparse.ArgumentTypeError(f"an integer of {len(str(abs(v)))} digits is too large to mix with "
                                              f"decimals in one sequence (in {_short(text)})")
-    return B.xp.asarray([float(v) for v in values])
+    return B.numpy.asarray([float(v) for v in values])
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -93,7 +93,7 @@ def run(args) -> int:
         start = full_start(args.mode, min(len(x), len(h)))
         note = f"   (mode {args.mode}: y[{start}] .. y[{start + len(y) - 1}] of the full result)"
     print(f"y = {_show(y)}{note}")
-    if y.dtype.kind == "f" and not B.xp.isfinite(y).all():
+    if y.dtype.kind == "f" and not B.module_of(y).isfinite(y).all():
         print("note: some sums overflow float64 (inf, nan); integers without a decimal point are exact",
               file=sys.stderr)
     return OK

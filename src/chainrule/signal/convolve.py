@@ -55,7 +55,7 @@ def as_sequence(v, name: str, fn: str, ndim: int = 1):
 def _exact_asarray(v):
     """``asarray``, except that a list of Python ints past int64 stays Python ints (an object array):
     NumPy would make [2**63, 1] float64, silently inexact."""
-    a = B.xp.asarray(v)
+    a = B.module_of(v).asarray(v)
     if a.dtype.kind not in "fuO" or not isinstance(v, (list, tuple)):
         return a
     try:
@@ -149,7 +149,7 @@ def full_start(mode: str, k: int) -> int:
 
 def _slide(a, w):
     """sum_j a[i + j] w[j] for every i where w fits inside a: every window of a, times w."""
-    return B.xp.lib.stride_tricks.sliding_window_view(a, w.shape[0]) @ w
+    return B.module_of(a).lib.stride_tricks.sliding_window_view(a, w.shape[0]) @ w
 
 
 def _convolve_arrays(x, h, mode: str):
@@ -157,7 +157,7 @@ def _convolve_arrays(x, h, mode: str):
     a, v = (x, h) if x.shape[0] >= h.shape[0] else (h, x)  # convolution commutes; NumPy swaps too
     k = v.shape[0]
     pads = {"full": (k - 1, k - 1), "same": _same_pads(k), "valid": (0, 0)}[mode]
-    return _slide(B.xp.pad(a, pads), v[::-1])
+    return _slide(B.module_of(a).pad(a, pads), v[::-1])
 
 
 class Convolve(Function):
@@ -180,7 +180,7 @@ class Convolve(Function):
         x, h = self.x, self.h
         m, n = x.shape[0], h.shape[0]
         start = full_start(self.mode, min(m, n))
-        g = B.xp.zeros(m + n - 1, dtype=upstream.dtype)
+        g = self.xp.zeros(m + n - 1, dtype=upstream.dtype)
         g[start : start + upstream.shape[0]] = upstream
         dx = _slide(g, h).astype(x.dtype, copy=False) if self.needs_input_grad[0] else None
         dh = _slide(g, x).astype(h.dtype, copy=False) if self.needs_input_grad[1] else None
@@ -278,9 +278,10 @@ def _slide_2d(x, h, mode: str, fill: float, flipped: bool, fn: str):
         out = conv2d(x.reshape(1, 1, *x.shape), kernel.reshape(1, 1, *h.shape), padding=pads,
                      name=fn, **mode_kw)
         return out.reshape(out.shape[2], out.shape[3])
-    xpad = B.xp.pad(x, pads, constant_values=fill) if fill else B.xp.pad(x, pads)
-    windows = B.xp.lib.stride_tricks.sliding_window_view(xpad, h.shape)  # (Ho, Wo, kh, kw) view
-    return B.xp.einsum("ijkl,kl->ij", windows, kernel)
+    xp = B.module_of(x)
+    xpad = xp.pad(x, pads, constant_values=fill) if fill else xp.pad(x, pads)
+    windows = xp.lib.stride_tricks.sliding_window_view(xpad, h.shape)  # (Ho, Wo, kh, kw) view
+    return xp.einsum("ijkl,kl->ij", windows, kernel)
 
 
 def convolve2d(x, h, mode: str = "full", boundary: str = "fill", fillvalue: float = 0):

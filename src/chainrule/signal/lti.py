@@ -27,7 +27,7 @@ def unit_sample(length: int, shift: int = 0, dtype=None):
     if not isinstance(shift, numbers.Integral) or isinstance(shift, bool) or not 0 <= shift < length:
         raise ValueError(f"unit_sample: shift must be an int in [0, {length - 1}] for length {length}, "
                          f"got {shift!r}")
-    delta = B.xp.zeros(int(length), dtype=dtype or B.xp.float64)
+    delta = B.numpy.zeros(int(length), dtype=dtype or B.numpy.float64)
     delta[int(shift)] = 1
     return delta
 
@@ -55,7 +55,8 @@ def decompose(x, origin: int = 0) -> list[Term]:
     if isinstance(x, Tensor):
         x = x._data
     _check_origin(origin, "decompose")
-    eye = B.xp.eye(x.shape[0], dtype=B.xp.result_type(x.dtype, B.xp.float64))
+    xp = B.module_of(x)
+    eye = xp.eye(x.shape[0], dtype=xp.result_type(x.dtype, B.numpy.float64))
     return [Term(i - origin, x[i].item(), x[i] * eye[i]) for i in range(x.shape[0])]
 
 
@@ -84,7 +85,7 @@ class LTISystem:
     @property
     def indices(self):
         """The n at which h is given: -origin .. len(h) - 1 - origin."""
-        return B.xp.arange(self.h.shape[0]) - self.origin
+        return B.numpy.arange(self.h.shape[0]) - self.origin
 
     @property
     def is_causal(self) -> bool:
@@ -95,7 +96,7 @@ class LTISystem:
     def response(self, x):
         """(n, y): the whole response x * h with its time indices, n = -origin .. len(x)+len(h)-2-origin."""
         y = convolve(as_sequence(x, "x", "LTISystem"), self.h)
-        return B.xp.arange(y.shape[0]) - self.origin, y
+        return B.numpy.arange(y.shape[0]) - self.origin, y
 
     def __call__(self, x):
         """y[n] for n = 0 .. len(x)-1 (zero where the full response has no sample)."""
@@ -110,7 +111,7 @@ class LTISystem:
 
     def __repr__(self) -> str:
         h = self.h._data if isinstance(self.h, Tensor) else self.h
-        return f"LTISystem(h={B.xp.array2string(h, separator=', ')}, origin={self.origin})"
+        return f"LTISystem(h={B.numpy.array2string(h, separator=', ')}, origin={self.origin})"
 
 
 def _window(y, start: int, length: int):
@@ -120,10 +121,12 @@ def _window(y, start: int, length: int):
     before = min(max(-start, 0), length)
     after = length - before - (hi - lo)
     if isinstance(y, Tensor):  # y[lo:hi] stays in the graph even when empty: the gradient is then 0
-        parts = [Tensor(B.xp.zeros(before, y.dtype))] if before else []
-        parts += [y[lo:hi]] + ([Tensor(B.xp.zeros(after, y.dtype))] if after else [])
+        xp = B.module_of(y._data)
+        parts = [Tensor(xp.zeros(before, y.dtype))] if before else []
+        parts += [y[lo:hi]] + ([Tensor(xp.zeros(after, y.dtype))] if after else [])
         return concatenate(parts) if len(parts) > 1 else parts[0]
-    return B.xp.concatenate([B.xp.zeros(before, y.dtype), y[lo:hi], B.xp.zeros(after, y.dtype)])
+    xp = B.module_of(y)
+    return xp.concatenate([xp.zeros(before, y.dtype), y[lo:hi], xp.zeros(after, y.dtype)])
 
 
 # --- property checks on any system ------------------------------------------------------------------
@@ -175,8 +178,8 @@ class PropertyCheck:
 
 
 def _run(system: Callable, x, fn: str):
-    y = system(B.xp.array(x, copy=True))  # a copy: a system that writes into its input changes nothing here
-    y = y._data if isinstance(y, Tensor) else B.xp.asarray(y)
+    y = system(B.numpy.array(x, copy=True))  # a copy: a system that writes into its input changes nothing here
+    y = y._data if isinstance(y, Tensor) else B.numpy.asarray(y)
     if y.ndim == 0:
         y = y.reshape(1)
     if y.ndim != 1 or y.dtype.kind not in "biufc":
@@ -191,18 +194,19 @@ def _compare(identity: str, inputs: dict, sides: dict, rtol: float, atol: float,
     """
     (left, lhs), (right, rhs) = sides.items()
     n = max(lhs.shape[0], rhs.shape[0], start)
-    lhs, rhs = (B.xp.pad(v, (0, n - v.shape[0]))[start:] for v in (lhs, rhs))
-    err = B.xp.abs(lhs - rhs)
-    tol = atol + rtol * B.xp.maximum(B.xp.abs(lhs), B.xp.abs(rhs)).max(initial=0.0)
+    xp = B.module_of(lhs, rhs)
+    lhs, rhs = (xp.pad(v, (0, n - v.shape[0]))[start:] for v in (lhs, rhs))
+    err = xp.abs(lhs - rhs)
+    tol = atol + rtol * xp.maximum(xp.abs(lhs), xp.abs(rhs)).max(initial=0.0)
     if (err <= tol).all():  # a NaN on either side fails
         return None
-    err = B.xp.where(B.xp.isnan(err), B.xp.inf, err)
+    err = xp.where(xp.isnan(err), B.numpy.inf, err)
     return Counterexample(identity, inputs, {left: lhs, right: rhs}, float(err.max()), start + int(err.argmax()),
                           start)
 
 
 def _random_sequence(rng, length: int):
-    return B.xp.round(rng.standard_normal(length) * 2, 2)  # two decimals: readable counter-examples
+    return B.numpy.round(rng.standard_normal(length) * 2, 2)  # two decimals: readable counter-examples
 
 
 def _check_trials(length, trials, fn):
@@ -221,11 +225,11 @@ def is_linear(system: Callable, length: int = 16, trials: int = 20, seed: int = 
     not proof: a system can be linear on these inputs only.
     """
     _check_trials(length, trials, "is_linear")
-    rng = B.xp.random.default_rng(seed)
+    rng = B.numpy.random.default_rng(seed)
     for t in range(trials):
         n = 1 + t % length  # short inputs first, so a counter-example is as small as it can be
         x1, x2 = _random_sequence(rng, n), _random_sequence(rng, n)
-        a, b = (float(v) for v in B.xp.round(rng.uniform(-3, 3, 2), 2))
+        a, b = (float(v) for v in B.numpy.round(rng.uniform(-3, 3, 2), 2))
         lhs = _run(system, a * x1 + b * x2, "is_linear")
         rhs = a * _run(system, x1, "is_linear") + b * _run(system, x2, "is_linear")
         cex = _compare("S(a x1 + b x2) = a S(x1) + b S(x2)", {"x1": x1, "x2": x2, "a": a, "b": b},
@@ -245,14 +249,14 @@ def is_time_invariant(system: Callable, length: int = 16, trials: int = 20, seed
     sequence; the PropertyCheck is falsy with a counter-example when a trial fails.
     """
     _check_trials(length, trials, "is_time_invariant")
-    rng = B.xp.random.default_rng(seed)
+    rng = B.numpy.random.default_rng(seed)
     for t in range(trials):
         n = 1 + t % length  # short inputs first, so a counter-example is as small as it can be
         x = _random_sequence(rng, n)
         shift = int(rng.integers(1, n + 1))
         y = _run(system, x, "is_time_invariant")
-        lhs = _run(system, B.xp.concatenate([B.xp.zeros(shift), x]), "is_time_invariant")
-        rhs = B.xp.concatenate([B.xp.zeros(shift, y.dtype), y])
+        lhs = _run(system, B.numpy.concatenate([B.numpy.zeros(shift), x]), "is_time_invariant")
+        rhs = B.numpy.concatenate([B.numpy.zeros(shift, y.dtype), y])
         # y is known from n = 0 on, so y[n - N] from n = N on: compare there (a non-causal system's
         # output before n = 0 is not in y, and x + 1 is time invariant though it answers 0 with 1)
         cex = _compare("S(x[n - N]) = y[n - N], where y = S(x)", {"x": x, "N": shift},

@@ -101,7 +101,7 @@ def convolution_table(x, h) -> ConvolutionTable:
     x, h = as_sequence(x, "x", "convolution_table"), as_sequence(h, "h", "convolution_table")
     check_table_size(x.shape[0], h.shape[0])
     x, h = (v._data if isinstance(v, Tensor) else v for v in (x, h))
-    x, h = (v.astype(B.xp.int64) if v.dtype.kind == "b" else v for v in (x, h))  # True x False: 1 x 0
+    x, h = (v.astype(B.numpy.int64) if v.dtype.kind == "b" else v for v in (x, h))  # True x False: 1 x 0
     return ConvolutionTable(tuple(x.tolist()), tuple(h.tolist()))
 
 
@@ -109,7 +109,7 @@ def _as_array(values: tuple):
     """The entries as an array: int64 or float as NumPy makes them, Python ints (object) past int64."""
     if all(isinstance(v, int) for v in values) and not all(-2**63 <= v < 2**63 for v in values):
         return B.numpy.array(values, dtype=object)
-    return B.xp.asarray(values)
+    return B.numpy.asarray(values)
 
 
 def _cell(v) -> str:
@@ -133,4 +133,4 @@ def _show(v) -> str:
     """A number, or a sequence as "[a, b, c]", its entries as ``_cell`` writes them."""
     if isinstance(v, numbers.Number):
         return _cell(v)
-    return "[" + ", ".join(_cell(e) for e in B.xp.asarray(v).reshape(-1).tolist()) + "]"
+    return "[" + ", ".join(_cell(e) for e in B.numpy.asarray(v).reshape(-1).tolist()) + "]"

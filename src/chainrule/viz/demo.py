@@ -58,13 +58,14 @@ def build(expr: str, values: dict) -> tuple[Tensor, dict[str, Tensor]]:
 def gradients(f: Tensor, leaves: dict[str, Tensor], grad=None) -> dict[str, object]:
     """d f / d variable for every leaf, by a pure backward pass (``.grad`` untouched); 0 if unused."""
     if not f.requires_grad:
-        return {name: B.xp.zeros_like(t._data) for name, t in leaves.items()}
+        return {name: B.module_of(t._data).zeros_like(t._data) for name, t in leaves.items()}
     totals = engine.backpropagate(f, seed_gradient(f, grad, "gradients"), accumulate=False)
-    return {name: totals.get(id(t), B.xp.zeros_like(t._data)) for name, t in leaves.items()}
+    return {name: totals[id(t)] if id(t) in totals else B.module_of(t._data).zeros_like(t._data)
+            for name, t in leaves.items()}
 
 
 def _num(x, digits: int) -> str:
-    return f"{float(B.xp.asarray(x).reshape(-1)[0]):.{digits}f}"
+    return f"{float(B.module_of(x).asarray(x).reshape(-1)[0]):.{digits}f}"
 
 
 def show(f: Tensor, leaves: dict[str, Tensor], grad=None, file: TextIO | None = None,

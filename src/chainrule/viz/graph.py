@@ -52,13 +52,13 @@ def find_dot() -> str | None:
 
 def summary(a) -> str:
     """A value for a label: two decimals for a scalar, "shape mean m, min..max" for an array."""
-    a = B.xp.asarray(a)
+    a = B.module_of(a).asarray(a)
     if a.size == 1:
         return two_decimals(a.reshape(-1)[0])
     shape = "(" + ", ".join(str(n) for n in a.shape) + ("," if a.ndim == 1 else "") + ")"
     if a.size == 0:
         return f"{shape} empty"
-    a = a.astype(B.xp.float64)
+    a = a.astype(B.numpy.float64)
     return f"{shape} mean {two_decimals(a.mean())}, {two_decimals(a.min())}..{two_decimals(a.max())}"
 
 

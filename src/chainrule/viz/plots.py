@@ -30,7 +30,7 @@ def _host(x):
         x = x._data
     if hasattr(x, "get") and not isinstance(x, Mapping):  # CuPy arrays copy to the host with .get()
         x = x.get()
-    return B.xp.asarray(x)
+    return B.numpy.asarray(x)
 
 
 def _figure(width: float, height: float, dpi: int):
@@ -69,7 +69,7 @@ def plot_curves(history: Iterable[Mapping], path, title: str = "training curves"
     ``val_loss``, ``val_acc`` (missing or None: not drawn) and ``lr``. Best epoch: lowest val_loss
     (highest val_acc when only accuracy was validated).
     """
-    xp = B.xp
+    xp = B.numpy
     rows = list(history)
     if not rows:
         raise ValueError("plot_curves: history is empty (no epochs to plot)")
@@ -125,7 +125,7 @@ def _best_text(col, best: int, epoch: float) -> str:
 
 def _lr_panel(ax, epochs, lr, best) -> None:
     ax.plot(epochs, lr, color="#7f7f7f", marker="o" if len(lr) <= 30 else None, ms=3)
-    finite = lr[B.xp.isfinite(lr)]
+    finite = lr[B.numpy.isfinite(lr)]
     if finite.size and float(finite.min()) > 0 and float(finite.max()) > 10 * float(finite.min()):
         ax.set_yscale("log")
     if best is not None:
@@ -135,9 +135,9 @@ def _lr_panel(ax, epochs, lr, best) -> None:
 
 
 # --- confusion matrix ------------------------------------------------------------------------------
-def confusion_matrix(y_true, y_pred, num_classes: int) -> B.xp.ndarray:
+def confusion_matrix(y_true, y_pred, num_classes: int) -> B.numpy.ndarray:
     """int64 (K, K): entry [i, j] counts the samples of true class i predicted as class j."""
-    xp = B.xp
+    xp = B.numpy
     t, p = _host(y_true).ravel(), _host(y_pred).ravel()
     if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
         raise ValueError(f"confusion_matrix: num_classes must be a positive int, got {num_classes!r}")
@@ -161,7 +161,7 @@ def plot_confusion(cm, path, class_names: Sequence[str] | None = None, normalize
     normalize: each row divided by its total (the recall of that class); the title gives the
     overall accuracy, trace / total, from the counts.
     """
-    xp = B.xp
+    xp = B.numpy
     cm = _host(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] == 0:
         raise ValueError(f"plot_confusion: cm must be a square (K, K) matrix, got shape {cm.shape}")
@@ -191,7 +191,7 @@ def plot_confusion(cm, path, class_names: Sequence[str] | None = None, normalize
 
 
 def _annotate(ax, values, normalize: bool) -> None:
-    xp = B.xp
+    xp = B.numpy
     top = float(values.max()) or 1.0
     k = values.shape[0]
     size = 9 if k <= 12 else 6
@@ -207,14 +207,14 @@ def plot_filters(weight, path, title: str = "first-layer filters", cmap: str = "
     All filters share one symmetric scale, [-max|w|, +max|w|], so they compare; with C > 1 each
     filter shows its mean over the input channels.
     """
-    w = _host(weight).astype(B.xp.float64)
+    w = _host(weight).astype(B.numpy.float64)
     if w.ndim == 3:
         w = w[:, None]
     if w.ndim != 4 or w.shape[0] == 0:
         raise ValueError(f"plot_filters: weight must be (F, C, kh, kw), got shape {w.shape}")
     f, c, kh, kw = w.shape
     shown = w[:, 0] if c == 1 else w.mean(axis=1)
-    vmax = float(B.xp.abs(shown).max()) or 1.0
+    vmax = float(B.numpy.abs(shown).max()) or 1.0
     cols = math.ceil(math.sqrt(f))
     rows = math.ceil(f / cols)
     fig = _figure(1.1 * cols + 1.2, 1.1 * rows + 0.8, dpi)
@@ -246,7 +246,7 @@ def _one_image(model, image) -> Tensor:
     return Tensor(data.astype(dtype))
 
 
-def feature_maps(model, image, include_relu: bool = False) -> list[tuple[str, B.xp.ndarray]]:
+def feature_maps(model, image, include_relu: bool = False) -> list[tuple[str, B.numpy.ndarray]]:
     """Run one image through ``model`` (eval mode, no graph) and collect every Conv2d's output.
 
     Returns [(module name, array (C, H, W))] in the order the layers ran; with ``include_relu``
@@ -334,7 +334,7 @@ def plot_misclassified(images, y_true, y_pred, path, probs=None, class_names: Se
     images: (N, 1, H, W) or (N, H, W); probs: (N, K) class probabilities (the predicted class's is
     shown) or (N,) the predicted class's probability. No mistakes: the PNG says so.
     """
-    xp = B.xp
+    xp = B.numpy
     imgs, t, p = _host(images), _host(y_true).ravel(), _host(y_pred).ravel()
     if imgs.ndim == 4 and imgs.shape[1] == 1:
         imgs = imgs[:, 0]
@@ -372,7 +372,7 @@ def _predicted_prob(probs, pred, n: int):
     if probs.ndim == 2 and probs.shape[0] == n:
         if bool((pred >= probs.shape[1]).any()) or bool((pred < 0).any()):
             raise ValueError(f"plot_misclassified: a prediction is outside the {probs.shape[1]} classes of probs")
-        return probs[B.xp.arange(n), pred.astype(B.xp.int64)]
+        return probs[B.numpy.arange(n), pred.astype(B.numpy.int64)]
     if probs.ndim == 1 and probs.shape[0] == n:
         return probs
     raise ValueError(f"plot_misclassified: probs must be (N, K) or (N,) with N = {n}, got shape {probs.shape}")

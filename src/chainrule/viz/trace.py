@@ -75,7 +75,7 @@ def seed_gradient(out: Tensor, grad, who: str):
             raise RuntimeError(
                 f"{who}: the output has shape {out.shape}; pass grad= of that shape to seed backprop"
             )
-        return B.xp.ones_like(out._data)
+        return B.module_of(out._data).ones_like(out._data)
     grad = B.asarray(grad._data if isinstance(grad, Tensor) else grad, out.dtype)
     if grad.shape != out.shape:
         raise ValueError(f"{who}: grad has shape {grad.shape}, the output has shape {out.shape}")
@@ -93,7 +93,8 @@ def _shape(a) -> str:
 
 
 def _norm(a) -> str:
-    return f"{float(B.xp.sqrt((B.xp.asarray(a, dtype=B.xp.float64) ** 2).sum())):.3g}"
+    xp = B.module_of(a)
+    return f"{float(xp.sqrt((xp.asarray(a, dtype=B.numpy.float64) ** 2).sum())):.3g}"
 
 
 def _product(step_ctx, i: int, upstream, downstream) -> tuple[str | None, str]:
@@ -132,7 +133,7 @@ def trace(out: Tensor, grad=None, file: TextIO | None = None, params: dict | Non
     engine.backpropagate(out, upstream, accumulate=False, hook=hook)
     steps, products = [], []
     for node, i, up, down in raw:
-        ctx, up, down = node._ctx, B.xp.asarray(up), B.xp.asarray(down)
+        ctx, up, down = node._ctx, B.module_of(up).asarray(up), B.module_of(down).asarray(down)
         local, product = _product(ctx, i, up, down)
         parent = ctx.parents[i]
         slot = f" (input {i})" if len(ctx.parents) > 1 else ""
