@@ -55,3 +55,16 @@ def test_the_old_module_names_are_the_package_modules():
 
     assert chainrule.devices is B.devices and chainrule.blas is B.blas
     assert chainrule.devices.Device is B.devices.Device
+
+
+def test_no_global_array_module_is_left_to_re_point():
+    """The array module follows the operands (``module_of``, each op's ``self.xp``): the old global
+    ``xp`` and the calls that re-pointed it before every op are gone."""
+    for name in ("xp", "working_on", "restore", "following", "_FollowArrays", "_current", "devices_enabled"):
+        assert not hasattr(B, name), name
+    import numpy as np
+
+    import chainrule as cr
+
+    y = cr.tensor([1.0, 2.0], requires_grad=True).exp()
+    assert y.grad_fn.xp is np and B.module_of(y._data) is np

@@ -11,7 +11,7 @@ import os
 import pytest
 
 import chainrule.backend as B
-import chainrule.devices as D
+import chainrule.backend.devices as D
 from tests.device import fake_cupy
 
 
@@ -38,7 +38,7 @@ def gpu():
         try:
             yield "cuda"
         finally:  # back to plain NumPy for the rest of the session
-            B.xp, B._cupy, B.devices_enabled, B._current = B.numpy, None, False, B.numpy
+            B._cupy = None
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,10 @@
 
 The numbers are NumPy's, but the arrays are a type of their own, "on the GPU": like CuPy's, they
 refuse to be mixed with NumPy arrays in one operation (``TypeError``), and only ``.get()`` brings
-them back. A chainrule op that built a NumPy array where it should have asked ``backend.xp`` for
-one, or a layer that forgot to move something, fails here as it would on a real GPU. What it
-cannot catch: ``numpy.asarray(fake)`` works (CuPy refuses it), and CUDA's own numerics.
+them back. A chainrule op that built a NumPy array where it should have asked its array module
+(``self.xp``, ``backend.module_of``) for one, or a layer that forgot to move something, fails here as
+it would on a real GPU. What it cannot catch: ``numpy.asarray(fake)`` works (CuPy refuses it), and
+CUDA's own numerics.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
-import chainrule.devices as D
+import chainrule.backend.devices as D
 import chainrule.nn.functional as F
 from tests.ops.test_conv import conv_case
 

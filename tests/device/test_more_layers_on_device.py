@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-import chainrule.devices as D
+import chainrule.backend.devices as D
 import chainrule.nn as nn
 
 TOL = dict(rtol=1e-9, atol=1e-10)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import chainrule as cr
-import chainrule.devices as D
+import chainrule.backend.devices as D
 from tests.oracle import OPS, assert_close
 
 SPECS = list(OPS.values())

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-import chainrule.devices as D
+import chainrule.backend.devices as D
 import chainrule.nn.functional as F
 from chainrule.train.run import TrainConfig, train
 

@@ -1,44 +1,34 @@
-"""The array backend: the one place where chainrule reaches its array module.
+"""The array backend: chainrule's one door to its array module (NumPy, or CuPy on a GPU).
 
-Ops never ``import numpy`` themselves; they use ``backend.xp``, so another array module with
-NumPy's API (CuPy on a GPU, see ``devices.py``) is slotted in here without touching an op.
+The package:
+
+- this module: the array-module API. ``module_of(*arrays)`` is NumPy, or CuPy when one of the
+  arrays is a CuPy array: the module *follows the operands*, and nothing global is re-pointed.
+  Each op node gets its inputs' module as ``self.xp`` (``Function.apply``) and uses it in its
+  forward and backward rules; code outside the ops (optimizers, gradient clipping, helpers)
+  asks ``module_of`` of the arrays it works on. Plus ``asarray`` (chainrule's dtype rules), the
+  default float dtype, and the one seeded random generator (``rng``, ``manual_seed``).
+- ``devices``: "cpu" / "cuda[:k]" (the ``Device`` class), moving arrays, loading CuPy on demand.
+- ``blas``: the layers' matrix products (Intel MKL's gemm when installed, else NumPy's ``@``).
+- ``memory``: ``tune_malloc()``, glibc malloc tuning that a training process opts into.
+
+``import chainrule`` never imports CuPy; ``devices.cupy()`` does, the first time a GPU is asked for,
+and registers it here (``_cupy``): until then every array is a NumPy array and ``module_of`` is NumPy.
 """
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy
 
+from . import blas as blas  # the submodules, as attributes (devices reads this module at call time only)
+from . import devices as devices
 from .memory import tune_malloc as tune_malloc  # chainrule.backend.tune_malloc(), see memory.py
 
-xp = numpy
-"""The array module: NumPy; once a GPU is used, a stand-in that follows the arrays being worked on."""
-
-_current = numpy  # the module that xp stands for while a GPU is in use
-_cupy = None  # CuPy, once devices.cupy() has loaded it
-devices_enabled = False
-
-
-class _FollowArrays:
-    """``xp`` while CuPy is in use: NumPy's or CuPy's attribute, after the arrays of the running
-    op (``Function.apply`` and the backward pass point it with ``working_on``)."""
-
-    def __getattr__(self, name: str):
-        return getattr(_current, name)
-
-    def __repr__(self) -> str:
-        return f"<chainrule array module, now {_current.__name__}>"
-
-
-def enable_devices(cupy_module) -> None:
-    """Called once by ``devices.cupy()``: from now on ``xp`` follows the arrays' device."""
-    global xp, _cupy, devices_enabled
-    _cupy, devices_enabled, xp = cupy_module, True, _FollowArrays()
+_cupy = None  # CuPy, once devices.cupy() has loaded it (set once, never re-pointed)
 
 
 def module_of(*arrays):
-    """CuPy if any of the arrays is a CuPy array, else NumPy."""
+    """The array module of ``arrays``: CuPy if any of them is a CuPy array, else NumPy."""
     if _cupy is not None:
         for a in arrays:
             if isinstance(a, _cupy.ndarray):
@@ -51,33 +41,16 @@ def cupy_loaded() -> bool:
     return _cupy is not None
 
 
+def register_cupy(cupy_module) -> None:
+    """Called once by ``devices.cupy()``: from now on ``module_of`` recognises CuPy arrays."""
+    global _cupy
+    _cupy = cupy_module
+
+
 def is_array(a) -> bool:
     """A NumPy or CuPy array (not a scalar)."""
     return isinstance(a, numpy.ndarray) or (_cupy is not None and isinstance(a, _cupy.ndarray))
 
-
-def working_on(*arrays):
-    """Point ``xp`` at the module of ``arrays``; returns the module it pointed at, for ``restore``."""
-    global _current
-    previous, _current = _current, module_of(*arrays)
-    return previous
-
-
-def restore(module) -> None:
-    global _current
-    _current = module
-
-
-@contextlib.contextmanager
-def following(*arrays):
-    """``with following(*arrays):`` xp is the module of these arrays inside the block (code outside
-    the ops that works on arrays: optimizers, gradient clipping)."""
-    previous = working_on(*arrays) if devices_enabled else None
-    try:
-        yield
-    finally:
-        if previous is not None:
-            restore(previous)
 
 default_float = numpy.float32
 """dtype given to Python floats and to new random tensors, as ``torch.get_default_dtype()``."""
@@ -109,7 +82,7 @@ def asarray(data, dtype=None):
     Python floats (and lists of them) become float32; an array keeps its dtype (float64 stays
     float64), as ``torch.tensor`` does with NumPy input.
     """
-    mod = module_of(data) if devices_enabled else numpy  # a CuPy array stays on its GPU
+    mod = module_of(data)  # a CuPy array stays on its GPU
     if dtype is not None:
         arr = mod.asarray(data, dtype=dtype)
     elif isinstance(data, mod.ndarray):
@@ -124,4 +97,5 @@ def asarray(data, dtype=None):
             "use bool, integer or float data"
         )
     return arr
+
 

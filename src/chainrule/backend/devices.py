@@ -3,8 +3,9 @@ on NVIDIA GPU k), named as PyTorch names them.
 
 CuPy is an optional extra (``pip install chainrule[gpu]``, which brings ``cupy-cuda13x``). It is
 imported the first time a GPU is asked for, never before; without it that request is one clear
-error. From then on ``backend.xp`` follows the arrays an op works on (see ``backend.working_on``),
-so every op, layer and optimizer runs unchanged on either device.
+error. It is then registered with the backend, and ``backend.module_of(*arrays)`` answers CuPy for
+CuPy arrays: every op (``self.xp``), layer and optimizer takes its array module from its operands,
+so each runs unchanged on either device.
 
 Scripts ask before they ask for a GPU: ``gpu_count()`` (behind ``cr.cuda.is_available()``,
 ``cr.accelerator``) probes CuPy without loading it into the backend, and ``set_default_device``
@@ -149,7 +150,7 @@ def cupy():
         if count == 0:
             raise DeviceError("device 'cuda': CuPy is installed but this machine has no NVIDIA GPU")
         _gpu_count = count
-        B.enable_devices(cp)
+        B.register_cupy(cp)
     return B._cupy
 
 
