@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from .. import backend as B
-from .. import devices as _device
+from ..backend import devices as _device
 from .tensor import Tensor
 
 

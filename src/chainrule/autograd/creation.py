@@ -12,7 +12,7 @@ from __future__ import annotations
 import numbers
 
 from .. import backend as B
-from .. import devices as _devices
+from ..backend import devices as _devices
 from .tensor import Tensor, tensor
 
 np = B.numpy

@@ -12,6 +12,7 @@ import builtins
 import numbers
 
 from .. import backend as B
+from ..backend import devices as _device
 
 np = B.numpy
 
@@ -158,7 +159,5 @@ class DtypeMethods:
     def is_floating_point(self) -> bool:
         return self.dtype.kind == "f"
 
-
-from .. import devices as _device  # noqa: E402
 
 _ops = None  # chainrule.ops, set by tensor.py once Tensor exists (the ops need it)

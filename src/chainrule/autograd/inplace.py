@@ -218,9 +218,7 @@ def _index_arrays(index):
 
 
 def _to_device(values, like):
-    from .. import devices
-
-    return values if like.device.type == "cpu" else devices.to_device(values, like.device)
+    return values if like.device.type == "cpu" else B.devices.to_device(values, like.device)
 
 
 _ops = _assign = None  # chainrule.ops and ops.assign, set by tensor.py once Tensor exists (the ops need it)

@@ -8,7 +8,7 @@ internal accessor, ``t._data`` (``t.numpy()`` gives it to users on the CPU).
 from __future__ import annotations
 
 from .. import backend as B
-from .. import devices as _device
+from ..backend import devices as _device
 from . import engine
 from .dtypes import DtypeMethods
 from .errors import DtypeError, ShapeError

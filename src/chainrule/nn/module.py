@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from .. import backend as B
-from .. import devices as _device
 from ..autograd.tensor import Tensor
+from ..backend import devices as _device
 from .parameter import Parameter
 
 

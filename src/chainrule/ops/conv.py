@@ -8,7 +8,7 @@ from __future__ import annotations
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
-from ..blas import matmul
+from ..backend.blas import matmul
 from .pad import MODES, normalize_padding, pad_spatial
 from .window import as_pair, check_floating, check_input, kernel_offsets, out_size, windows
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
-from ..blas import matmul
+from ..backend.blas import matmul
 from .window import as_pair, check_floating, kernel_offsets, windows
 
 

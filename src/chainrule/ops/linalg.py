@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function, ShapeError, unbroadcast
-from ..blas import matmul as gemm
+from ..backend.blas import matmul as gemm
 
 
 class MatMul(Function):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
-from ..blas import matmul
+from ..backend.blas import matmul
 
 
 class Linear(Function):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import devices as D
 from ..autograd.function import Function
+from ..backend import devices as D
 
 
 class ToDevice(Function):

@@ -16,9 +16,9 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from .. import backend as B
-from .. import devices as _device
 from ..autograd.engine import enable_grad
 from ..autograd.tensor import Tensor
+from ..backend import devices as _device
 
 # Running averages that decay geometrically (Adam's moments, momentum buffers) drift into subnormal
 # numbers on parameters whose gradient is 0 (dead ReLU units), and arithmetic on subnormals is
