@@ -15,17 +15,19 @@ message names the file and what is wrong.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import math
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ..errors import DataError
+from ..io import atomic_write_bytes
+from ..io import temporary_path as temporary_path  # re-exported: data/mnist.py, data/sources.py
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -39,10 +41,6 @@ IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 _CODES = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
-
-
-class DataError(ValueError):
-    """A data file or source that cannot be used: missing, truncated, corrupt, or failing a checksum."""
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
@@ -153,29 +151,3 @@ def write_idx(path: str | os.PathLike, array, compress: bool | None = None) -> P
         data = gzip.compress(data, mtime=0)
     atomic_write_bytes(path, data)
     return path
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename: readers never see half a file."""
-    with temporary_path(Path(path)) as tmp:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-
-
-@contextlib.contextmanager
-def temporary_path(dest: Path):
-    """A temporary file name beside ``dest``; removed if the block fails, never left half-written."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the final file gets the usual mode
-        yield Path(tmp)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
