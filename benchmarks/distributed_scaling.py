@@ -4,7 +4,7 @@ Strong scaling keeps the global batch B (two ranks take B/2 images each per step
 keeps each rank's batch (two ranks take 2B per step). Each measurement is its own process group:
 a plain process (no MPI, the baseline), ``mpirun -n 1`` and ``mpirun -n 2``, interleaved for
 several rounds so a drift in machine load hits all three; medians are reported. A step is the real
-one: Trainer.train_step with the DataParallel callback (one Iallreduce of the flat gradient).
+one: Trainer.train_step with the DataParallel strategy (one Iallreduce of the flat gradient).
 
     efficiency = images/s with 2 ranks / (2 x images/s with 1 rank)      (both under mpirun)
     vs plain   = images/s with 2 ranks / (2 x images/s of the plain process)
@@ -40,7 +40,8 @@ def worker(net: str, batch: int, steps: int, warmup: int, mpi: bool) -> dict:
 
     from chainrule import backend as B
     from chainrule import models, optim
-    from chainrule.train.trainer import Trainer
+    from chainrule.nn import functional as F
+    from chainrule.train import Strategy, Trainer
 
     B.tune_malloc()  # as the chainrule command does (backend/memory.py)
     comm = None
@@ -53,11 +54,12 @@ def worker(net: str, batch: int, steps: int, warmup: int, mpi: bool) -> dict:
     x, y = mnist_images(batch * total)
     B.manual_seed(0)
     model = models.get_model(net)
-    trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), (x, y), batch_size=batch, progress=False,
-                      log=lambda s: None, shard=(rank, world), is_main=rank == 0)
+    strategy = Strategy() if comm is None else distributed.DataParallel(comm)
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), F.cross_entropy, (x, y), batch_size=batch,
+                      strategy=strategy)
+    strategy.setup(trainer)  # rank 0's weights on every rank, as fit does
     comm_seconds = [0.0]
     if comm is not None:
-        distributed.setup_trainer(trainer, comm)
         reduce = comm.allreduce_
 
         def timed(buffer, what):

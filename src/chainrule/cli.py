@@ -2,9 +2,10 @@
 
 Each subcommand is one ``_cmd_*`` function registered in ``_build_parser``; a new command (convolve,
 benchmark, ...) adds a ``_add_*`` parser function and a ``_cmd_*`` function. Commands return the
-exit status of the one table in ``cli_support`` (0 ok, 1 error, 2 usage, 130 interrupted); options
-are range-checked at parse time by argparse ``type=`` functions. Whatever happens, the user sees
-one line on stderr, never a traceback (``CHAINRULE_TRACEBACK=1`` shows it for a bug report).
+exit status of the one table in ``cli_support`` or raise: ``main`` is the one place that turns an
+error into a message and a status (``cli_support.explain``); options are range-checked at parse time
+by argparse ``type=`` functions. Whatever happens, the user sees one line on stderr, never a
+traceback (``CHAINRULE_TRACEBACK=1`` shows it for a bug report).
 """
 
 from __future__ import annotations
@@ -15,26 +16,21 @@ import math
 import os
 import sys
 import warnings
+from pathlib import Path
 
+from . import __version__
+from . import backend as B
 from .backend import tune_malloc
-from .cli_support import FAILURE, INTERRUPTED, USAGE, int_range
+from .cli_support import EXPECTED, FAILURE, USAGE, command, explain, int_range
+from .errors import CommandError, UsageError
 from .experiments import cli as experiments_cli
+from .expression import ExpressionError
 from .signal import cli as signal_cli
 from .train import cli as train_cli
+from .viz import GraphvizNotFoundWarning, demo, draw_graph
+from .viz.graph import RENDER_FORMATS
 
-
-class UsageError(Exception):
-    """A mistake in the command line: printed as one line, exit status 2."""
-
-
-class CommandError(Exception):
-    """A failure while running (a file that cannot be written): printed as one line, exit status 1."""
-
-
-def _version() -> str:
-    from . import __version__
-
-    return __version__
+__all__ = ["CommandError", "UsageError", "main", "parse_assignments"]  # the errors: where scripts import them
 
 
 # --- chainrule graph -----------------------------------------------------------------------------
@@ -56,7 +52,7 @@ def _add_graph(sub) -> None:
     p.add_argument("--no-trace", action="store_true", help="do not print the backward trace")
     p.add_argument("--digits", type=int_range(0, 12), default=2,
                    help="decimals to print, 0 to 12 (default 2, as the slides)")
-    p.set_defaults(func=_cmd_graph)
+    command(p, _cmd_graph)
 
 
 def parse_assignments(items: list[str]) -> dict[str, float]:
@@ -82,10 +78,6 @@ def parse_assignments(items: list[str]) -> dict[str, float]:
 
 
 def _cmd_graph(args) -> int:
-    from . import backend as B
-    from .expression import ExpressionError
-    from .viz import demo, draw_graph
-
     values = parse_assignments(args.assignments)
     with B.numpy.errstate(all="ignore"):  # log(-1), 1/0: print nan/inf rather than warnings
         try:
@@ -96,16 +88,12 @@ def _cmd_graph(args) -> int:
         if not B.module_of(f._data).isfinite(f._data).all():
             print("note: f is not a finite number here", file=sys.stderr)
         if args.output:
-            _draw(f, args.output, draw_graph)
+            _draw(f, args.output)
     return 0
 
 
 def _output_file(path: str) -> str:
     """argparse type of -o: fail at parse time when the drawing could not be written."""
-    from pathlib import Path
-
-    from .viz.graph import RENDER_FORMATS
-
     target = Path(path)
     if target.suffix.lower().lstrip(".") not in ("dot", "gv", *RENDER_FORMATS):
         raise argparse.ArgumentTypeError(f"{path}: use a .svg, .png, .pdf, .dot or .gv file name")
@@ -114,9 +102,7 @@ def _output_file(path: str) -> str:
     return path
 
 
-def _draw(f, path: str, draw_graph) -> None:
-    from .viz import GraphvizNotFoundWarning
-
+def _draw(f, path: str) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GraphvizNotFoundWarning)
         try:
@@ -144,12 +130,10 @@ def _add_demo(sub) -> None:
         description="The lecture's two worked backprop examples with their numbers and traces, and "
         "the four gradient-flow patterns (add distributes, mul swaps, copy adds, max routes).",
     )
-    p.set_defaults(func=_cmd_demo)
+    command(p, _cmd_demo)
 
 
 def _cmd_demo(args) -> int:
-    from .viz import demo
-
     demo.run()
     return 0
 
@@ -163,7 +147,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="chainrule: backpropagation, convolutional networks and the origin of "
         "convolution, on NumPy.",
     )
-    parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     train_cli.add_parsers(sub)  # train, eval, predict, lecture
     _add_graph(sub)
@@ -174,33 +158,23 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``chainrule`` and ``python -m chainrule``; returns the exit status (0, 1, 2, 130)."""
+    """Entry point of ``chainrule`` and ``python -m chainrule``; returns the exit status (the table in cli_support)."""
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help, --version (0) or a usage error argparse has printed (2)
         return done.code if isinstance(done.code, int) else USAGE
     tune_malloc()  # a training process keeps its freed arrays for reuse (backend/memory.py)
-    command = f"chainrule {args.command}"
     try:
         status = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the guard, not at interpreter exit
         return status
-    except UsageError as err:
-        print(f"{command}: error: {err}", file=sys.stderr)
-        return USAGE
-    except CommandError as err:
-        print(f"{command}: error: {err}", file=sys.stderr)
-        return FAILURE
-    except KeyboardInterrupt:
-        print(f"{command}: interrupted", file=sys.stderr)
-        return INTERRUPTED
     except BrokenPipeError:  # the reader went away (| head): nothing left to say, and no one to say it to
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return FAILURE
-    except Exception as err:  # noqa: BLE001 - the last guard: one line, never a traceback
-        if os.environ.get("CHAINRULE_TRACEBACK"):
+    except (KeyboardInterrupt, Exception) as err:  # the one handler: one line, never a traceback
+        if os.environ.get("CHAINRULE_TRACEBACK") and not isinstance(err, (KeyboardInterrupt, *EXPECTED)):
             raise
-        print(f"{command}: error: {type(err).__name__}: {err} (an unexpected error: please report it; "
-              "CHAINRULE_TRACEBACK=1 shows the traceback)", file=sys.stderr)
-        return FAILURE
+        message, status = explain(err, args.prog)
+        print(message, file=sys.stderr)
+        return status

@@ -1,4 +1,5 @@
-"""What every ``chainrule`` subcommand shares: one exit-code table and parse-time option checks.
+"""What every ``chainrule`` subcommand shares: one exit-code table, the one translation of an error into
+a message and a status, and parse-time option checks.
 
 Exit codes (README, "Exit codes"):
 
@@ -9,8 +10,10 @@ Exit codes (README, "Exit codes"):
 130   interrupted (Ctrl-C)
 ====  ==========================================================================================
 
-The checks are argparse ``type=`` functions, so a value out of range stops the command at parse
-time, exit 2, with argparse's one line "argument --seed: must be an integer >= 0, got '-1'".
+Commands raise; ``cli.main`` catches and prints :func:`explain`'s line (so does a data-parallel
+job before it ends every rank). The checks are argparse ``type=`` functions, so a value out of
+range stops the command at parse time, exit 2, with argparse's one line "argument --seed: must be
+an integer >= 0, got '-1'".
 """
 
 from __future__ import annotations
@@ -19,7 +22,31 @@ import argparse
 import math
 from pathlib import Path
 
+from .devices import DeviceError
+from .errors import ChainruleError, UsageError
+
 OK, FAILURE, USAGE, INTERRUPTED = 0, 1, 2, 130
+
+# What a user can cause (bad data, a checkpoint of another network, an unwritable folder, a value a
+# library function refuses): one line with the message. Anything else is a bug: one line that says so.
+EXPECTED = (ChainruleError, DeviceError, OSError, ValueError)
+
+
+def explain(err: BaseException, command: str) -> tuple[str, int]:
+    """The one line to print on stderr and the exit status for ``err``, which ended ``command``."""
+    if isinstance(err, KeyboardInterrupt):
+        return f"{command}: interrupted", INTERRUPTED
+    if isinstance(err, UsageError):
+        return f"{command}: error: {err}", USAGE
+    if isinstance(err, EXPECTED):
+        return f"{command}: error: {err}", FAILURE
+    return (f"{command}: error: {type(err).__name__}: {err} (an unexpected error: please report it; "
+            "CHAINRULE_TRACEBACK=1 shows the traceback)"), FAILURE
+
+
+def command(parser: argparse.ArgumentParser, func) -> None:
+    """Make ``func(args) -> status`` the subcommand ``parser`` runs; errors name it by ``parser.prog``."""
+    parser.set_defaults(func=func, prog=parser.prog)
 
 
 def int_range(low: int | None = None, high: int | None = None):

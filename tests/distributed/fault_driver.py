@@ -19,7 +19,7 @@ def main() -> int:
     original = trainer_module.Trainer.train_step
 
     def train_step(self, x, y):
-        if self.shard[0] == rank and self.step == step:
+        if self.strategy.rank == rank and self.step == step:
             os.kill(os.getpid(), signal.SIGKILL if kind == "kill" else signal.SIGSTOP)
         return original(self, x, y)
 

@@ -2,7 +2,7 @@
 
     mpirun -n 2 python tests/distributed/mpi_worker.py OUT.npz --images 300 --batch-size 51 --epochs 2 --shift 2
 
-Builds the same Trainer on every rank, wires it with ``chainrule.distributed.setup_trainer`` and
+Builds the same Trainer on every rank with ``chainrule.distributed.DataParallel`` as its strategy and
 trains; rank 0 saves the final weights and the metric history to OUT.npz.
 """
 
@@ -14,25 +14,27 @@ import sys
 
 import numpy as np
 
+import chainrule.nn.functional as F
+from chainrule import backend as B
+from chainrule import distributed, models, optim
+from chainrule.data import load_mnist
+from chainrule.data.transforms import random_shift, to_float
+from chainrule.train import DivergenceGuard, Trainer
 
-def make_trainer(images: int, batch_size: int, shift: int, seed: int = 0, shard=(0, 1), is_main: bool = True):
-    """A shallow-CNN Trainer on the first ``images`` real MNIST images (+ a quarter as validation)."""
-    from chainrule import backend as B
-    from chainrule import models, optim
-    from chainrule.data import load_mnist
-    from chainrule.data.transforms import random_shift, to_float
-    from chainrule.train.trainer import Trainer
+
+def make_trainer(images: int, batch_size: int, shift: int, seed: int = 0, strategy=None):
+    """A shallow-CNN Trainer on the first ``images`` real MNIST images (+ a third as validation)."""
 
     x, y = load_mnist("train")
     n_val = images // 3
     train = (to_float(x[:images]), y[:images])
     val = (to_float(x[images : images + n_val]), y[images : images + n_val])
-    B.manual_seed(seed + 100 * shard[0])  # a different init on each rank: the broadcast must fix it
+    B.manual_seed(seed + 100 * (0 if strategy is None else strategy.rank))  # the broadcast must fix this
     model = models.shallow_cnn()
     opt = optim.Adam(model.parameters(), lr=2e-3)
     augment = (lambda batch, rng: random_shift(batch, shift, rng)) if shift else None
-    return Trainer(model, opt, train, val, batch_size=batch_size, augment=augment, seed=seed, progress=False,
-                   log=lambda s: None, shard=shard, is_main=is_main)
+    return Trainer(model, opt, F.cross_entropy, train, val, [DivergenceGuard()], batch_size=batch_size,
+                   augment=augment, seed=seed, strategy=strategy)
 
 
 def history_array(history: list) -> np.ndarray:
@@ -48,12 +50,8 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--shift", type=int, default=0)
     args = p.parse_args(argv)
-    from chainrule import distributed
-
     comm = distributed.init(timeout=60)
-    trainer = make_trainer(args.images, args.batch_size, args.shift, shard=(comm.rank, comm.world),
-                           is_main=comm.is_main)
-    distributed.setup_trainer(trainer, comm, shift=args.shift)
+    trainer = make_trainer(args.images, args.batch_size, args.shift, strategy=distributed.DataParallel(comm))
     trainer.fit(args.epochs)
     if comm.is_main:
         weights = {k: np.asarray(v) for k, v in trainer.model.state_dict().items()}

@@ -1,4 +1,4 @@
-"""Sharding arithmetic and augmentation that agrees with one process (no MPI needed)."""
+"""Sharding arithmetic, and each rank's share of the batches one process trains on (no MPI needed)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+from chainrule import optim
 from chainrule.data.loader import DataLoader
 from chainrule.data.transforms import random_shift
-from chainrule.distributed import ShardedShift, check_shardable, global_batch_size, local_batch_size, shard
+from chainrule.distributed import DataParallel, check_shardable, global_batch_size, local_batch_size, shard
+from chainrule.train import Strategy, Trainer
 
 
 def batches(n: int, batch_size: int, seed: int, epoch: int) -> list:
@@ -28,27 +32,43 @@ def test_local_batch_size_is_the_trainers_share(n, batch_size, world, seed):
         assert sum(sizes) == len(indices)
 
 
-class _Position:
-    """The three Trainer attributes ShardedShift reads."""
+class Shard(Strategy):
+    """DataParallel's sharding for rank ``rank`` of ``world``, without MPI (no gradient averaging)."""
 
-    def __init__(self, n, batch_size, b):
-        self.train_x, self.batch_size, self.batch_in_epoch = np.zeros(n), batch_size, b
+    shard = DataParallel.shard
+
+    def __init__(self, rank: int, world: int) -> None:
+        self.rank, self.world = rank, world
+
+
+def batches_seen(strategy, epochs: int = 2) -> list:
+    """The (x, y) each step of a Trainer gets: 70 images in batches of 20 (the last one 10), shifted."""
+    images = np.random.default_rng(0).random((70, 1, 8, 8)).astype(np.float32)
+    labels = np.arange(70)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), F.cross_entropy, (images, labels), batch_size=20,
+                      seed=5, augment=lambda batch, rng: random_shift(batch, 2, rng), strategy=strategy)
+    seen = []
+    trainer.train_step = lambda x, y: (seen.append((x, y)), (0.0, 0))[1]
+    trainer.fit(epochs)
+    return seen
 
 
 @pytest.mark.parametrize("world", [2, 3])
-@pytest.mark.parametrize("b", [0, 3])  # a full batch and the short last one (70 = 3 * 20 + 10)
-def test_sharded_shift_equals_one_process(world, b):
-    images = np.random.default_rng(0).random((70, 1, 8, 8)).astype(np.float32)
-    indices = batches(70, 20, seed=5, epoch=1)[b]
-    one = random_shift(images[indices], 2, np.random.default_rng([5, 1, b]))
+def test_each_rank_gets_its_share_of_one_process_augmented_batches(world):
+    one = batches_seen(Strategy())
+    assert len(one) == 8 and len(one[3][1]) == 10  # 4 batches an epoch, the last one short
     for rank in range(world):
-        mine = ShardedShift(2, _Position(70, 20, b), rank, world)(images[indices[rank::world]],
-                                                                  np.random.default_rng([5, 1, b]))
-        np.testing.assert_array_equal(mine, one[rank::world])
+        mine = batches_seen(Shard(rank, world))
+        assert len(mine) == len(one)
+        for (x, y), (x1, y1) in zip(mine, one):
+            np.testing.assert_array_equal(y, y1[rank::world])
+            np.testing.assert_array_equal(x, x1[rank::world])  # the same images, shifted alike
 
 
-def test_sharded_shift_differs_from_naive_per_rank_shifts():
-    """Why ShardedShift exists: each rank drawing for its own share gives other shifts."""
+def test_shifting_each_share_alone_would_differ():
+    """Why the global batch is augmented before it is shared out: each rank drawing for its own share
+    gives other shifts."""
     images = np.random.default_rng(1).random((40, 1, 8, 8)).astype(np.float32)
     one = random_shift(images, 2, np.random.default_rng([0, 0, 0]))
     naive = random_shift(images[1::2], 2, np.random.default_rng([0, 0, 0]))

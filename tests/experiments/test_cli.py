@@ -1,4 +1,4 @@
-"""``chainrule experiment ...``: parsing, --quick/--out/--seed, exit statuses."""
+"""``chainrule experiment ...``: parsing, --quick/--out/--seed, exit statuses (through ``cli.main``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from chainrule.cli import main
 from chainrule.experiments import cli, vanishing
 
 TINY = vanishing.Budget(n_train=256, n_val=128, epochs=1, batch_size=128)
@@ -39,8 +40,7 @@ def test_default_is_the_full_budget():
 def test_unwritable_out_is_one_line_and_status_1(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    args = parse(["experiment", "sensitivity", "--quick", "--out", str(blocker / "run"), "--no-progress"])
-    assert args.func(args) == 1
+    assert main(["experiment", "sensitivity", "--quick", "--out", str(blocker / "run"), "--no-progress"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("chainrule experiment sensitivity: error:") and "cannot write the run folder" in err
     assert len(err.splitlines()) == 1

@@ -11,6 +11,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn as nn
+import chainrule.nn.functional as F
 from chainrule import optim
 from chainrule.train import Callback, Trainer
 from chainrule.train.monitor import (
@@ -23,6 +24,8 @@ from chainrule.train.monitor import (
     read_grad_flow,
     series,
 )
+
+from .tiny_run import plugins
 
 
 def blobs(n=96, seed=0):
@@ -55,9 +58,10 @@ class Probe(Callback):
 def fit(every=1, run_dir=None, epochs=2, opt="sgd", **kw):
     m = model()
     o = optim.SGD(m.parameters(), lr=0.5, momentum=0.9) if opt == "sgd" else optim.Adam(m.parameters(), lr=0.01)
+    kw.setdefault("path", None if run_dir is None else run_dir / "grad_flow.jsonl")
     monitor, probe = GradFlowMonitor(every=every, **kw), Probe()
-    trainer = Trainer(m, o, blobs(), blobs(48, seed=1), batch_size=16, seed=0, progress=False, run_dir=run_dir,
-                      log=lambda s: None, callbacks=[monitor, probe])
+    trainer = Trainer(m, o, F.cross_entropy, blobs(), blobs(48, seed=1), [monitor, probe, *plugins(run_dir)],
+                      batch_size=16, seed=0)
     trainer.fit(epochs)
     return monitor, probe, trainer
 
@@ -112,8 +116,8 @@ def test_no_file_without_a_run_folder_or_with_path_none(tmp_path):
     assert monitor.records and not (tmp_path / "grad_flow.jsonl").exists()
 
 
-def fake_trainer(m, step, epoch=0, run_dir=None):
-    return SimpleNamespace(model=m, step=step, epoch=epoch, run_dir=run_dir, is_main=True)
+def fake_trainer(m, step, epoch=0):
+    return SimpleNamespace(model=m, step=step, epoch=epoch)
 
 
 def one_step(monitor, trainer, lr=0.1):

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainrule.train import TrainConfig, load_weights
+from chainrule.train import Checkpoints, TrainConfig, load_weights
 from chainrule.train.checkpoint import CheckpointError, read_info
 
 from .tiny_run import STEPS, make_trainer
@@ -26,13 +26,12 @@ from .tiny_run import STEPS, make_trainer
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
-    trainer = make_trainer(tmp_path_factory.mktemp("run"))
-    trainer.config = asdict(TrainConfig(model="mlp", epochs=6, batch_size=32))
+    run = tmp_path_factory.mktemp("run")
+    trainer = make_trainer(run)
     trainer.fit(1)
     trainer.train_step(trainer.train_x[:32], trainer.train_y[:32])  # the Adam state moves on, the position not:
     trainer.batch_in_epoch, trainer.step = 1, STEPS + 1  # as after one more step of epoch 2
-    trainer.save("last")
-    return trainer.run_dir / "checkpoints" / "last"
+    return Checkpoints(run, asdict(TrainConfig(model="mlp", epochs=6, batch_size=32))).save(trainer, "last")
 
 
 def paths(value, prefix=()):

@@ -9,9 +9,12 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn as nn
+import chainrule.nn.functional as F
 from chainrule import optim
 from chainrule.train import DivergenceError, MetricsLog, Trainer, read_checkpoint
 from chainrule.train.checkpoint import CheckpointError, load_weights, read_info, save_checkpoint
+
+from .tiny_run import plugins
 
 
 def quadrant_data(n=240, seed=0):
@@ -35,8 +38,8 @@ def make_trainer(run_dir=None, lr=0.01, augment=None, patience=None, epochs=3):
     opt = optim.Adam(model.parameters(), lr=lr)
     train, val = quadrant_data(), quadrant_data(80, seed=1)
     sched = optim.OneCycleLR(opt, max_lr=lr, total_steps=epochs * 8)
-    return Trainer(model, opt, train, val, batch_size=32, scheduler=sched, augment=augment, seed=3,
-                   run_dir=run_dir, patience=patience, progress=False, config={"model": "tiny"}, log=lambda s: None)
+    return Trainer(model, opt, F.cross_entropy, train, val, plugins(run_dir, patience=patience), batch_size=32,
+                   epochs=epochs, scheduler=sched, augment=augment, seed=3)
 
 
 def weights(model):

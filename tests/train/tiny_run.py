@@ -15,8 +15,9 @@ import numpy as np
 
 import chainrule as cr
 import chainrule.nn as nn
+import chainrule.nn.functional as F
 from chainrule import optim
-from chainrule.train import Callback, Trainer
+from chainrule.train import Callback, Checkpoints, DivergenceGuard, EarlyStopping, MetricsLog, Progress, Trainer
 
 EPOCHS, BATCH, N_TRAIN = 6, 32, 960
 STEPS = -(-N_TRAIN // BATCH)  # 30 steps per epoch
@@ -37,14 +38,26 @@ def shift(batch, rng):
     return np.roll(batch, int(rng.integers(-1, 2)), axis=-1)
 
 
+def plugins(run_dir=None, log=lambda s: None, patience=None, config=None) -> list:
+    """The plug-ins of a run as ``chainrule train`` has them: the divergence guard, the epoch log, and with a
+    run folder metrics files and checkpoints (``config`` saved in them); early stopping with ``patience``."""
+    checkpoints = None if run_dir is None else Checkpoints(run_dir, config or {"model": "tiny"}, log)
+    found = [DivergenceGuard(checkpoints), Progress(log, bar=False)]
+    if run_dir is not None:
+        found += [MetricsLog(run_dir), checkpoints]
+    if patience is not None:
+        found.append(EarlyStopping(patience, log))
+    return found
+
+
 def make_trainer(run_dir=None, callbacks=(), log=lambda s: None, lr=0.02) -> Trainer:
     cr.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 4))
     opt = optim.Adam(model.parameters(), lr=lr)
     sched = optim.OneCycleLR(opt, max_lr=lr, total_steps=TOTAL)
-    return Trainer(model, opt, quadrant_data(N_TRAIN, 0), quadrant_data(80, 1), batch_size=BATCH, scheduler=sched,
-                   augment=shift, seed=3, run_dir=run_dir, progress=False, config={"model": "tiny"}, log=log,
-                   callbacks=list(callbacks))
+    return Trainer(model, opt, F.cross_entropy, quadrant_data(N_TRAIN, 0), quadrant_data(80, 1),
+                   [*callbacks, *plugins(run_dir, log)], batch_size=BATCH, epochs=EPOCHS, scheduler=sched,
+                   augment=shift, seed=3)
 
 
 def weights(model) -> dict:

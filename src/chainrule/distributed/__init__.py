@@ -5,28 +5,22 @@
 
 Each rank trains on its share of every global batch; after backward the gradients are averaged
 with one Allreduce over a flat buffer, so every rank takes the step one process would take with
-the whole batch. Rank 0 alone writes the run folder and prints. See docs/distributed.md.
+the whole batch. ``DataParallel`` is the fit loop's strategy (``chainrule.train.strategy``): the loop
+calls it without knowing MPI, and this package knows nothing of the loop. Rank 0 alone writes the
+run folder and prints. See docs/distributed.md.
 
 Importing this package does not import mpi4py; :func:`init` does (and starts MPI).
 """
 
+from ..errors import DistributedError
 from .allreduce import EXIT_RANK_FAILURE, Bucket, DataParallel
-from .comm import (
-    LAUNCHER_VARIABLES,
-    Comm,
-    DistributedError,
-    import_mpi,
-    init,
-    launched_by_mpi,
-    launcher_world_size,
-)
+from .comm import LAUNCHER_VARIABLES, Comm, import_mpi, init, launched_by_mpi, launcher_world_size
 from .faults import RankFailure, Watchdog
-from .sampler import ShardedShift, check_shardable, global_batch_size, local_batch_size, shard
-from .training import fetch_checkpoint, quiet, setup_trainer
+from .sampler import check_shardable, global_batch_size, local_batch_size, shard
+from .transfer import fetch_folder
 
 __all__ = [
     "EXIT_RANK_FAILURE", "LAUNCHER_VARIABLES", "Bucket", "Comm", "DataParallel", "DistributedError", "RankFailure",
-    "ShardedShift",
-    "Watchdog", "check_shardable", "fetch_checkpoint", "global_batch_size", "import_mpi", "init",
-    "launched_by_mpi", "launcher_world_size", "local_batch_size", "quiet", "setup_trainer", "shard",
+    "Watchdog", "check_shardable", "fetch_folder", "global_batch_size", "import_mpi", "init", "launched_by_mpi",
+    "launcher_world_size", "local_batch_size", "shard",
 ]

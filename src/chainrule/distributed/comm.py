@@ -15,7 +15,9 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
-from .. import backend as B
+import numpy as np
+
+from ..errors import DistributedError
 from .faults import Watchdog
 
 # Variables that MPI launchers set in every process they start: Open MPI, MPICH/Hydra and Intel
@@ -33,10 +35,6 @@ OPEN_MPI_DEFAULTS = {"OMPI_MCA_coll_libnbc_iallreduce_algorithm": "1"}
 
 
 ABORT_GRACE_SECONDS = 10.0
-
-
-class DistributedError(RuntimeError):
-    """--distributed cannot run: no MPI launcher, mpi4py missing, MPI library not loadable."""
 
 
 def launched_by_mpi(environ=None) -> bool:
@@ -100,17 +98,17 @@ class Comm:
 
     def allgather(self, values, what: str = "allgather"):
         """(world, n) float64 array: row r holds rank r's ``values`` (same order on every rank)."""
-        mine = B.xp.ascontiguousarray(values, dtype=B.xp.float64).ravel()
-        rows = B.xp.empty((self.world, mine.size), B.xp.float64)
+        mine = np.ascontiguousarray(values, dtype=np.float64).ravel()
+        rows = np.empty((self.world, mine.size), np.float64)
         self.watchdog.run(lambda: self.comm.Iallgather(mine, rows), what)
         return rows
 
     def broadcast_bytes(self, data: bytes | None, root: int = 0, what: str = "broadcast") -> bytes:
         """``root``'s bytes on every rank (size first, then the payload)."""
-        size = B.xp.array([len(data) if self.rank == root else 0], B.xp.int64)
+        size = np.array([len(data) if self.rank == root else 0], np.int64)
         self.broadcast_(size, root, what + " (size)")
-        buf = (B.xp.frombuffer(data, B.xp.uint8).copy() if self.rank == root
-               else B.xp.empty(int(size[0]), B.xp.uint8))
+        buf = (np.frombuffer(data, np.uint8).copy() if self.rank == root
+               else np.empty(int(size[0]), np.uint8))
         self.broadcast_(buf, root, what)
         return buf.tobytes()
 
@@ -145,7 +143,7 @@ def init(timeout: float = 60.0, require_launcher: bool = True, environ=None) -> 
 
 
 def _explain_sigterm(comm: Comm) -> None:
-    def handler(signum, frame):  # noqa: ARG001
+    def handler(signum, frame):
         os.write(2, (f"chainrule [rank {comm.rank}/{comm.world}]: stopped by the MPI launcher (SIGTERM): the job "
                      "was cancelled, or another rank failed (mpirun's message names it). Rank 0's last checkpoint "
                      "is intact: continue with --resume\n").encode())

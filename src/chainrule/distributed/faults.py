@@ -18,14 +18,16 @@ from __future__ import annotations
 import os
 import time
 
-from .. import backend as B
+import numpy as np
+
+from ..errors import DistributedError
 
 HEARTBEAT_TAG = 7301  # point-to-point tag of the heartbeats, apart from anything else on COMM_WORLD
 SPIN_SECONDS = 0.05  # poll (yielding the core) this long, as blocking MPI spins, then sleep between polls
 MAX_SLEEP = 0.02
 
 
-class RankFailure(RuntimeError):
+class RankFailure(DistributedError):
     """A collective did not complete in time; ``ranks`` are those that never reached it."""
 
     def __init__(self, message: str, ranks: list[int]) -> None:
@@ -51,7 +53,7 @@ class Watchdog:
 
     # --- heartbeats ----------------------------------------------------------------------------
     def _post_recv(self, peer: int) -> None:
-        buf = self._inbox.setdefault(peer, B.xp.zeros(1, B.xp.int64))
+        buf = self._inbox.setdefault(peer, np.zeros(1, np.int64))
         self._recvs[peer] = self.comm.Irecv(buf, source=peer, tag=HEARTBEAT_TAG)
 
     def _listen(self) -> None:
@@ -65,7 +67,7 @@ class Watchdog:
 
     def _beat(self) -> None:
         self._sends = [(req, buf) for req, buf in self._sends if not req.Test()]
-        buf = B.xp.array([self.seq], B.xp.int64)
+        buf = np.array([self.seq], np.int64)
         for peer in self.peers:
             self._sends.append((self.comm.Isend(buf, dest=peer, tag=HEARTBEAT_TAG), buf))
 

@@ -1,15 +1,14 @@
 """``chainrule experiment vanishing | sensitivity | overfit [--quick] [--out DIR] [--seed N]``.
 
-``add_parser(subparsers)`` registers the subcommand. Exit status (the table in ``cli_support``): 0;
-1 with one line on stderr when the data cannot be loaded or the run folder cannot be written; 2 for
-an option out of range (checked at parse time: --seed >= 0, --data-root an existing folder); 130 on Ctrl-C.
+``add_parser(subparsers)`` registers the subcommand. Options out of range are usage errors at parse
+time (--seed >= 0, --data-root an existing folder); data that cannot be loaded or a run folder that
+cannot be written are raised, and ``cli.main`` prints them as one line (the table in ``cli_support``).
 """
 
 from __future__ import annotations
 
-import sys
-
-from ..cli_support import FAILURE, INTERRUPTED, OK, existing_folder, int_range
+from ..cli_support import OK, command, existing_folder, int_range
+from . import EXPERIMENTS
 
 SEEDS = int_range(0)
 
@@ -39,21 +38,10 @@ def add_parser(sub) -> None:
         q.add_argument("--data-root", type=existing_folder, help="folder with the MNIST IDX files, used alone "
                        "(without it: cache, mirrors, PyPI)")
         q.add_argument("--no-progress", action="store_true", help="no progress bar")
-        q.set_defaults(func=cmd_experiment)
+        command(q, cmd_experiment)
 
 
 def cmd_experiment(args) -> int:
-    from ..data import DataError
-    from . import EXPERIMENTS
-
-    module = EXPERIMENTS[args.experiment]
-    try:
-        module.run(quick=args.quick, out=args.out, seed=args.seed, data_root=args.data_root,
-                   progress=not args.no_progress)
-    except KeyboardInterrupt:
-        print(f"chainrule experiment {args.experiment}: interrupted", file=sys.stderr)
-        return INTERRUPTED
-    except (DataError, OSError, ValueError) as err:
-        print(f"chainrule experiment {args.experiment}: error: {err}", file=sys.stderr)
-        return FAILURE
+    EXPERIMENTS[args.experiment].run(quick=args.quick, out=args.out, seed=args.seed, data_root=args.data_root,
+                                     progress=not args.no_progress)
     return OK

@@ -9,7 +9,6 @@ generalisation gap). A diverged run is a result (``RunResult.diverged`` says why
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -20,9 +19,16 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import backend as B
-from ..data.idx import atomic_write_bytes
+from .. import data
+from ..data.transforms import to_float
+from ..errors import DivergenceError
+from ..io import atomic_write_bytes
+from ..io import write_json as write_json  # the experiments' summary.json
+from ..nn import functional as F
+from ..train.callbacks import Callback
+from ..train.callbacks import DivergenceGuard as TrainerGuard
 from ..train.run import writable_folder
-from ..train.trainer import Callback, DivergenceError, Trainer, evaluate
+from ..train.trainer import Trainer, evaluate
 
 CHANCE_LOSS = math.log(10)  # cross-entropy of a uniform guess over the 10 digits
 
@@ -30,10 +36,7 @@ CHANCE_LOSS = math.log(10)  # cross-entropy of a uniform guess over the 10 digit
 # --- data ---------------------------------------------------------------------------------------
 @lru_cache(maxsize=2)
 def _mnist_train(data_root: str | None):
-    from ..data import load_mnist
-    from ..data.transforms import to_float
-
-    images, labels = load_mnist("train", root=data_root)
+    images, labels = data.load_mnist("train", root=data_root)
     return to_float(images), labels
 
 
@@ -56,15 +59,17 @@ class Diverged(DivergenceError):
     """Raised by ``DivergenceGuard`` to stop a run; the message says why."""
 
 
-class DivergenceGuard(Callback):
-    """Stop when the loss exceeds ``factor`` x max(first loss, ln 10), or a weight is not finite.
+class DivergenceGuard(TrainerGuard):
+    """The trainer's guard (a NaN/Inf loss stops before backward, a NaN/Inf epoch metric or weight at the
+    epoch's end), and besides: stop when the loss exceeds ``factor`` x max(first loss, ln 10), or a
+    weight is not finite after a step.
 
     ln 10 is the loss of a uniform guess over 10 classes: a loss ten times that is no longer
     training. Weights are checked after each step, so a run whose update blew up stops at once.
-    A NaN/Inf loss never gets here: ``Trainer.train_step`` raises DivergenceError before backward.
     """
 
     def __init__(self, factor: float = 10.0) -> None:
+        super().__init__()
         self.factor, self.reference = factor, None
 
     def after_step(self, trainer, loss: float) -> None:
@@ -132,15 +137,14 @@ def train_run(name: str, model, optimizer, train, val, *, epochs: int, batch_siz
     dropout are then the same on every run. A diverged run's bar is advanced by its unused steps.
     """
     log = StepLog(bar)
-    trainer = Trainer(model, optimizer, train, val, batch_size=batch_size, augment=augment, seed=seed,
-                      progress=False, log=lambda s: None,
-                      callbacks=[*callbacks, log, DivergenceGuard(explode)])
+    trainer = Trainer(model, optimizer, F.cross_entropy, train, val, [*callbacks, log, DivergenceGuard(explode)],
+                      batch_size=batch_size, epochs=epochs, seed=seed, augment=augment)
     result = RunResult(name)
     started = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         try:
-            trainer.fit(epochs)
-        except DivergenceError as err:  # the trainer's own NaN check, or the guard
+            trainer.fit()
+        except DivergenceError as err:  # a NaN loss, metric or weight, or an exploding loss
             result.diverged = str(err).split(". Try")[0].removeprefix("training diverged: ")
     result.history, result.losses, result.steps = trainer.history, log.losses, trainer.step
     if result.diverged is None and result.history:
@@ -161,24 +165,6 @@ def progress(total: int, desc: str, enabled: bool = True):
 def run_dir(out: str | None, name: str) -> Path:
     """``out``, or ``runs/experiment-<name>-<time>``: created and checked writable."""
     return writable_folder(out, f"experiment-{name}")
-
-
-def _atomic_write(path: Path, text: str) -> Path:
-    atomic_write_bytes(path, text.encode())
-    return path
-
-
-def write_json(path: Path, data) -> Path:
-    def clean(v):
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [clean(x) for x in v]
-        return v
-
-    return _atomic_write(Path(path), json.dumps(clean(data), indent=1, default=str))
 
 
 def fmt(value, spec: str = ".4f", missing: str = "—") -> str:
@@ -215,4 +201,6 @@ class Report:
         return self
 
     def write(self, path) -> Path:
-        return _atomic_write(Path(path), "\n".join(self.lines).rstrip() + "\n")
+        path = Path(path)
+        atomic_write_bytes(path, ("\n".join(self.lines).rstrip() + "\n").encode())
+        return path

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from .. import backend as B
 from .. import models, optim
 from ..nn import init
+from ..viz.plots import _figure, _save
 from . import common, figures
 
 INITS = {
@@ -145,8 +146,6 @@ def _grid(rows, group: str, row_key: str, row_names, col_key: str, col_names):
 
 
 def _plots(folder, results, rows: list[dict], budget: Budget) -> list[str]:
-    from ..viz.plots import _figure, _save
-
     fig = _figure(16, 8.5, 100)
     axes = fig.subplots(2, 3)
     for ax, opt in zip(axes[0], INIT_OPTIMIZERS):

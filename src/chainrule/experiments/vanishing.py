@@ -23,7 +23,9 @@ from dataclasses import asdict, dataclass
 from .. import backend as B
 from .. import nn, optim
 from ..nn import init
-from ..train.monitor import GradFlowMonitor, at_step, first_last_ratio, layers, series
+from ..records import at_step, first_last_ratio, layers, series
+from ..train.monitor import GradFlowMonitor
+from ..viz.grad_flow import plot_grad_flow_compare
 from . import common, figures
 
 DEPTH, WIDTH = 10, 128
@@ -145,8 +147,6 @@ def _print(rows, budget: Budget, log) -> None:
 
 
 def _plots(folder, results) -> list[str]:
-    from ..viz.grad_flow import plot_grad_flow_compare
-
     runs = [(name, r["records"]) for name, r in results.items()]
     names = layers(next(iter(results.values()))["records"], weights_only=True)
     labels = {name: f"W{i + 1}" for i, name in enumerate(names)}

@@ -1,8 +1,9 @@
 """``chainrule convolve X H [--mode same] [--table]``: y = x * h, and the flip-and-slide table.
 
 ``add_parser(subparsers)`` registers the subcommand; ``run(args)`` returns the exit status (the
-table in ``chainrule.cli_support``). X, H and --mode are checked at parse time (exit 2, one line
-naming the argument); ``--table`` takes at most ``MAX_TABLE_SAMPLES`` samples in all (exit 2 beyond).
+table in ``chainrule.cli_support``) or raises. X, H and --mode are checked at parse time (exit 2, one
+line naming the argument); ``--table`` takes at most ``MAX_TABLE_SAMPLES`` samples in all (a
+UsageError beyond).
 Integers are exact at any size (Python ints past int64), never wrapped.
 """
 
@@ -13,7 +14,8 @@ import math
 import sys
 
 from .. import backend as B
-from ..cli_support import OK, USAGE
+from ..cli_support import OK, command
+from ..errors import UsageError
 from .convolve import MODES, convolve, full_start
 from .table import MAX_TABLE_SAMPLES, _show, check_table_size, convolution_table
 
@@ -36,7 +38,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--mode", default="full", choices=MODES, help="full (default), same or valid, as numpy.convolve")
     p.add_argument("--table", action="store_true", help="print the flip-and-slide table and each y[n] (for "
                    f"reading by hand: at most {MAX_TABLE_SAMPLES} samples of X and H together)")
-    p.set_defaults(func=run)
+    command(p, run)
     return p
 
 
@@ -82,8 +84,7 @@ def run(args) -> int:
         try:
             check_table_size(len(x), len(h), "--table")
         except ValueError as err:
-            print(f"chainrule convolve: error: argument {err}; drop --table", file=sys.stderr)
-            return USAGE
+            raise UsageError(f"argument {err}; drop --table") from None
         print(convolution_table(x, h).text())
         print()
     with B.numpy.errstate(over="ignore", invalid="ignore"):  # floats as NumPy: inf past 1.8e308, said below

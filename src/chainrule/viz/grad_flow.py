@@ -1,7 +1,7 @@
 """Gradient-flow plots: per-layer gradient magnitudes on a log scale, at one step or across training.
 
-The records are those of ``chainrule.train.monitor.GradFlowMonitor`` (flat dicts with ``step``,
-``layer``, ``ndim`` and the metrics), a ``grad_flow.jsonl`` file, or a run folder holding one.
+The records are those of ``chainrule.train.monitor.GradFlowMonitor`` (``chainrule.records``: flat dicts
+with ``step``, ``layer``, ``ndim`` and the metrics), a ``grad_flow.jsonl`` file, or a run folder holding one.
 With ``step`` given, one bar per layer (input side on the left): a staircase falling to the left
 is a vanishing gradient. Without it, one line per layer across training steps, coloured from the
 first layer (dark) to the last (light).
@@ -13,22 +13,16 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from .. import records as flow  # the record format: read here, written by train.monitor
 from .plots import _figure, _save
 
 METRIC_LABELS = {"grad_norm": "gradient norm ||g||", "grad_abs_mean": "mean |g|", "weight_norm": "weight norm ||w||",
                  "update_norm": "update norm ||Δw||", "update_ratio": "update / weight ||Δw|| / ||w||"}
 
 
-def _monitor():
-    from ..train import monitor  # imported on use: ``import chainrule`` does not load the trainer
-
-    return monitor
-
-
 def _records(records) -> list[dict]:
-    monitor = _monitor()
     if isinstance(records, (str, Path)):
-        return monitor.read_grad_flow(records)
+        return flow.read_grad_flow(records)
     rows = list(records)
     if not rows:
         raise ValueError("plot_grad_flow: no gradient-flow records to plot")
@@ -39,10 +33,9 @@ def _records(records) -> list[dict]:
 
 
 def _pick_layers(rows: list[dict], layers: Sequence[str] | None) -> list[str]:
-    monitor = _monitor()
     if layers is None:
-        return monitor.layers(rows, weights_only=True) or monitor.layers(rows)
-    known = set(monitor.layers(rows))
+        return flow.layers(rows, weights_only=True) or flow.layers(rows)
+    known = set(flow.layers(rows))
     unknown = [name for name in layers if name not in known]
     if unknown:
         raise ValueError(f"plot_grad_flow: no records for layers {unknown}; recorded: {sorted(known)}")
@@ -62,17 +55,16 @@ def draw_grad_flow(ax, records, *, step=None, metric: str = "grad_norm", layers:
     """
     if metric not in METRIC_LABELS:
         raise ValueError(f"plot_grad_flow: metric must be one of {', '.join(METRIC_LABELS)}, got {metric!r}")
-    monitor = _monitor()
     rows = _records(records)
     names = _pick_layers(rows, layers)
     ax.set_yscale("log")
     ax.grid(alpha=0.3, which="both" if step is not None else "major")
     if step is not None:
-        _bars(ax, monitor.at_step(rows, step, metric), names, color, labels)
+        _bars(ax, flow.at_step(rows, step, metric), names, color, labels)
         chosen = step if not isinstance(step, str) else f"{step} recorded"
         ax.set(ylabel=METRIC_LABELS[metric], title=title or f"{METRIC_LABELS[metric]} per layer, step {chosen}")
         return
-    _lines(ax, monitor.series(rows, metric), names, legend, labels)
+    _lines(ax, flow.series(rows, metric), names, legend, labels)
     ax.set(xlabel="step", ylabel=METRIC_LABELS[metric], title=title or f"{METRIC_LABELS[metric]} during training")
 
 
