@@ -1,4 +1,4 @@
-"""One way to fail (issue 14): every command follows the exit-code table of ``cli_support``
+"""One way to fail: every command follows the exit-code table of ``cli_support``
 (0 ok, 1 error, 2 usage, 130 interrupted), checks its options' ranges at parse time with a message
 naming the option, and never prints a traceback, whatever the input.
 """

@@ -11,21 +11,20 @@ import os
 import signal
 import sys
 
+from chainrule.cli import main as cli_main
+from chainrule.train.trainer import Trainer
+
 
 def main() -> int:
     rank, step, kind = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    from chainrule.train import trainer as trainer_module
-
-    original = trainer_module.Trainer.train_step
+    original = Trainer.train_step
 
     def train_step(self, x, y):
         if self.strategy.rank == rank and self.step == step:
             os.kill(os.getpid(), signal.SIGKILL if kind == "kill" else signal.SIGSTOP)
         return original(self, x, y)
 
-    trainer_module.Trainer.train_step = train_step
-    from chainrule.cli import main as cli_main
-
+    Trainer.train_step = train_step
     return cli_main(["train", *sys.argv[4:]])
 
 

@@ -14,7 +14,7 @@ class Request:
     def __init__(self, done_at: float = 0.0, on_done=None):
         self.done_at, self.on_done = done_at, on_done
 
-    def Test(self) -> bool:  # noqa: N802 (mpi4py's name)
+    def Test(self) -> bool:  # mpi4py's method names
         if time.monotonic() >= self.done_at:
             if self.on_done is not None:
                 self.on_done()
@@ -30,17 +30,17 @@ class FakeComm:
         self.world, self.heard, self.sent = world, dict(heard), []
         self._delivered: dict = {}
 
-    def Get_rank(self):  # noqa: N802
+    def Get_rank(self):
         return 0
 
-    def Get_size(self):  # noqa: N802
+    def Get_size(self):
         return self.world
 
-    def Isend(self, buf, dest, tag):  # noqa: N802
+    def Isend(self, buf, dest, tag):
         self.sent.append((dest, int(buf[0]), tag))
         return Request()
 
-    def Irecv(self, buf, source, tag):  # noqa: N802
+    def Irecv(self, buf, source, tag):
         value = self.heard.get(source, 0)
         if self._delivered.get(source, 0) >= value:
             return Request(done_at=float("inf"))  # nothing new from this peer

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 import chainrule.nn as nn
+from chainrule import optim
 from chainrule.experiments import common, sensitivity
 
 TINY = sensitivity.Budget(n_train=128, n_val=128, epochs=1, lrs=(1e-3, 1.0), batch_size=64)
@@ -66,8 +67,6 @@ def test_nan_loss_from_the_trainer_is_a_result_not_a_crash():
     train, val = common.mnist_subsets(128, 64, seed=0)
     model = sensitivity.shallow("He")
     model[0].weight.data[...] = math.nan
-    from chainrule import optim
-
     result = common.train_run("nan", model, optim.SGD(model.parameters(), lr=0.1), train, val, epochs=1,
                               batch_size=64, seed=0)
     assert result.diverged.startswith("the loss became nan") and result.steps == 0

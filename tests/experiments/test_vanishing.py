@@ -6,6 +6,8 @@ import math
 
 import pytest
 
+import chainrule as cr
+import chainrule.nn as nn
 from chainrule.experiments import vanishing
 
 SMALL = vanishing.Budget(n_train=512, n_val=256, epochs=2, batch_size=128, every=1)
@@ -61,9 +63,6 @@ def test_seeded_runs_repeat_exactly(result):
 
 
 def test_deep_mlp_has_ten_weight_layers_with_the_chosen_init():
-    import chainrule as cr
-    import chainrule.nn as nn
-
     cr.manual_seed(0)
     model = vanishing.deep_mlp(nn.Sigmoid, vanishing._naive)
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]

@@ -10,10 +10,12 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from chainrule import models
 from chainrule.cli import main
-from chainrule.train import TrainConfig, train
+from chainrule.data import load_mnist
+from chainrule.train import TrainConfig, read_checkpoint, run, train
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +55,6 @@ def test_eval_cli_reproduces_the_test_accuracy(short_run, mnist_home, monkeypatc
 
 @pytest.mark.slow
 def test_predict_cli_reads_a_digit_image(short_run, mnist_home, tmp_path, monkeypatch, capsys):
-    from PIL import Image
-
-    from chainrule.data import load_mnist
-
     out, _ = short_run
     monkeypatch.setenv("CHAINRULE_HOME", str(mnist_home))
     images, labels = load_mnist("test")
@@ -90,8 +88,6 @@ def test_lecture_models_are_exact():
 
 @pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_weights(mnist_home, tmp_path, monkeypatch):
-    from chainrule.train import read_checkpoint, run
-
     monkeypatch.setenv("CHAINRULE_HOME", str(mnist_home))
 
     def config(out):

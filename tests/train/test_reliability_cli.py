@@ -1,6 +1,6 @@
-"""Issue 14 through the CLI: resume from every documented path (class 4), the swap window seen by
-``eval`` and ``train --resume`` (class 2), load errors that name the file (class 7), valid JSON from
-``eval`` of a NaN checkpoint (class 8), and option ranges checked at parse time.
+"""Reliability through the CLI: resume from every documented path, the swap window seen by ``eval``
+and ``train --resume``, load errors that name the file, valid JSON from ``eval`` of a NaN checkpoint,
+and option ranges checked at parse time.
 
 The data is a small synthetic 28x28 set (the label is the bright quadrant) patched in for MNIST, and
 the network the MLP: a run of a few epochs takes a fraction of a second.
@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from safetensors.numpy import load_file, save_file
 
 import chainrule.data
 from chainrule import models
 from chainrule.cli import main
 from chainrule.data.transforms import to_float
-from chainrule.train import run, save_checkpoint
+from chainrule.train import load_weights, run, save_checkpoint
 from chainrule.train.checkpoint import read_info
 
 
@@ -65,8 +66,6 @@ def train(out: Path, epochs: int, *extra: str) -> None:
 
 def final_weights(run_dir: Path) -> dict:
     model = models.get_model("mlp")
-    from chainrule.train import load_weights
-
     load_weights(model, run_dir)
     return {k: v.numpy() for k, v in model.state_dict().items()}
 
@@ -90,7 +89,7 @@ def three_epochs(fake_mnist, tmp_path_factory):
     return final_weights(out)
 
 
-# --- class 4: resume from the run folder or any of its checkpoint folders --------------------------
+# --- resume from the run folder or any of its checkpoint folders --------------------------------------------
 def test_resume_from_every_path_continues_that_run(one_epoch, three_epochs, tmp_path, capsys):
     run_dir = tmp_path / "run"
     shutil.copytree(one_epoch, run_dir)
@@ -126,7 +125,7 @@ def test_resume_from_a_path_that_is_not_a_run_is_an_error(one_epoch, tmp_path, c
     assert sorted(tmp_path.rglob("*")) == before  # no new run, nested or not
 
 
-# --- class 2: the swap window, seen by eval and train --resume --------------------------------------
+# --- the swap window, seen by eval and train --resume -------------------------------------------------------
 def test_cli_entry_points_recover_an_interrupted_swap(one_epoch, three_epochs, tmp_path, capsys):
     run_dir = tmp_path / "run"
     shutil.copytree(one_epoch, run_dir)
@@ -148,7 +147,7 @@ def test_cli_entry_points_recover_an_interrupted_swap(one_epoch, three_epochs, t
         np.testing.assert_array_equal(v, three_epochs[k], err_msg=k)
 
 
-# --- class 7: every load error names the file ---------------------------------------------------------
+# --- every load error names the file ------------------------------------------------------------------------
 def _edit_json(folder: Path, edit) -> None:
     info = json.loads((folder / "trainer.json").read_text())
     edit(info)
@@ -161,8 +160,6 @@ def _other_weights(folder: Path) -> None:
 
 
 def _optimizer_shapes(folder: Path) -> None:
-    from safetensors.numpy import load_file, save_file
-
     arrays = load_file(str(folder / "optimizer.safetensors"))
     save_file({k: np.zeros((3, 3), v.dtype) for k, v in arrays.items()}, str(folder / "optimizer.safetensors"))
 
@@ -197,7 +194,7 @@ def test_every_resume_load_error_names_the_file(one_epoch, tmp_path, capsys, cas
     assert "\n" not in err and f"{run_dir / 'checkpoints' / 'last'}/" in err and message in err, err
 
 
-# --- class 8: standard JSON everywhere ---------------------------------------------------------------
+# --- standard JSON everywhere -------------------------------------------------------------------------------
 def _strict(text: str):
     def refuse(name):
         raise AssertionError(f"{name} in JSON output")
@@ -227,7 +224,7 @@ def test_a_run_diverging_in_epoch_1_says_there_is_no_checkpoint(fake_mnist, tmp_
     assert not (tmp_path / "run" / "checkpoints" / "last").exists()
 
 
-# --- option ranges at parse time ----------------------------------------------------------------------
+# --- option ranges at parse time ----------------------------------------------------------------------------
 BAD_OPTIONS = [
     (["train", "--limit", "-5"], "argument --limit: must be an integer >= 1, got '-5'"),
     (["train", "--limit", "0"], "argument --limit: must be an integer >= 1, got '0'"),

@@ -1,4 +1,4 @@
-"""Issue 14, classes 3 and 6: a diverged state is never saved, and the message names a checkpoint that
+"""A diverged state is never saved, and the message names a checkpoint that
 exists and is good (or says there is none); a save that cannot be written (disk full, read-only
 folder) is one clear error naming the folder, the old checkpoint intact and no ``last.tmp`` left.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chainrule.train import Callback, DivergenceError, read_checkpoint
+from chainrule.train import Callback, DivergenceError, checkpoint, read_checkpoint
 from chainrule.train.checkpoint import CheckpointError, read_info, save_checkpoint
 
 from .tiny_run import STEPS, make_trainer
@@ -33,7 +33,7 @@ def good(folder: Path) -> None:
     assert all(v is None or np.isfinite(v) for r in info["history"] for v in r.values() if not isinstance(v, str))
 
 
-# --- class 3: divergence ------------------------------------------------------------------------------
+# --- divergence ---------------------------------------------------------------------------------------------
 def test_a_nan_validation_loss_is_not_saved_and_the_message_names_the_good_checkpoint(tmp_path):
     trainer = make_trainer(tmp_path)
     trainer.fit(1)
@@ -96,7 +96,7 @@ def test_ctrl_c_with_non_finite_weights_saves_nothing(tmp_path):
     assert read_info(tmp_path)["epoch"] == 1
 
 
-# --- class 6: a save that cannot be written -----------------------------------------------------------
+# --- a save that cannot be written --------------------------------------------------------------------------
 DISK_FULL = """
 import resource, signal, sys
 from chainrule.train.checkpoint import CheckpointError
@@ -125,8 +125,6 @@ def test_disk_full_during_a_save_is_one_clear_error_and_leaves_the_old_checkpoin
 
 
 def test_a_failed_first_save_says_nothing_was_saved(tmp_path, monkeypatch):
-    from chainrule.train import checkpoint
-
     def full(path, data):
         raise OSError(28, "No space left on device")
 

@@ -1,4 +1,4 @@
-"""Issue 14, class 1: whatever signal arrives when, a checkpoint holds a state the run passed through.
+"""Whatever signal arrives when, a checkpoint holds a state the run passed through.
 
 The main test sends real SIGINTs at random moments to a subprocess training a tiny model, in a
 loop; every checkpoint it leaves must hold the weights an uninterrupted run had at that step,

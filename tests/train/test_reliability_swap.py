@@ -1,4 +1,4 @@
-"""Issue 14, class 2: a crash between the two renames of a checkpoint swap is recovered everywhere.
+"""A crash between the two renames of a checkpoint swap is recovered everywhere.
 
 A subprocess dies (os._exit) right after ``last`` -> ``last.old`` and before ``last.tmp`` -> ``last``;
 every way of naming the run then finds the newest complete checkpoint (the ``.tmp``), and the next

@@ -1,4 +1,4 @@
-"""Issue 14, class 5: trainer.json is checked against one schema on read; any mismatch is a
+"""trainer.json is checked against one schema on read; any mismatch is a
 CheckpointError naming the file (and, for the schema, the field), never a traceback.
 
 Hypothesis mutates a real checkpoint's trainer.json (a subtree replaced by a string, a list, an

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -90,8 +92,6 @@ def interrupted_then_resumed(tmp_path, interrupt) -> dict:
     """Fit 2 epochs with ``interrupt()`` called from the augment hook at batch 11 (epoch 2, batch 3),
     check the run stops as interrupted with the handler restored, resume it, and check the weights
     match an uninterrupted run. Returns the interrupted checkpoint's trainer info."""
-    import signal
-
     straight = make_trainer(tmp_path / "a")
     straight.fit(2)
     calls = {"n": 0}
@@ -122,9 +122,6 @@ def test_ctrl_c_mid_epoch_saves_and_resume_matches(tmp_path):
 
 
 def test_a_real_sigint_mid_step_finishes_the_step_then_saves(tmp_path):
-    import os
-    import signal
-
     info = interrupted_then_resumed(tmp_path, lambda: os.kill(os.getpid(), signal.SIGINT))
     assert (info["epoch"], info["batch_in_epoch"]) == (1, 3)  # that step was completed, not half-applied
 
