@@ -10,7 +10,11 @@
     ├── DivergenceError  (also RuntimeError)              a loss, metric or weight became NaN or infinite
     ├── DistributedError (also RuntimeError)              data-parallel training cannot run or lost a rank
     ├── CommandError                                      a command failed while running (exit status 1)
-    └── UsageError                                        a mistake in the command line (exit status 2)
+    ├── UsageError                                        a mistake in the command line (exit status 2)
+    └── where they are raised: StateDictError (nn.module), ImageError (data.images), ExpressionError
+        (expression), SerializationError (serialization)
+
+``DeviceError`` (``backend.devices``, a RuntimeError) sits below autograd and so outside this tree.
 
 Each is also the built-in type PyTorch or NumPy code would catch for the same mistake. The root
 and the autograd errors live in the lowest layer (``autograd/errors.py``) and are re-exported here;

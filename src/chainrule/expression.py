@@ -13,6 +13,7 @@ import numbers
 
 from . import backend as B
 from . import ops
+from .autograd.errors import ChainruleError
 from .autograd.tensor import Tensor
 
 MAX_LENGTH = 10_000
@@ -32,7 +33,7 @@ KINDS = {
 }
 
 
-class ExpressionError(ValueError):
+class ExpressionError(ChainruleError, ValueError):
     """An expression that is not plain arithmetic on the given variables (one-line message)."""
 
 

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from chainrule.viz.grad_flow import draw_grad_flow, plot_grad_flow, plot_grad_flow_compare
-from chainrule.viz.plots import _figure
+from chainrule.viz.plots import new_figure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -26,7 +26,7 @@ def records(steps=4, layers=("0.weight", "0.bias", "2.weight", "4.weight")):
 
 
 def axes():
-    return _figure(6, 4, 50).subplots()
+    return new_figure(6, 4, 50).subplots()
 
 
 def test_bars_at_a_step_are_the_recorded_values_on_a_log_axis():

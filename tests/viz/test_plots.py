@@ -46,13 +46,13 @@ def assert_png(path, width: int | None = None, height: int | None = None) -> tup
 @pytest.fixture
 def figures(monkeypatch):
     """The figures the plots save (still written to disk), to read their titles and labels back."""
-    saved, real_save = [], P._save
+    saved, real_save = [], P.save_figure
 
     def spy(fig, path):
         saved.append(fig)
         return real_save(fig, path)
 
-    monkeypatch.setattr(P, "_save", spy)
+    monkeypatch.setattr(P, "save_figure", spy)
     return saved
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 
 from .. import backend as B
+from ..autograd.errors import ChainruleError
 
 SIZE = 28  # the MNIST field
 BOX = 20  # the longer side of the digit's box inside it
@@ -30,7 +31,7 @@ MIN_CONTRAST = 1e-3  # brightest ink minus background below this: the image is b
 MAX_SIDE = 1024  # huge photos are shrunk to this first: the digit ends up 20 px anyway
 
 
-class ImageError(ValueError):
+class ImageError(ChainruleError, ValueError):
     """An image that cannot become a digit: not an image, unreadable, missing, or blank."""
 
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..viz.plots import _figure, _save
+from ..viz.plots import new_figure, save_figure
 
 COLORS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 DIVERGED = "#7f7f7f"
@@ -61,7 +61,7 @@ def draw_losses(ax, runs: dict, title: str, ymax: float = 4.0, window: int = 10,
 
 def plot_learning_curves(runs: dict, path, title: str = "learning curves") -> object:
     """Left: per-step training loss of each run; right: validation accuracy per epoch."""
-    fig = _figure(11, 4.2, 100)
+    fig = new_figure(11, 4.2, 100)
     left, right = fig.subplots(1, 2)
     draw_losses(left, runs, "training loss")
     for i, (label, run) in enumerate(runs.items()):
@@ -72,12 +72,12 @@ def plot_learning_curves(runs: dict, path, title: str = "learning curves") -> ob
     right.grid(alpha=0.3)
     right.legend(fontsize=7)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_ratio(results: dict, path) -> object:
     """First/last-layer gradient-norm ratio per step for each stack, log scale, with the 1e-2 / 1e-1 lines."""
-    fig = _figure(7.5, 4.2, 100)
+    fig = new_figure(7.5, 4.2, 100)
     ax = fig.subplots()
     for i, (label, r) in enumerate(results.items()):
         steps = [s for s, _ in r["ratio_steps"]]
@@ -91,7 +91,7 @@ def plot_ratio(results: dict, path) -> object:
     ax.set(xlabel="step", ylabel="||dL/dW_first|| / ||dL/dW_last||", title="first/last-layer gradient ratio")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def draw_heatmap(ax, values, diverged, row_labels, col_labels, title: str, xlabel: str = "", ylabel: str = ""):
@@ -120,7 +120,7 @@ def _hatched(x, y):
 
 def plot_gap(names, train_acc, val_acc, path, title: str = "generalisation gap") -> object:
     """Grouped bars of train and validation accuracy per setting, the gap written above each pair."""
-    fig = _figure(max(6.0, 1.6 * len(names) + 2), 4.2, 100)
+    fig = new_figure(max(6.0, 1.6 * len(names) + 2), 4.2, 100)
     ax = fig.subplots()
     x = np.arange(len(names))
     ax.bar(x - 0.2, train_acc, 0.4, label="train (eval mode)", color="#1f77b4")
@@ -133,13 +133,13 @@ def plot_gap(names, train_acc, val_acc, path, title: str = "generalisation gap")
     ax.set(ylabel="accuracy", title=title, ylim=(max(0.0, low - 0.05), 1.02))
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8, loc="lower right")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_train_val(runs: dict, path, train_key: str = "train_eval", title: str = "train vs validation") -> object:
     """One column per setting: loss (top) and accuracy (bottom), train and validation side by side."""
     n = len(runs)
-    fig = _figure(3.3 * n, 6.0, 100)
+    fig = new_figure(3.3 * n, 6.0, 100)
     axes = fig.subplots(2, n, sharey="row", squeeze=False)
     for j, (label, run) in enumerate(runs.items()):
         epochs = [r["epoch"] for r in run.history]
@@ -157,4 +157,4 @@ def plot_train_val(runs: dict, path, train_key: str = "train_eval", title: str =
                 ax.set_ylim(top=1.0)
     axes[0, -1].legend(fontsize=8)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)

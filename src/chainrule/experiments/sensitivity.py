@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from .. import backend as B
 from .. import models, optim
 from ..nn import init
-from ..viz.plots import _figure, _save
+from ..viz.plots import new_figure, save_figure
 from . import common, figures
 
 INITS = {
@@ -146,7 +146,7 @@ def _grid(rows, group: str, row_key: str, row_names, col_key: str, col_names):
 
 
 def _plots(folder, results, rows: list[dict], budget: Budget) -> list[str]:
-    fig = _figure(16, 8.5, 100)
+    fig = new_figure(16, 8.5, 100)
     axes = fig.subplots(2, 3)
     for ax, opt in zip(axes[0], INIT_OPTIMIZERS):
         runs = {s["init"]: r for s, r in results if s["group"] == "init" and s["optimizer"] == opt}
@@ -156,9 +156,9 @@ def _plots(folder, results, rows: list[dict], budget: Budget) -> list[str]:
         runs = {f"lr {s['lr']:g}": r for s, r in results if s["group"] == "lr" and s["optimizer"] == opt}
         figures.draw_losses(ax, runs, f"learning-rate sweep: {opt}, default init", cmap="plasma")
     fig.suptitle("training loss, same data and batches for every run (diverged runs end in a cross)")
-    curves = _save(fig, folder / "loss_curves.png")
+    curves = save_figure(fig, folder / "loss_curves.png")
 
-    fig = _figure(15, 4.8, 100)
+    fig = new_figure(15, 4.8, 100)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 5]})
     acc, div = _grid(rows, "init", "init", list(INITS), "optimizer", list(INIT_OPTIMIZERS))
     figures.draw_heatmap(left, acc, div, list(INITS), [f"{o}\nlr {lr:g}" for o, lr in INIT_OPTIMIZERS.items()],
@@ -168,7 +168,7 @@ def _plots(folder, results, rows: list[dict], budget: Budget) -> list[str]:
                                  "learning rate x optimizer (default init)", xlabel="learning rate")
     fig.colorbar(image, ax=right, label="validation accuracy")
     fig.suptitle(f"validation accuracy after {budget.epochs} epoch(s) on {budget.n_train} images")
-    heat = _save(fig, folder / "val_accuracy_heatmap.png")
+    heat = save_figure(fig, folder / "val_accuracy_heatmap.png")
     return [curves.name, heat.name]
 
 

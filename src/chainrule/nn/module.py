@@ -11,12 +11,13 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from .. import backend as B
+from ..autograd.errors import ChainruleError
 from ..autograd.tensor import Tensor
 from ..backend import devices as _device
 from .parameter import Parameter
 
 
-class StateDictError(ValueError, RuntimeError):
+class StateDictError(ChainruleError, ValueError, RuntimeError):
     """``load_state_dict`` found missing or unexpected keys or a shape mismatch.
 
     A ValueError as chainrule's errors are, and a RuntimeError where PyTorch code catches one.

@@ -22,13 +22,14 @@ from collections import OrderedDict
 import numpy
 
 from .. import devices as D
+from ..autograd.errors import ChainruleError
 from ..autograd.tensor import Tensor
 from ..data.unpickle import UnsafePickleError
 from ..nn.parameter import Parameter
 from . import vocabulary as V
 
 
-class SerializationError(RuntimeError):
+class SerializationError(ChainruleError, RuntimeError):
     """A file that is not a readable PyTorch checkpoint: truncated, corrupt, or of an unknown kind."""
 
 

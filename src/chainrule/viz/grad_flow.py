@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .. import records as flow  # the record format: read here, written by train.monitor
-from .plots import _figure, _save
+from .plots import new_figure, save_figure
 
 METRIC_LABELS = {"grad_norm": "gradient norm ||g||", "grad_abs_mean": "mean |g|", "weight_norm": "weight norm ||w||",
                  "update_norm": "update norm ||Δw||", "update_ratio": "update / weight ||Δw|| / ||w||"}
@@ -106,9 +106,9 @@ def plot_grad_flow(records, path, *, step=None, metric: str = "grad_norm", layer
     """
     rows = _records(records)
     width = max(6.0, 0.45 * len(_pick_layers(rows, layers)) + 3) if step is not None else 8.0
-    fig = _figure(width, 4.5, dpi)
+    fig = new_figure(width, 4.5, dpi)
     draw_grad_flow(fig.subplots(), rows, step=step, metric=metric, layers=layers, title=title, labels=labels)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_grad_flow_compare(runs: Iterable[tuple[str, list]], path, *, step=None, metric: str = "grad_norm",
@@ -118,7 +118,7 @@ def plot_grad_flow_compare(runs: Iterable[tuple[str, list]], path, *, step=None,
     runs = list(runs)
     if not runs:
         raise ValueError("plot_grad_flow_compare: no runs")
-    fig = _figure(4.6 * len(runs), 4.5, dpi)
+    fig = new_figure(4.6 * len(runs), 4.5, dpi)
     axes = fig.subplots(1, len(runs), sharey=True, squeeze=False)[0]
     colors = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd")
     for i, (ax, (label, records)) in enumerate(zip(axes, runs)):
@@ -128,4 +128,4 @@ def plot_grad_flow_compare(runs: Iterable[tuple[str, list]], path, *, step=None,
             ax.set_ylabel("")
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -33,7 +33,8 @@ def _host(x):
     return B.numpy.asarray(x)
 
 
-def _figure(width: float, height: float, dpi: int):
+def new_figure(width: float, height: float, dpi: int):
+    """A matplotlib Figure on the Agg canvas (no GUI, no pyplot state), laid out tightly."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -42,7 +43,7 @@ def _figure(width: float, height: float, dpi: int):
     return fig
 
 
-def _save(fig, path) -> Path:
+def save_figure(fig, path) -> Path:
     """Write ``fig`` as PNG to ``path`` atomically: a temporary file beside it, then ``os.replace``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +88,7 @@ def plot_curves(history: Iterable[Mapping], path, title: str = "training curves"
         best = int(xp.nanargmax(col["val_acc"]))
 
     n_panels = 3 if has["lr"] else 2
-    fig = _figure(13 if has["lr"] else 10.5, 4.2, dpi)
+    fig = new_figure(13 if has["lr"] else 10.5, 4.2, dpi)
     axes = fig.subplots(1, n_panels, gridspec_kw={"width_ratios": [3, 3, 2][:n_panels]})
     marker = "o" if len(rows) <= 30 else None
     for ax, metric, label in ((axes[0], "loss", "loss"), (axes[1], "acc", "accuracy")):
@@ -110,7 +111,7 @@ def plot_curves(history: Iterable[Mapping], path, title: str = "training curves"
     if has["lr"]:
         _lr_panel(axes[2], epochs, col["lr"], best)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _best_text(col, best: int, epoch: float) -> str:
@@ -175,7 +176,7 @@ def plot_confusion(cm, path, class_names: Sequence[str] | None = None, normalize
         sums = values.sum(axis=1, keepdims=True)
         values = xp.divide(values, sums, out=xp.zeros_like(values), where=sums > 0)
     side = max(4.5, 0.55 * k + 2.5)
-    fig = _figure(side + 1.0, side, dpi)
+    fig = new_figure(side + 1.0, side, dpi)
     ax = fig.subplots()
     image = ax.imshow(values, cmap="Blues", vmin=0, interpolation="nearest")
     fig.colorbar(image, ax=ax, shrink=0.8, label="fraction of the true class" if normalize else "count")
@@ -187,7 +188,7 @@ def plot_confusion(cm, path, class_names: Sequence[str] | None = None, normalize
     ax.set(xlabel="predicted", ylabel="true")
     acc = f"accuracy {correct / total:.2%} ({int(correct)}/{int(total)})" if total else "no samples"
     ax.set_title(f"{title}{' (row-normalised)' if normalize else ''}\n{acc}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _annotate(ax, values, normalize: bool) -> None:
@@ -217,7 +218,7 @@ def plot_filters(weight, path, title: str = "first-layer filters", cmap: str = "
     vmax = float(B.numpy.abs(shown).max()) or 1.0
     cols = math.ceil(math.sqrt(f))
     rows = math.ceil(f / cols)
-    fig = _figure(1.1 * cols + 1.2, 1.1 * rows + 0.8, dpi)
+    fig = new_figure(1.1 * cols + 1.2, 1.1 * rows + 0.8, dpi)
     axes = fig.subplots(rows, cols, squeeze=False)
     image = None
     for i, ax in enumerate(axes.flat):
@@ -228,7 +229,7 @@ def plot_filters(weight, path, title: str = "first-layer filters", cmap: str = "
     fig.colorbar(image, ax=axes, shrink=0.8)
     detail = f"{f} filters, {kh}x{kw}" + (f", mean over {c} input channels" if c > 1 else "")
     fig.suptitle(f"{title}\n({detail})")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --- feature maps -----------------------------------------------------------------------------------
@@ -298,7 +299,7 @@ def plot_feature_maps(model, image, path, max_channels: int = 16, include_relu: 
     maps = feature_maps(model, image, include_relu=include_relu)
     kinds = _layer_kinds(model)
     cols = max(1, min(max_channels, max(a.shape[0] for _, a in maps)))
-    fig = _figure(max(4.0, 0.95 * cols + 0.5), 1.45 * (len(maps) + 1), dpi)
+    fig = new_figure(max(4.0, 0.95 * cols + 0.5), 1.45 * (len(maps) + 1), dpi)
     subfigs = fig.subfigures(len(maps) + 1, 1)
     digit = _one_image(model, image)._data[0]
     _maps_row(subfigs[0], digit[:1], cols, "gray")
@@ -311,7 +312,7 @@ def plot_feature_maps(model, image, path, max_channels: int = 16, include_relu: 
         sub.suptitle(f"layer {name} ({kinds.get(name.split('#')[0], 'layer')}): {c} channels, {h}x{w}{note}",
                      fontsize=9)
         _maps_row(sub, arr[:shown], cols, "viridis")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _layer_kinds(model) -> dict[str, str]:
@@ -350,7 +351,7 @@ def plot_misclassified(images, y_true, y_pred, path, probs=None, class_names: Se
     name = (lambda c: str(int(c))) if class_names is None else (lambda c: str(class_names[int(c)]))
     cols = max(1, math.ceil(math.sqrt(pick.size)))
     rows = max(1, math.ceil(pick.size / cols))
-    fig = _figure(max(4.0, 1.45 * cols), 1.55 * rows + 0.6, dpi)
+    fig = new_figure(max(4.0, 1.45 * cols), 1.55 * rows + 0.6, dpi)
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
@@ -365,7 +366,7 @@ def plot_misclassified(images, y_true, y_pred, path, probs=None, class_names: Se
                         va="center", transform=axes[0, 0].transAxes)
     else:
         fig.suptitle(f"{title}: {wrong.size} of {total} ({wrong.size / total:.2%}), first {pick.size} shown")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _predicted_prob(probs, pred, n: int):
