@@ -55,8 +55,9 @@ def worker(net: str, batch: int, steps: int, warmup: int, mpi: bool) -> dict:
     B.manual_seed(0)
     model = models.get_model(net)
     strategy = Strategy() if comm is None else distributed.DataParallel(comm)
-    trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), F.cross_entropy, (x, y), batch_size=batch,
-                      strategy=strategy)
+    trainer = Trainer(
+        model, optim.Adam(model.parameters(), lr=1e-3), F.cross_entropy, (x, y), batch_size=batch, strategy=strategy
+    )
     strategy.setup(trainer)  # rank 0's weights on every rank, as fit does
     comm_seconds = [0.0]
     if comm is not None:
@@ -81,9 +82,13 @@ def worker(net: str, batch: int, steps: int, warmup: int, mpi: bool) -> dict:
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if comm is not None:  # CPU time of the whole job: every rank's
         cpu = float(comm.allgather([cpu], "cpu time").sum())
-    return {"images_per_s": steps * batch / seconds, "step_ms": 1e3 * seconds / steps,
-            "allreduce_ms": 1e3 * comm_seconds[0] / steps, "cpu_us_per_image": 1e6 * cpu / (steps * batch),
-            "ranks": world}
+    return {
+        "images_per_s": steps * batch / seconds,
+        "step_ms": 1e3 * seconds / steps,
+        "allreduce_ms": 1e3 * comm_seconds[0] / steps,
+        "cpu_us_per_image": 1e6 * cpu / (steps * batch),
+        "ranks": world,
+    }
 
 
 def measure(kind: str, net: str, batch: int, steps: int, warmup: int) -> dict:
@@ -111,11 +116,18 @@ def scaling(net: str, batch: int, mode: str, rounds: int, steps: int, warmup: in
             runs[kind].append(measure(kind, net, global_batch, steps, warmup))
     med = {k: statistics.median(r["images_per_s"] for r in v) for k, v in runs.items()}
     cpu = {k: statistics.median(r["cpu_us_per_image"] for r in v) for k, v in runs.items()}
-    return {"net": net, "mode": mode, "batch": batch, **med, "cpu_efficiency": cpu["mpi1"] / cpu["mpi2"],
-            "speedup": med["mpi2"] / med["mpi1"], "efficiency": med["mpi2"] / (2 * med["mpi1"]),
-            "vs_plain": med["mpi2"] / (2 * med["plain"]),
-            "allreduce_ms": statistics.median(r["allreduce_ms"] for r in runs["mpi2"]),
-            "step_ms": statistics.median(r["step_ms"] for r in runs["mpi2"])}
+    return {
+        "net": net,
+        "mode": mode,
+        "batch": batch,
+        **med,
+        "cpu_efficiency": cpu["mpi1"] / cpu["mpi2"],
+        "speedup": med["mpi2"] / med["mpi1"],
+        "efficiency": med["mpi2"] / (2 * med["mpi1"]),
+        "vs_plain": med["mpi2"] / (2 * med["plain"]),
+        "allreduce_ms": statistics.median(r["allreduce_ms"] for r in runs["mpi2"]),
+        "step_ms": statistics.median(r["step_ms"] for r in runs["mpi2"]),
+    }
 
 
 def main() -> int:
@@ -138,23 +150,31 @@ def main() -> int:
     if shutil.which("mpirun") is None:
         print("distributed_scaling: no mpirun on PATH (apt-get install openmpi-bin libopenmpi-dev)", file=sys.stderr)
         return 1
-    print(f"1 thread per process; {args.rounds} rounds of {args.steps} steps, medians; load average "
-          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print(f"{'net':<8}{'scaling':<8}{'batch':>6}{'1 process':>11}{'mpirun -n 1':>13}{'mpirun -n 2':>13}"
-          f"{'speed-up':>10}{'efficiency':>12}{'vs plain':>10}{'CPU eff.':>10}{'step ms':>9}{'allreduce ms':>14}")
+    print(
+        f"1 thread per process; {args.rounds} rounds of {args.steps} steps, medians; load average "
+        f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'net':<8}{'scaling':<8}{'batch':>6}{'1 process':>11}{'mpirun -n 1':>13}{'mpirun -n 2':>13}"
+        f"{'speed-up':>10}{'efficiency':>12}{'vs plain':>10}{'CPU eff.':>10}{'step ms':>9}{'allreduce ms':>14}"
+    )
     for net in args.nets:
         for mode in args.modes:
             r = scaling(net, args.batch, mode, args.rounds, args.steps, args.warmup)
             batch = f"{r['batch']}" if mode == "strong" else f"{r['batch']}/rk"
-            print(f"{net:<8}{mode:<8}{batch:>6}{r['plain']:>11.0f}{r['mpi1']:>13.0f}{r['mpi2']:>13.0f}"
-                  f"{r['speedup']:>9.2f}x{r['efficiency']:>12.0%}{r['vs_plain']:>10.0%}{r['cpu_efficiency']:>10.0%}"
-                  f"{r['step_ms']:>9.1f}"
-                  f"{r['allreduce_ms']:>14.2f}",
-                  flush=True)
-    print("images/s of the whole job; speed-up and efficiency: 2 ranks against 1 rank under mpirun; vs plain: "
-          "against a process without MPI (see the docstring: glibc's allocator); CPU eff.: CPU time per image, "
-          "1 rank / 2 ranks summed (a loaded machine distorts it less than wall-clock time); step and "
-          "allreduce ms: 2 ranks")
+            print(
+                f"{net:<8}{mode:<8}{batch:>6}{r['plain']:>11.0f}{r['mpi1']:>13.0f}{r['mpi2']:>13.0f}"
+                f"{r['speedup']:>9.2f}x{r['efficiency']:>12.0%}{r['vs_plain']:>10.0%}{r['cpu_efficiency']:>10.0%}"
+                f"{r['step_ms']:>9.1f}"
+                f"{r['allreduce_ms']:>14.2f}",
+                flush=True,
+            )
+    print(
+        "images/s of the whole job; speed-up and efficiency: 2 ranks against 1 rank under mpirun; vs plain: "
+        "against a process without MPI (see the docstring: glibc's allocator); CPU eff.: CPU time per image, "
+        "1 rank / 2 ranks summed (a loaded machine distorts it less than wall-clock time); step and "
+        "allreduce ms: 2 ranks"
+    )
     return 0
 
 

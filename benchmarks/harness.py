@@ -16,8 +16,9 @@ import sys
 
 
 def thread_env(threads: int) -> dict:
-    return dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-                MKL_NUM_THREADS=str(threads))
+    return dict(
+        os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)
+    )
 
 
 def mnist_images(n: int):
@@ -62,8 +63,14 @@ def compare(script: str, case: str, threads: int, rounds: int, key: str, opts: d
         extra["chainrule"].append(a)
         extra["torch"].append(b)
     ratios = [x / y for x, y in zip(ours, theirs)]
-    return {"ours": statistics.median(ours), "theirs": statistics.median(theirs),
-            "ratio": statistics.median(ratios), "lo": min(ratios), "hi": max(ratios), "runs": extra}
+    return {
+        "ours": statistics.median(ours),
+        "theirs": statistics.median(theirs),
+        "ratio": statistics.median(ratios),
+        "lo": min(ratios),
+        "hi": max(ratios),
+        "runs": extra,
+    }
 
 
 def parser(doc: str, threads: bool = True):

@@ -57,6 +57,7 @@ def build(lib: str, case: str, batch: int):
         def run():
             out = conv2d(cx, cw, cb, kw["stride"], kw["padding"]) if op == "conv" else max_pool2d(cx, kw["k"])
             out.backward(np.ones(out.shape, np.float32))
+
     return run
 
 
@@ -84,14 +85,19 @@ def main(argv=None) -> int:
     args = p.parse_args(argv[1:])
     if args.smoke:
         args.repeats, args.calls, args.batch = 1, 2, [8]
-    print(f"forward+backward per call, float32, {args.threads} thread(s), median of {args.repeats} "
-          f"rounds x {args.calls} calls; ratio = chainrule / PyTorch (lower is faster)")
+    print(
+        f"forward+backward per call, float32, {args.threads} thread(s), median of {args.repeats} "
+        f"rounds x {args.calls} calls; ratio = chainrule / PyTorch (lower is faster)"
+    )
     print(f"{'case':<26}{'batch':>6}{'chainrule ms':>14}{'torch ms':>10}{'ratio':>8}  spread")
     for case in CASES:
         for batch in args.batch:
             r = compare(__file__, case, args.threads, args.repeats, "median_s", {"batch": batch, "calls": args.calls})
-            print(f"{case:<26}{batch:>6}{r['ours'] * 1e3:>14.2f}{r['theirs'] * 1e3:>10.2f}{r['ratio']:>8.2f}"
-                  f"  {r['lo']:.2f}..{r['hi']:.2f}", flush=True)
+            print(
+                f"{case:<26}{batch:>6}{r['ours'] * 1e3:>14.2f}{r['theirs'] * 1e3:>10.2f}{r['ratio']:>8.2f}"
+                f"  {r['lo']:.2f}..{r['hi']:.2f}",
+                flush=True,
+            )
     return 0
 
 

@@ -161,23 +161,33 @@ def main(argv=None) -> int:
         print(f"chainrule's matrix products: {blas.describe()} (CHAINRULE_BLAS=numpy for NumPy's own)")
     else:
         print(f"device {args.device}: both libraries on the same GPU; the data set is staged in GPU memory")
-    print(f"seconds per epoch of {EPOCH:,} images (Adam, float32), {args.threads} thread(s), median of "
-          f"{args.rounds} interleaved rounds; ratio = chainrule / PyTorch (lower is faster)")
-    print(f"{'net/batch':<14}{'chainrule s':>12}{'torch s':>9}{'ratio':>7}  {'spread':<11}"
-          f"{'infer img/s c/t':>18}{'peak RSS MB c/t':>18}")
+    print(
+        f"seconds per epoch of {EPOCH:,} images (Adam, float32), {args.threads} thread(s), median of "
+        f"{args.rounds} interleaved rounds; ratio = chainrule / PyTorch (lower is faster)"
+    )
+    print(
+        f"{'net/batch':<14}{'chainrule s':>12}{'torch s':>9}{'ratio':>7}  {'spread':<11}"
+        f"{'infer img/s c/t':>18}{'peak RSS MB c/t':>18}"
+    )
     for net in args.nets:
         for batch in args.batch:
             case = f"{net}/{batch}"
             r = compare(__file__, case, args.threads, args.rounds, "epoch_s", opts)
-            med = {lib: {k: statistics.median(run[k] for run in runs) for k in ("infer_img_s", "rss_mb")}
-                   for lib, runs in r["runs"].items()}
+            med = {
+                lib: {k: statistics.median(run[k] for run in runs) for k in ("infer_img_s", "rss_mb")}
+                for lib, runs in r["runs"].items()
+            }
             c, t = med["chainrule"], med["torch"]
-            print(f"{case:<14}{r['ours']:>12.2f}{r['theirs']:>9.2f}{r['ratio']:>7.2f}  {r['lo']:.2f}..{r['hi']:.2f}  "
-                  f"{c['infer_img_s']:>8.0f}/{t['infer_img_s']:<8.0f} {c['rss_mb']:>7.0f}/{t['rss_mb']:<7.0f}",
-                  flush=True)
+            print(
+                f"{case:<14}{r['ours']:>12.2f}{r['theirs']:>9.2f}{r['ratio']:>7.2f}  {r['lo']:.2f}..{r['hi']:.2f}  "
+                f"{c['infer_img_s']:>8.0f}/{t['infer_img_s']:<8.0f} {c['rss_mb']:>7.0f}/{t['rss_mb']:<7.0f}",
+                flush=True,
+            )
     r = compare(__file__, "overhead", args.threads, args.rounds, "us_per_op", opts)
-    print(f"engine overhead, chain of small ops (forward + backward): chainrule {r['ours']:.1f} us/op, "
-          f"PyTorch {r['theirs']:.1f} us/op, ratio {r['ratio']:.2f}")
+    print(
+        f"engine overhead, chain of small ops (forward + backward): chainrule {r['ours']:.1f} us/op, "
+        f"PyTorch {r['theirs']:.1f} us/op, ratio {r['ratio']:.2f}"
+    )
     return 0
 
 

@@ -21,16 +21,17 @@ def add_gate() -> None:
     x, y = leaf("x", 3.0), leaf("y", 4.0)
     f = x + y
     f.backward(cr.tensor(2.0, dtype=cr.float64))
-    print(f"add gate:  x + y = {f.item():.2f}, upstream 2.00 -> dx = {x.grad:.2f}, dy = {y.grad:.2f}"
-          "   (distributed)")
+    print(f"add gate:  x + y = {f.item():.2f}, upstream 2.00 -> dx = {x.grad:.2f}, dy = {y.grad:.2f}   (distributed)")
 
 
 def mul_gate() -> None:
     x, y = leaf("x", 2.0), leaf("y", 3.0)
     f = x * y
     f.backward(cr.tensor(5.0, dtype=cr.float64))
-    print(f"mul gate:  x * y = {f.item():.2f}, upstream 5.00 -> dx = {x.grad:.2f}, dy = {y.grad:.2f}"
-          "   (dx = 5 * y, dy = 5 * x: swapped)")
+    print(
+        f"mul gate:  x * y = {f.item():.2f}, upstream 5.00 -> dx = {x.grad:.2f}, dy = {y.grad:.2f}"
+        "   (dx = 5 * y, dy = 5 * x: swapped)"
+    )
 
 
 def copy_gate() -> None:
@@ -38,8 +39,7 @@ def copy_gate() -> None:
     a, b = 4 * x, 2 * x  # x is copied into two branches
     f = a + b
     f.backward(retain_graph=True)  # keep the graph: the trace below walks it again
-    print(f"copy gate: x = 7.00 feeds two branches whose gradients are 4.00 and 2.00 -> dx = {x.grad:.2f}"
-          "   (added)")
+    print(f"copy gate: x = 7.00 feeds two branches whose gradients are 4.00 and 2.00 -> dx = {x.grad:.2f}   (added)")
     cr.viz.trace(f)
 
 
@@ -47,8 +47,10 @@ def max_gate() -> None:
     x, y = leaf("x", 4.0), leaf("y", 5.0)
     f = cr.maximum(x, y)
     f.backward(cr.tensor(9.0, dtype=cr.float64))
-    print(f"max gate:  max(x, y) = {f.item():.2f}, upstream 9.00 -> dx = {x.grad:.2f}, dy = {y.grad:.2f}"
-          "   (routed to the max)")
+    print(
+        f"max gate:  max(x, y) = {f.item():.2f}, upstream 9.00 -> dx = {x.grad:.2f}, dy = {y.grad:.2f}"
+        "   (routed to the max)"
+    )
 
 
 if __name__ == "__main__":

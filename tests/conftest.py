@@ -15,9 +15,7 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
-settings.register_profile(
-    "deep", max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("deep", max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

@@ -41,10 +41,21 @@ _binary("pow", lambda a, b: a**b, lambda a, b: a**b, np.power, (POSITIVE, Domain
 _binary("maximum", cr.maximum, torch.maximum, np.maximum, (Domain(grid=0.5), Domain(grid=0.5, offset=0.25)))
 _binary("minimum", cr.minimum, torch.minimum, np.minimum, (Domain(grid=0.5), Domain(grid=0.5, offset=0.25)))
 _binary("where", cr.where, torch.where, np.where, (Domain(kind="bool"), Domain(), Domain()), arity=3)
-_unary("pow_scalar_exponent", lambda x, p: x**p, lambda x, p: x**p, lambda x, p: x**p, POSITIVE,
-       case=_with("p", (-1.5, -1, 0.5, 2, 2.5, 3)))
-_unary("pow_scalar_base", lambda x, base: base**x, lambda x, base: base**x, lambda x, base: base**x,
-       case=_with("base", (0.5, 2.0, 3.0)))
+_unary(
+    "pow_scalar_exponent",
+    lambda x, p: x**p,
+    lambda x, p: x**p,
+    lambda x, p: x**p,
+    POSITIVE,
+    case=_with("p", (-1.5, -1, 0.5, 2, 2.5, 3)),
+)
+_unary(
+    "pow_scalar_base",
+    lambda x, base: base**x,
+    lambda x, base: base**x,
+    lambda x, base: base**x,
+    case=_with("base", (0.5, 2.0, 3.0)),
+)
 _unary("neg", lambda x: -x, lambda x: -x, np.negative)
 _unary("exp", cr.exp, torch.exp, np.exp, Domain(-3.0, 3.0))
 _unary("log", cr.log, torch.log, np.log, Domain(0.2, 3.0))
@@ -53,12 +64,26 @@ _unary("sigmoid", cr.sigmoid, torch.sigmoid, lambda x: 1 / (1 + np.exp(-x)), Dom
 _unary("tanh", cr.tanh, torch.tanh, np.tanh, Domain(-3.0, 3.0))
 _unary("relu", cr.relu, torch.relu, lambda x: np.maximum(x, 0.0), Domain(avoid=(0.0,)))
 _unary("abs", cr.abs, torch.abs, np.abs, Domain(avoid=(0.0,)))
-_unary("clip", lambda x, lo, hi: cr.clip(x, lo, hi), lambda x, lo, hi: torch.clamp(x, lo, hi),
-       lambda x, lo, hi: np.clip(x, lo, hi), Domain(avoid=(-0.5, 0.75)),
-       case=lambda draw: ([draw(shapes())], dict(zip(("lo", "hi"), draw(st.sampled_from(
-           ((-0.5, 0.75), (-0.5, None), (None, 0.75))))))))
-_unary("astype", lambda x: x.astype(np.float32), lambda x: x.to(torch.float32), lambda x: x.astype(np.float32),
-       grad_check=dict(eps=1e-2, atol=1e-4), atol=0.0, rtol=0.0)  # float32 rounding: a wide eps is exact
+_unary(
+    "clip",
+    lambda x, lo, hi: cr.clip(x, lo, hi),
+    lambda x, lo, hi: torch.clamp(x, lo, hi),
+    lambda x, lo, hi: np.clip(x, lo, hi),
+    Domain(avoid=(-0.5, 0.75)),
+    case=lambda draw: (
+        [draw(shapes())],
+        dict(zip(("lo", "hi"), draw(st.sampled_from(((-0.5, 0.75), (-0.5, None), (None, 0.75)))))),
+    ),
+)
+_unary(
+    "astype",
+    lambda x: x.astype(np.float32),
+    lambda x: x.to(torch.float32),
+    lambda x: x.astype(np.float32),
+    grad_check=dict(eps=1e-2, atol=1e-4),
+    atol=0.0,
+    rtol=0.0,
+)  # float32 rounding: a wide eps is exact
 
 
 def _reduce_case(draw):
@@ -72,12 +97,16 @@ def _reduce_case(draw):
 
 
 def _reduction(name, torch_fn, np_fn, domain=Domain()):
-    register(OpSpec(
-        name, lambda x, axis, keepdims: getattr(x, name)(axis=axis, keepdims=keepdims),
-        lambda x, axis, keepdims: torch_fn(x, dim=tuple(range(x.ndim)) if axis is None else axis,
-                                           keepdim=keepdims),
-        lambda x, axis, keepdims: np_fn(x, axis=None if x.ndim == 0 else axis, keepdims=keepdims),
-        domain=domain, case=_reduce_case))
+    register(
+        OpSpec(
+            name,
+            lambda x, axis, keepdims: getattr(x, name)(axis=axis, keepdims=keepdims),
+            lambda x, axis, keepdims: torch_fn(x, dim=tuple(range(x.ndim)) if axis is None else axis, keepdim=keepdims),
+            lambda x, axis, keepdims: np_fn(x, axis=None if x.ndim == 0 else axis, keepdims=keepdims),
+            domain=domain,
+            case=_reduce_case,
+        )
+    )
 
 
 _reduction("sum", torch.sum, np.sum)
@@ -134,18 +163,40 @@ def _flatten_case(draw):
     return [shape], {"start": start - nd * draw(st.booleans()), "end": end - nd * draw(st.booleans())}
 
 
-register(OpSpec("reshape", lambda x, shape: x.reshape(*shape), lambda x, shape: x.reshape(shape),
-                np.reshape, case=_reshape_case))
-register(OpSpec("transpose", lambda x, dims: x.transpose(*dims),
-                lambda x, dims: x.transpose(*dims) if dims else x.permute(tuple(reversed(range(x.ndim)))),
-                lambda x, dims: np.swapaxes(x, *dims) if dims and x.ndim else x.T, case=_transpose_case))
-register(OpSpec("permute", lambda x, dims: x.permute(*dims), lambda x, dims: x.permute(dims),
-                lambda x, dims: np.transpose(x, dims), case=_permute_case))
-register(OpSpec("flatten", lambda x, start, end: x.flatten(start, end),
-                lambda x, start, end: torch.flatten(x, start, end),
-                lambda x, start, end: x.reshape(x.shape[: start % max(x.ndim, 1)] + (-1,)
-                                                + x.shape[end % max(x.ndim, 1) + 1 :]),
-                case=_flatten_case))
+register(
+    OpSpec(
+        "reshape", lambda x, shape: x.reshape(*shape), lambda x, shape: x.reshape(shape), np.reshape, case=_reshape_case
+    )
+)
+register(
+    OpSpec(
+        "transpose",
+        lambda x, dims: x.transpose(*dims),
+        lambda x, dims: x.transpose(*dims) if dims else x.permute(tuple(reversed(range(x.ndim)))),
+        lambda x, dims: np.swapaxes(x, *dims) if dims and x.ndim else x.T,
+        case=_transpose_case,
+    )
+)
+register(
+    OpSpec(
+        "permute",
+        lambda x, dims: x.permute(*dims),
+        lambda x, dims: x.permute(dims),
+        lambda x, dims: np.transpose(x, dims),
+        case=_permute_case,
+    )
+)
+register(
+    OpSpec(
+        "flatten",
+        lambda x, start, end: x.flatten(start, end),
+        lambda x, start, end: torch.flatten(x, start, end),
+        lambda x, start, end: x.reshape(
+            x.shape[: start % max(x.ndim, 1)] + (-1,) + x.shape[end % max(x.ndim, 1) + 1 :]
+        ),
+        case=_flatten_case,
+    )
+)
 
 
 def _torch_basic_index(x, index):
@@ -186,9 +237,12 @@ def _int_index_case(draw):
         return draw(hnp.arrays(np.int64, size, elements=st.integers(-n, n - 1)))
 
     size = draw(st.integers(1, 6))
-    kinds = {"axis0": lambda: ints(shape[0], size), "2d": lambda: ints(shape[0], (2, size)),
-             "pair": lambda: (ints(shape[0], size), ints(shape[1], size)),
-             "after_slice": lambda: (slice(None), ints(shape[1], size))}
+    kinds = {
+        "axis0": lambda: ints(shape[0], size),
+        "2d": lambda: ints(shape[0], (2, size)),
+        "pair": lambda: (ints(shape[0], size), ints(shape[1], size)),
+        "after_slice": lambda: (slice(None), ints(shape[1], size)),
+    }
     kind = draw(st.sampled_from(list(kinds) if len(shape) > 1 else ["axis0", "2d"]))
     return [shape], {"index": kinds[kind]()}
 
@@ -222,9 +276,21 @@ def _stack_case(draw):
     return [shape] * draw(st.integers(1, 3)), {"axis": axis}
 
 
-register(OpSpec("concatenate", lambda *xs, axis: cr.concatenate(list(xs), axis=axis),
-                lambda *xs, axis: torch.cat(xs, dim=axis), lambda *xs, axis: np.concatenate(xs, axis=axis),
-                case=_concatenate_case))
-register(OpSpec("stack", lambda *xs, axis: cr.stack(list(xs), axis=axis),
-                lambda *xs, axis: torch.stack(xs, dim=axis), lambda *xs, axis: np.stack(xs, axis=axis),
-                case=_stack_case))
+register(
+    OpSpec(
+        "concatenate",
+        lambda *xs, axis: cr.concatenate(list(xs), axis=axis),
+        lambda *xs, axis: torch.cat(xs, dim=axis),
+        lambda *xs, axis: np.concatenate(xs, axis=axis),
+        case=_concatenate_case,
+    )
+)
+register(
+    OpSpec(
+        "stack",
+        lambda *xs, axis: cr.stack(list(xs), axis=axis),
+        lambda *xs, axis: torch.stack(xs, dim=axis),
+        lambda *xs, axis: np.stack(xs, axis=axis),
+        case=_stack_case,
+    )
+)

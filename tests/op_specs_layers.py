@@ -36,11 +36,15 @@ def _embedding_np(w, indices, padding_idx):
     return w[np.asarray(indices)]  # the rows; padding_idx changes only the gradient
 
 
-register(OpSpec(
-    "embedding",
-    lambda w, indices, **kw: F.embedding(cr.tensor(np.asarray(indices, dtype=np.int64)), w, **kw),
-    lambda w, indices, **kw: TF.embedding(torch.tensor(indices, dtype=torch.int64), w, **kw),
-    _embedding_np, case=_embedding_case))
+register(
+    OpSpec(
+        "embedding",
+        lambda w, indices, **kw: F.embedding(cr.tensor(np.asarray(indices, dtype=np.int64)), w, **kw),
+        lambda w, indices, **kw: TF.embedding(torch.tensor(indices, dtype=torch.int64), w, **kw),
+        _embedding_np,
+        case=_embedding_case,
+    )
+)
 
 
 # --- layer and group normalisation ---------------------------------------------------------------
@@ -58,18 +62,33 @@ def _layer_norm_case(affine: int):
     def case(draw):
         shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
         k = draw(st.integers(1, len(shape)))
-        normalized = shape[len(shape) - k:]
+        normalized = shape[len(shape) - k :]
         eps = draw(st.sampled_from([1e-5, 0.1]))
         return [shape] + [normalized] * affine, {"normalized_shape": normalized, "eps": eps}
+
     return case
 
 
-register(OpSpec("layer_norm", lambda x, w, b, **kw: F.layer_norm(x, weight=w, bias=b, **kw),
-                lambda x, w, b, **kw: TF.layer_norm(x, weight=w, bias=b, **kw),
-                lambda x, w, b, **kw: _layer_norm_np(x, w, b, **kw), 3, case=_layer_norm_case(2)))
-register(OpSpec("layer_norm_weight_only", lambda x, w, **kw: F.layer_norm(x, weight=w, **kw),
-                lambda x, w, **kw: TF.layer_norm(x, weight=w, **kw),
-                lambda x, w, **kw: _layer_norm_np(x, w, **kw), 2, case=_layer_norm_case(1)))
+register(
+    OpSpec(
+        "layer_norm",
+        lambda x, w, b, **kw: F.layer_norm(x, weight=w, bias=b, **kw),
+        lambda x, w, b, **kw: TF.layer_norm(x, weight=w, bias=b, **kw),
+        lambda x, w, b, **kw: _layer_norm_np(x, w, b, **kw),
+        3,
+        case=_layer_norm_case(2),
+    )
+)
+register(
+    OpSpec(
+        "layer_norm_weight_only",
+        lambda x, w, **kw: F.layer_norm(x, weight=w, **kw),
+        lambda x, w, **kw: TF.layer_norm(x, weight=w, **kw),
+        lambda x, w, **kw: _layer_norm_np(x, w, **kw),
+        2,
+        case=_layer_norm_case(1),
+    )
+)
 register(OpSpec("layer_norm_no_affine", F.layer_norm, TF.layer_norm, _layer_norm_np, 1, case=_layer_norm_case(0)))
 
 
@@ -88,9 +107,16 @@ def _group_norm_np(x, w, b, num_groups):
     return y * w.reshape(per_channel) + b.reshape(per_channel)
 
 
-register(OpSpec("group_norm", lambda x, w, b, num_groups: F.group_norm(x, num_groups, w, b),
-                lambda x, w, b, num_groups: TF.group_norm(x, num_groups, w, b), _group_norm_np, 3,
-                case=_group_norm_case))
+register(
+    OpSpec(
+        "group_norm",
+        lambda x, w, b, num_groups: F.group_norm(x, num_groups, w, b),
+        lambda x, w, b, num_groups: TF.group_norm(x, num_groups, w, b),
+        _group_norm_np,
+        3,
+        case=_group_norm_case,
+    )
+)
 
 
 # --- transposed convolution ----------------------------------------------------------------------
@@ -104,14 +130,20 @@ def _conv_transpose_case(dims: int):
         stride = tuple(draw(st.integers(1, 3)) for _ in range(dims))
         dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
         out_pad = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
-        padding = tuple(draw(st.integers(0, ((n - 1) * s + d * (k - 1) + op) // 2))  # output >= 1
-                        for n, s, d, k, op in zip(sizes, stride, dilation, kernel, out_pad))
-        shapes = [(draw(st.integers(1, 2)), groups * cin_g, *sizes), (groups * cin_g, cout_g, *kernel),
-                  (groups * cout_g,)]
+        padding = tuple(
+            draw(st.integers(0, ((n - 1) * s + d * (k - 1) + op) // 2))  # output >= 1
+            for n, s, d, k, op in zip(sizes, stride, dilation, kernel, out_pad)
+        )
+        shapes = [
+            (draw(st.integers(1, 2)), groups * cin_g, *sizes),
+            (groups * cin_g, cout_g, *kernel),
+            (groups * cout_g,),
+        ]
         kw = {"stride": stride, "padding": padding, "output_padding": out_pad, "groups": groups, "dilation": dilation}
         if dims == 1:
             kw = {k: v[0] if isinstance(v, tuple) else v for k, v in kw.items()}  # the int spelling
         return shapes, kw
+
     return case
 
 
@@ -124,11 +156,12 @@ def _conv_transpose_np(x, w, b, stride, padding, output_padding, groups, dilatio
     stride, padding, output_padding, dilation = pairs
     cin_g, cout_g, kernel = w.shape[0] // groups, w.shape[1], w.shape[2:]
     sizes = x.shape[2:]
-    canvas = [(n - 1) * s + d * (k - 1) + 1 + op for n, s, d, k, op in zip(sizes, stride, dilation, kernel,
-                                                                            output_padding)]
+    canvas = [
+        (n - 1) * s + d * (k - 1) + 1 + op for n, s, d, k, op in zip(sizes, stride, dilation, kernel, output_padding)
+    ]
     full = np.zeros((x.shape[0], cout_g * groups, *canvas))
     for g in range(groups):
-        xg, wg = x[:, g * cin_g:(g + 1) * cin_g], w[g * cin_g:(g + 1) * cin_g]
+        xg, wg = x[:, g * cin_g : (g + 1) * cin_g], w[g * cin_g : (g + 1) * cin_g]
         for tap in np.ndindex(*kernel):
             where = tuple(slice(t * d, t * d + (n - 1) * s + 1, s) for t, d, n, s in zip(tap, dilation, sizes, stride))
             contrib = np.einsum("nc...,co->no...", xg, wg[(slice(None), slice(None), *tap)])
@@ -137,7 +170,13 @@ def _conv_transpose_np(x, w, b, stride, padding, output_padding, groups, dilatio
     return full[(slice(None), slice(None), *crop)] + b.reshape((-1,) + (1,) * dims)
 
 
-register(OpSpec("conv_transpose2d", F.conv_transpose2d, TF.conv_transpose2d, _conv_transpose_np, 3,
-                case=_conv_transpose_case(2)))
-register(OpSpec("conv_transpose1d", F.conv_transpose1d, TF.conv_transpose1d, _conv_transpose_np, 3,
-                case=_conv_transpose_case(1)))
+register(
+    OpSpec(
+        "conv_transpose2d", F.conv_transpose2d, TF.conv_transpose2d, _conv_transpose_np, 3, case=_conv_transpose_case(2)
+    )
+)
+register(
+    OpSpec(
+        "conv_transpose1d", F.conv_transpose1d, TF.conv_transpose1d, _conv_transpose_np, 3, case=_conv_transpose_case(1)
+    )
+)

@@ -62,8 +62,11 @@ def sample(domain: Domain, shape: Sequence[int], rng: np.random.Generator) -> np
         x = np.linspace(lo, hi, n) + rng.uniform(-0.25, 0.25, n) * step
         return rng.permutation(x).reshape(shape)
     if domain.grid is not None:
-        k = rng.integers(math.ceil((lo - domain.offset) / domain.grid),
-                         math.floor((hi - domain.offset) / domain.grid) + 1, size=shape)
+        k = rng.integers(
+            math.ceil((lo - domain.offset) / domain.grid),
+            math.floor((hi - domain.offset) / domain.grid) + 1,
+            size=shape,
+        )
         return domain.offset + domain.grid * k.astype(np.float64)
     x = rng.uniform(lo, hi, size=shape)
     for p in domain.avoid:  # push values out of the band [p - gap, p + gap]
@@ -82,9 +85,9 @@ def shapes(min_dims: int = 0, max_dims: int = 4):
 
 def broadcastable_shapes(n: int, min_dims: int = 0, max_dims: int = 4):
     """``n`` mutually broadcastable shapes (a list), each side 1-5."""
-    return hnp.mutually_broadcastable_shapes(
-        num_shapes=n, min_dims=min_dims, max_dims=max_dims, **SIDES
-    ).map(lambda b: list(b.input_shapes))
+    return hnp.mutually_broadcastable_shapes(num_shapes=n, min_dims=min_dims, max_dims=max_dims, **SIDES).map(
+        lambda b: list(b.input_shapes)
+    )
 
 
 # --- the registry --------------------------------------------------------------------------------
@@ -162,26 +165,39 @@ def _line(label: str, ours, ref, atol: float, rtol: float, who: str) -> tuple[bo
     bad = ~same & ~(np.isfinite(err) & (err <= atol + rtol * np.abs(b)))
     worst = int(np.argmax(err))
     idx = tuple(int(i) for i in np.unravel_index(worst, ours.shape))
-    text = (f"{head}: max abs err {err.max():.3g} at {idx}: ours {a.reshape(-1)[worst]:.10g}, "
-            f"{who} {b.reshape(-1)[worst]:.10g}")
+    text = (
+        f"{head}: max abs err {err.max():.3g} at {idx}: ours {a.reshape(-1)[worst]:.10g}, "
+        f"{who} {b.reshape(-1)[worst]:.10g}"
+    )
     if bad.any():
         return False, f"{text}  FAIL at {int(bad.sum())} of {bad.size}"
     return True, f"{text}  ok"
 
 
-def assert_close(ours, ref, *, atol: float = ATOL, rtol: float = RTOL, name: str = "value",
-                 who: str = "reference") -> None:
+def assert_close(
+    ours, ref, *, atol: float = ATOL, rtol: float = RTOL, name: str = "value", who: str = "reference"
+) -> None:
     """Raise AssertionError with a report line unless shape, dtype and values agree."""
     ok, line = _line(name, ours, ref, atol, rtol, who)
     if not ok:
         raise AssertionError(f"{name} differs from {who} (atol={atol}, rtol={rtol})\n{line}")
 
 
-def helper_test_op(shapes: Sequence | None, torch_fn: Callable, cr_fn: Callable, *,
-                   inputs: Sequence | None = None, domain: Domain | Sequence = Domain(),
-                   atol: float = ATOL, rtol: float = RTOL, grad_atol: float | None = None,
-                   grad_rtol: float | None = None, forward_only: bool = False, seed: int = 0,
-                   name: str | None = None) -> tuple:
+def helper_test_op(
+    shapes: Sequence | None,
+    torch_fn: Callable,
+    cr_fn: Callable,
+    *,
+    inputs: Sequence | None = None,
+    domain: Domain | Sequence = Domain(),
+    atol: float = ATOL,
+    rtol: float = RTOL,
+    grad_atol: float | None = None,
+    grad_rtol: float | None = None,
+    forward_only: bool = False,
+    seed: int = 0,
+    name: str | None = None,
+) -> tuple:
     """Compare ``cr_fn(*tensors)`` with ``torch_fn(*torch_tensors)``, forward and backward.
 
     Inputs are ``inputs`` (arrays, used as given) or float64 arrays of ``shapes`` drawn from
@@ -216,8 +232,10 @@ def helper_test_op(shapes: Sequence | None, torch_fn: Callable, cr_fn: Callable,
     if failed:
         label = name or getattr(cr_fn, "__name__", "op")
         report = "\n".join(line for _, line in results)
-        raise AssertionError(f"helper_test_op({label}): {len(failed)} of {len(results)} tensors differ "
-                             f"from PyTorch (atol={atol}, rtol={rtol})\n{report}")
+        raise AssertionError(
+            f"helper_test_op({label}): {len(failed)} of {len(results)} tensors differ "
+            f"from PyTorch (atol={atol}, rtol={rtol})\n{report}"
+        )
     return out, grads
 
 

@@ -66,8 +66,9 @@ def test_every_unit_has_a_floor():
 @pytest.mark.parametrize("file", FILES, ids=lambda f: str(f.relative_to(SRC)))
 def test_imports_go_down(file):
     here = unit_of(file)
-    wrong = sorted(u for u in imports(file) if FLOOR[u] > FLOOR[here]
-                   or (FLOOR[u] == FLOOR[here] and (here, u) not in LOOPS))
+    wrong = sorted(
+        u for u in imports(file) if FLOOR[u] > FLOOR[here] or (FLOOR[u] == FLOOR[here] and (here, u) not in LOOPS)
+    )
     assert not wrong, f"{file.relative_to(SRC)} (floor {FLOOR[here]}) imports {wrong} from its floor or above"
 
 

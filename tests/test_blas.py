@@ -46,8 +46,15 @@ def _layout(rng, shape, dtype, kind):
 LAYOUTS = st.sampled_from(["c", "f", "rows", "cols", "step"])
 
 
-@given(m=st.integers(1, 40), k=st.integers(1, 40), n=st.integers(1, 40), la=LAYOUTS, lb=LAYOUTS,
-       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16))
+@given(
+    m=st.integers(1, 40),
+    k=st.integers(1, 40),
+    n=st.integers(1, 40),
+    la=LAYOUTS,
+    lb=LAYOUTS,
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
 def test_mkl_gemm_matches_numpy(mkl, m, k, n, la, lb, dtype, seed):
     rng = np.random.default_rng(seed)
     a, b = _layout(rng, (m, k), dtype, la), _layout(rng, (k, n), dtype, lb)
@@ -132,8 +139,9 @@ print("bad", bad)
 def test_mkl_threads_stay_right_beside_pytorch(mkl, torch_first):
     """PyTorch brings GNU OpenMP; MKL's Intel threading layer beside it computed wrong products
     (each thread took the same block). Two threads, either import order: every product right."""
-    code = _PRODUCTS_WITH_TORCH.format(first="import torch" if torch_first else "",
-                                       second="" if torch_first else "import torch")
+    code = _PRODUCTS_WITH_TORCH.format(
+        first="import torch" if torch_first else "", second="" if torch_first else "import torch"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("MKL_NUM_THREADS", "OMP_NUM_THREADS")}
     env.update(OMP_NUM_THREADS="2", CHAINRULE_BLAS="auto")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)

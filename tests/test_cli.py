@@ -14,16 +14,16 @@ from chainrule.cli import main
 from chainrule.viz import graph as G
 
 SIGMOID = ["1/(1+exp(-(w0*x0+w1*x1+w2)))", "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-3"]
-SIGMOID_LINES = ["f = 0.73", "df/dw0 = -0.20", "df/dx0 = 0.39", "df/dw1 = -0.39", "df/dx1 = -0.59",
-                 "df/dw2 = 0.20"]
+SIGMOID_LINES = ["f = 0.73", "df/dw0 = -0.20", "df/dx0 = 0.39", "df/dw1 = -0.39", "df/dx1 = -0.59", "df/dw2 = 0.20"]
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
 def run_module(*args, env=None, cwd=None):
     env = dict(os.environ if env is None else env)
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "chainrule", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "chainrule", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+    )
 
 
 def test_graph_prints_value_gradients_and_trace(capsys):
@@ -64,21 +64,24 @@ def test_graph_draws_svg(tmp_path, capsys):
     assert f"graph written to {path}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["graph", "__import__('os')"], "function '__import__' at column 1"),
-    (["graph", "x.y", "x=1"], "attribute access 'x.y'"),
-    (["graph", "x + y", "x=1"], "unknown name 'y' at column 5"),
-    (["graph", "x", "x=abc"], "'abc' is not a number"),
-    (["graph", "x", "x"], "expected NAME=VALUE"),
-    (["graph", "x", "x=1", "x=2"], "given twice"),
-    (["graph", "x", "1x=2"], "not a variable name"),
-    (["graph", "x", "x=inf"], "finite"),
-    (["graph", "x", "x=1", "-o", "out.txt"], "argument -o/--output: out.txt: use a .svg, .png"),
-    (["graph", "x", "x=1", "-o", "no/such/dir/g.svg"], "folder no/such/dir does not exist"),
-    (["graph", "x", "x=1", "--digits", "40"], "argument --digits: must be an integer in [0, 12], got '40'"),
-    (["graph", "x", "x=1", "--digits", "-1"], "argument --digits: must be an integer in [0, 12], got '-1'"),
-    (["graph", "x", "x=1", "--digits", "two"], "argument --digits: must be an integer, got 'two'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["graph", "__import__('os')"], "function '__import__' at column 1"),
+        (["graph", "x.y", "x=1"], "attribute access 'x.y'"),
+        (["graph", "x + y", "x=1"], "unknown name 'y' at column 5"),
+        (["graph", "x", "x=abc"], "'abc' is not a number"),
+        (["graph", "x", "x"], "expected NAME=VALUE"),
+        (["graph", "x", "x=1", "x=2"], "given twice"),
+        (["graph", "x", "1x=2"], "not a variable name"),
+        (["graph", "x", "x=inf"], "finite"),
+        (["graph", "x", "x=1", "-o", "out.txt"], "argument -o/--output: out.txt: use a .svg, .png"),
+        (["graph", "x", "x=1", "-o", "no/such/dir/g.svg"], "folder no/such/dir does not exist"),
+        (["graph", "x", "x=1", "--digits", "40"], "argument --digits: must be an integer in [0, 12], got '40'"),
+        (["graph", "x", "x=1", "--digits", "-1"], "argument --digits: must be an integer in [0, 12], got '-1'"),
+        (["graph", "x", "x=1", "--digits", "two"], "argument --digits: must be an integer, got 'two'"),
+    ],
+)
 def test_graph_errors_are_one_line_exit_2(argv, message, capsys):
     assert main(argv) == 2
     captured = capsys.readouterr()
@@ -91,10 +94,18 @@ def test_graph_errors_are_one_line_exit_2(argv, message, capsys):
 def test_demo_runs_the_backprop_examples(capsys):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    for line in ["f = -12.00", "df/dx = -4.00", "df/dy = -4.00", "df/dz = 3.00", *SIGMOID_LINES,
-                 "[1.00] x [(1 - 0.73)(0.73)] = 0.20",
-                 "upstream 2.00 -> dx=2.00, dy=2.00", "upstream 5.00 -> dx=15.00, dy=10.00",
-                 "upstream 1.00 -> dx=6.00", "upstream 9.00 -> dx=0.00, dy=9.00"]:
+    for line in [
+        "f = -12.00",
+        "df/dx = -4.00",
+        "df/dy = -4.00",
+        "df/dz = 3.00",
+        *SIGMOID_LINES,
+        "[1.00] x [(1 - 0.73)(0.73)] = 0.20",
+        "upstream 2.00 -> dx=2.00, dy=2.00",
+        "upstream 5.00 -> dx=15.00, dy=10.00",
+        "upstream 1.00 -> dx=6.00",
+        "upstream 9.00 -> dx=0.00, dy=9.00",
+    ]:
         assert line in out, line
     for gate in ["add gate", "mul gate", "copy gate", "max gate"]:
         assert gate in out
@@ -128,7 +139,17 @@ def test_python_dash_m_without_graphviz(tmp_path):
 
 
 def test_every_command_is_wired(capsys):
-    for command in (["train"], ["eval"], ["predict"], ["lecture"], ["graph"], ["demo"], ["convolve"],
-                    ["experiment", "vanishing"], ["experiment", "sensitivity"], ["experiment", "overfit"]):
+    for command in (
+        ["train"],
+        ["eval"],
+        ["predict"],
+        ["lecture"],
+        ["graph"],
+        ["demo"],
+        ["convolve"],
+        ["experiment", "vanishing"],
+        ["experiment", "sensitivity"],
+        ["experiment", "overfit"],
+    ):
         assert main([*command, "--help"]) == 0, command
         assert "usage: chainrule" in capsys.readouterr().out

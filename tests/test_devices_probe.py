@@ -29,6 +29,7 @@ def no_gpu(monkeypatch):
 
 def fake_cupy(count=None, error=None):
     """A module shaped like CuPy as far as the probe looks: cuda.runtime.getDeviceCount()."""
+
     def get_device_count():
         if error is not None:
             raise error

@@ -37,8 +37,7 @@ def test_sigmoid_circuit():
     f = parse(SIGMOID, SIGMOID_VALUES)
     assert f.dtype == np.float64 and round(f.item(), 2) == 0.73
     grads = leaf_grads(f)
-    assert {k: round(v, 2) for k, v in grads.items()} == {
-        "w0": -0.20, "x0": 0.39, "w1": -0.39, "x1": -0.59, "w2": 0.20}
+    assert {k: round(v, 2) for k, v in grads.items()} == {"w0": -0.20, "x0": 0.39, "w1": -0.39, "x1": -0.59, "w2": 0.20}
 
 
 def test_simple_circuit_and_variables_are_float64_leaves():
@@ -54,19 +53,27 @@ def test_tensor_values_are_used_as_given():
     assert float(x.grad) == 7.0
 
 
-@pytest.mark.parametrize("expr, ref", [
-    ("x + y - z", lambda x, y, z: x + y - z),
-    ("x * y / z", lambda x, y, z: x * y / z),
-    ("x ** 2 + -y + +z", lambda x, y, z: x**2 - y + z),
-    ("exp(x) + log(abs(y) + 1) + sqrt(abs(z) + 1)",
-     lambda x, y, z: torch.exp(x) + torch.log(torch.abs(y) + 1) + torch.sqrt(torch.abs(z) + 1)),
-    ("sigmoid(x) * tanh(y) + relu(z)", lambda x, y, z: torch.sigmoid(x) * torch.tanh(y) + torch.relu(z)),
-    ("max(x, y) * 2 + max(z, 0.25)", lambda x, y, z: torch.maximum(x, y) * 2 + torch.clamp(z, min=0.25)),
-    ("min(x, y) - min(y, z)", lambda x, y, z: torch.minimum(x, y) - torch.minimum(y, z)),
-    ("2 ** x + 1e-3", lambda x, y, z: 2**x + 1e-3),
-])
-@given(st.lists(st.floats(-2, 2, allow_nan=False).filter(lambda v: abs(v) > 0.1), min_size=3, max_size=3)
-       .filter(lambda v: len({round(a, 3) for a in v}) == 3))  # keep max/min away from ties
+@pytest.mark.parametrize(
+    "expr, ref",
+    [
+        ("x + y - z", lambda x, y, z: x + y - z),
+        ("x * y / z", lambda x, y, z: x * y / z),
+        ("x ** 2 + -y + +z", lambda x, y, z: x**2 - y + z),
+        (
+            "exp(x) + log(abs(y) + 1) + sqrt(abs(z) + 1)",
+            lambda x, y, z: torch.exp(x) + torch.log(torch.abs(y) + 1) + torch.sqrt(torch.abs(z) + 1),
+        ),
+        ("sigmoid(x) * tanh(y) + relu(z)", lambda x, y, z: torch.sigmoid(x) * torch.tanh(y) + torch.relu(z)),
+        ("max(x, y) * 2 + max(z, 0.25)", lambda x, y, z: torch.maximum(x, y) * 2 + torch.clamp(z, min=0.25)),
+        ("min(x, y) - min(y, z)", lambda x, y, z: torch.minimum(x, y) - torch.minimum(y, z)),
+        ("2 ** x + 1e-3", lambda x, y, z: 2**x + 1e-3),
+    ],
+)
+@given(
+    st.lists(st.floats(-2, 2, allow_nan=False).filter(lambda v: abs(v) > 0.1), min_size=3, max_size=3).filter(
+        lambda v: len({round(a, 3) for a in v}) == 3
+    )
+)  # keep max/min away from ties
 def test_matches_pytorch(expr, ref, xs):
     values = dict(zip("xyz", xs))
     f = parse(expr, values)
@@ -76,8 +83,7 @@ def test_matches_pytorch(expr, ref, xs):
     assert f.item() == pytest.approx(expected.item(), rel=1e-12, abs=1e-12)
     grads = leaf_grads(f)
     for k, t in tv.items():
-        assert grads.get(k, 0.0) == pytest.approx(t.grad.item() if t.grad is not None else 0.0,
-                                                  rel=1e-9, abs=1e-12)
+        assert grads.get(k, 0.0) == pytest.approx(t.grad.item() if t.grad is not None else 0.0, rel=1e-9, abs=1e-12)
 
 
 def test_grad_check_through_parse():
@@ -85,25 +91,28 @@ def test_grad_check_through_parse():
     cr.grad_check(fn, cr.tensor(0.7, dtype=cr.float64), cr.tensor(-1.3, dtype=cr.float64))
 
 
-@pytest.mark.parametrize("expr, token, column", [
-    ("__import__('os')", "'__import__'", 1),
-    ("x.y", "'x.y'", 1),
-    ("a[0]", "'a[0]'", 1),
-    ("lambda: 1", "'lambda: 1'", 1),
-    ("open('f')", "'open'", 1),
-    ('"s"', "'\"s\"'", 1),
-    ("x + x.__class__", "'x.__class__'", 5),
-    ("exp(x=1)", "'x=1'", 5),
-    ("x < 1", "'x < 1'", 1),
-    ("x // 2", "'//'", 1),
-    ("1 if x else 2", "'1 if x else 2'", 1),
-    ("[x]", "'[x]'", 1),
-    ("exp(*a)", "'*a'", 5),
-    ("True + x", "'True'", 1),
-    ("(x := 1)", "'x := 1'", 2),
-    ("q * 2", "'q'", 1),
-    ("  x.y", "'x.y'", 3),
-])
+@pytest.mark.parametrize(
+    "expr, token, column",
+    [
+        ("__import__('os')", "'__import__'", 1),
+        ("x.y", "'x.y'", 1),
+        ("a[0]", "'a[0]'", 1),
+        ("lambda: 1", "'lambda: 1'", 1),
+        ("open('f')", "'open'", 1),
+        ('"s"', "'\"s\"'", 1),
+        ("x + x.__class__", "'x.__class__'", 5),
+        ("exp(x=1)", "'x=1'", 5),
+        ("x < 1", "'x < 1'", 1),
+        ("x // 2", "'//'", 1),
+        ("1 if x else 2", "'1 if x else 2'", 1),
+        ("[x]", "'[x]'", 1),
+        ("exp(*a)", "'*a'", 5),
+        ("True + x", "'True'", 1),
+        ("(x := 1)", "'x := 1'", 2),
+        ("q * 2", "'q'", 1),
+        ("  x.y", "'x.y'", 3),
+    ],
+)
 def test_rejects_anything_but_arithmetic(expr, token, column):
     with pytest.raises(ExpressionError) as err:
         parse(expr, {"x": 1.0, "a": 2.0})
@@ -112,20 +121,23 @@ def test_rejects_anything_but_arithmetic(expr, token, column):
     assert isinstance(err.value, ValueError)
 
 
-@pytest.mark.parametrize("expr, match", [
-    ("(x", "syntax error at column 1"),
-    ("x +", "syntax error"),
-    ("import os", "syntax error"),
-    ("", "empty"),
-    ("max(x)", r"max\(\) at column 1 takes 2 arguments, got 1"),
-    ("exp(x, x)", "takes 1 argument, got 2"),
-    ("exp + 1", "'exp' at column 1 .a function"),
-    ("x" + "+x" * 6000, "characters long"),
-    ("-" * 9000 + "x", "nested too deeply"),
-    ("(" * 300 + "x" + ")" * 300, "nested parentheses|nested too deeply"),
-    ("1" * 5000, "cannot parse|syntax error"),
-    ("(x +\n y.z)", "line 2, column 2"),
-])
+@pytest.mark.parametrize(
+    "expr, match",
+    [
+        ("(x", "syntax error at column 1"),
+        ("x +", "syntax error"),
+        ("import os", "syntax error"),
+        ("", "empty"),
+        ("max(x)", r"max\(\) at column 1 takes 2 arguments, got 1"),
+        ("exp(x, x)", "takes 1 argument, got 2"),
+        ("exp + 1", "'exp' at column 1 .a function"),
+        ("x" + "+x" * 6000, "characters long"),
+        ("-" * 9000 + "x", "nested too deeply"),
+        ("(" * 300 + "x" + ")" * 300, "nested parentheses|nested too deeply"),
+        ("1" * 5000, "cannot parse|syntax error"),
+        ("(x +\n y.z)", "line 2, column 2"),
+    ],
+)
 def test_error_messages(expr, match):
     with pytest.raises(ExpressionError, match=match) as err:
         parse(expr, {"x": 1.0})

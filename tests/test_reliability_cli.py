@@ -106,8 +106,9 @@ raise SystemExit(main(["convolve", "1", "2"]))
 
 
 def test_a_real_sigint_exits_130_without_a_traceback():
-    proc = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=ENV)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
     try:
         assert proc.stdout.readline() == "ready\n"
         proc.send_signal(signal.SIGINT)
@@ -118,8 +119,12 @@ def test_a_real_sigint_exits_130_without_a_traceback():
 
 
 def test_a_closed_pipe_is_status_1_without_a_traceback():
-    proc = subprocess.Popen([sys.executable, "-m", "chainrule", "convolve", "3,1,2", "3,2,1", "--table"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chainrule", "convolve", "3,1,2", "3,2,1", "--table"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+    )
     proc.stdout.close()  # the reader goes away before the command writes (| head -c 0)
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 1
@@ -128,7 +133,7 @@ def test_a_closed_pipe_is_status_1_without_a_traceback():
 
 def test_readme_has_the_exit_code_table():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Exit codes"):]
+    section = text[text.index("## Exit codes") :]
     section = section[: section.find("\n## ", 1) if "\n## " in section[1:] else None]
     for status in (cli_support.OK, cli_support.FAILURE, cli_support.USAGE, cli_support.INTERRUPTED):
         assert re.search(rf"^\| *`?{status}`? *\|", section, re.M), status

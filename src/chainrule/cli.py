@@ -38,7 +38,8 @@ __all__ = ["CommandError", "UsageError", "main", "parse_assignments"]  # the err
 
 def _add_graph(sub) -> None:
     p = sub.add_parser(
-        "graph", help="backprop through an expression: value, gradients, trace and a drawing",
+        "graph",
+        help="backprop through an expression: value, gradients, trace and a drawing",
         description="Evaluate EXPR at the given values, backpropagate, print f, every df/dvariable "
         "and the trace ([upstream] x [local] = downstream), and draw the graph with -o.",
         epilog='example: chainrule graph "1/(1+exp(-(w0*x0+w1*x1+w2)))" w0=2 x0=-1 w1=-3 x1=-2 '
@@ -47,11 +48,11 @@ def _add_graph(sub) -> None:
     )
     p.add_argument("expr", metavar="EXPR", help="arithmetic expression, e.g. '(x + y) * z'")
     p.add_argument("assignments", metavar="NAME=VALUE", nargs="*", help="a value for each variable")
-    p.add_argument("-o", "--output", metavar="FILE", type=_output_file,
-                   help="draw the graph: .svg, .png, .pdf or .dot")
+    p.add_argument("-o", "--output", metavar="FILE", type=_output_file, help="draw the graph: .svg, .png, .pdf or .dot")
     p.add_argument("--no-trace", action="store_true", help="do not print the backward trace")
-    p.add_argument("--digits", type=int_range(0, 12), default=2,
-                   help="decimals to print, 0 to 12 (default 2, as the slides)")
+    p.add_argument(
+        "--digits", type=int_range(0, 12), default=2, help="decimals to print, 0 to 12 (default 2, as the slides)"
+    )
     command(p, _cmd_graph)
 
 
@@ -126,7 +127,8 @@ def _draw(f, path: str) -> None:
 
 def _add_demo(sub) -> None:
     p = sub.add_parser(
-        "demo", help="backprop demo: the lecture's worked examples and gradient-flow patterns",
+        "demo",
+        help="backprop demo: the lecture's worked examples and gradient-flow patterns",
         description="The lecture's two worked backprop examples with their numbers and traces, and "
         "the four gradient-flow patterns (add distributes, mul swaps, copy adds, max routes).",
     )
@@ -144,8 +146,7 @@ def _cmd_demo(args) -> int:
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chainrule",
-        description="chainrule: backpropagation, convolutional networks and the origin of "
-        "convolution, on NumPy.",
+        description="chainrule: backpropagation, convolutional networks and the origin of convolution, on NumPy.",
     )
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

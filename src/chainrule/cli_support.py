@@ -40,8 +40,10 @@ def explain(err: BaseException, command: str) -> tuple[str, int]:
         return f"{command}: error: {err}", USAGE
     if isinstance(err, EXPECTED):
         return f"{command}: error: {err}", FAILURE
-    return (f"{command}: error: {type(err).__name__}: {err} (an unexpected error: please report it; "
-            "CHAINRULE_TRACEBACK=1 shows the traceback)"), FAILURE
+    return (
+        f"{command}: error: {type(err).__name__}: {err} (an unexpected error: please report it; "
+        "CHAINRULE_TRACEBACK=1 shows the traceback)"
+    ), FAILURE
 
 
 def command(parser: argparse.ArgumentParser, func) -> None:

@@ -25,8 +25,17 @@ from __future__ import annotations
 
 from .autograd.errors import ChainruleError, DtypeError, ShapeError
 
-__all__ = ["ChainruleError", "CheckpointError", "CommandError", "DataError", "DistributedError", "DivergenceError",
-           "DtypeError", "ShapeError", "UsageError"]
+__all__ = [
+    "ChainruleError",
+    "CheckpointError",
+    "CommandError",
+    "DataError",
+    "DistributedError",
+    "DivergenceError",
+    "DtypeError",
+    "ShapeError",
+    "UsageError",
+]
 
 
 class DataError(ChainruleError, ValueError):

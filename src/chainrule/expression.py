@@ -19,17 +19,32 @@ from .autograd.tensor import Tensor
 MAX_LENGTH = 10_000
 
 FUNCTIONS = {  # name: (function, number of arguments)
-    "exp": (ops.exp, 1), "log": (ops.log, 1), "sqrt": (ops.sqrt, 1), "sigmoid": (ops.sigmoid, 1),
-    "tanh": (ops.tanh, 1), "relu": (ops.relu, 1), "abs": (ops.abs, 1),
-    "max": (ops.maximum, 2), "min": (ops.minimum, 2),
+    "exp": (ops.exp, 1),
+    "log": (ops.log, 1),
+    "sqrt": (ops.sqrt, 1),
+    "sigmoid": (ops.sigmoid, 1),
+    "tanh": (ops.tanh, 1),
+    "relu": (ops.relu, 1),
+    "abs": (ops.abs, 1),
+    "max": (ops.maximum, 2),
+    "min": (ops.minimum, 2),
 }
 BINARY = {ast.Add: ops.add, ast.Sub: ops.sub, ast.Mult: ops.mul, ast.Div: ops.div, ast.Pow: ops.pow}
 # what a rejected construct is called in the message
 KINDS = {
-    ast.Attribute: "attribute access", ast.Subscript: "subscript", ast.Lambda: "lambda",
-    ast.Compare: "comparison", ast.BoolOp: "boolean operator", ast.IfExp: "conditional expression",
-    ast.Starred: "starred argument", ast.List: "list", ast.Tuple: "tuple", ast.Dict: "dict",
-    ast.Set: "set", ast.JoinedStr: "f-string", ast.NamedExpr: "assignment expression",
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscript",
+    ast.Lambda: "lambda",
+    ast.Compare: "comparison",
+    ast.BoolOp: "boolean operator",
+    ast.IfExp: "conditional expression",
+    ast.Starred: "starred argument",
+    ast.List: "list",
+    ast.Tuple: "tuple",
+    ast.Dict: "dict",
+    ast.Set: "set",
+    ast.JoinedStr: "f-string",
+    ast.NamedExpr: "assignment expression",
 }
 
 
@@ -38,8 +53,16 @@ class ExpressionError(ChainruleError, ValueError):
 
 
 OPERATORS = {
-    ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
-    ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Invert: "~", ast.Not: "not",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.Invert: "~",
+    ast.Not: "not",
 }
 
 
@@ -115,8 +138,10 @@ class _Evaluator:
             if isinstance(arg, ast.Starred):
                 raise self.fail(arg, "starred argument")
         if len(node.args) != arity:
-            raise ExpressionError(f"{func.id}() at {self.where(node)} takes {arity} "
-                                  f"argument{'s' if arity > 1 else ''}, got {len(node.args)}")
+            raise ExpressionError(
+                f"{func.id}() at {self.where(node)} takes {arity} "
+                f"argument{'s' if arity > 1 else ''}, got {len(node.args)}"
+            )
         return fn(*(self.eval(a) for a in node.args))
 
 

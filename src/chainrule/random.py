@@ -60,8 +60,13 @@ class Generator:
         from .autograd import Tensor
 
         st = self.rng.bit_generator.state
-        parts = [(st["state"]["state"], 16), (st["state"]["inc"], 16), (st["has_uint32"], 8),
-                 (st["uinteger"], 8), (self._initial_seed, 8)]
+        parts = [
+            (st["state"]["state"], 16),
+            (st["state"]["inc"], 16),
+            (st["has_uint32"], 8),
+            (st["uinteger"], 8),
+            (self._initial_seed, 8),
+        ]
         raw = b"".join(int(v).to_bytes(n, "little") for v, n in parts)
         return Tensor(np.frombuffer(raw, dtype=np.uint8).copy())
 
@@ -69,17 +74,23 @@ class Generator:
         """Restore a state from ``get_state()``; the stream continues exactly where it was."""
         arr = np.asarray(getattr(new_state, "_data", new_state))
         if arr.dtype != np.uint8 or arr.shape != (_STATE_BYTES,):
-            raise TypeError(f"Generator.set_state: expected a uint8 tensor of {_STATE_BYTES} bytes from "
-                            f"get_state(), got {arr.dtype} of shape {arr.shape}")
+            raise TypeError(
+                f"Generator.set_state: expected a uint8 tensor of {_STATE_BYTES} bytes from "
+                f"get_state(), got {arr.dtype} of shape {arr.shape}"
+            )
         raw = arr.tobytes()
         values, at = [], 0
         for n in (16, 16, 8, 8, 8):
-            values.append(int.from_bytes(raw[at:at + n], "little"))
+            values.append(int.from_bytes(raw[at : at + n], "little"))
             at += n
         state, inc, has_uint32, uinteger, initial = values
         bit_generator = np.random.PCG64()
-        bit_generator.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
-                               "has_uint32": has_uint32, "uinteger": uinteger}
+        bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": state, "inc": inc},
+            "has_uint32": has_uint32,
+            "uinteger": uinteger,
+        }
         self.rng, self._initial_seed = np.random.Generator(bit_generator), initial
         return self
 

@@ -46,8 +46,9 @@ def cut_records(path: Path, first_step: int) -> None:
     """Keep only the lines of ``path`` before ``first_step`` (rewritten atomically): a resumed run's redo."""
     if not path.is_file():
         return
-    kept = [line for line in path.read_text().splitlines()
-            if line.strip() and json.loads(line).get("step", 0) < first_step]
+    kept = [
+        line for line in path.read_text().splitlines() if line.strip() and json.loads(line).get("step", 0) < first_step
+    ]
     atomic_write_bytes(path, "".join(line + "\n" for line in kept).encode())
 
 
@@ -102,8 +103,9 @@ def at_step(records: Iterable[dict], step, metric: str = "grad_norm") -> dict[st
     steps = sorted({r["step"] for r in rows})
     chosen = {"first": steps[0], "last": steps[-1]}.get(step, step) if isinstance(step, str) else step
     if chosen not in steps:
-        raise ValueError(f"at_step: step {step} was not recorded (recorded steps {steps[0]}..{steps[-1]}, "
-                         f"{len(steps)} of them)")
+        raise ValueError(
+            f"at_step: step {step} was not recorded (recorded steps {steps[0]}..{steps[-1]}, {len(steps)} of them)"
+        )
     return {r["layer"]: r[metric] for r in rows if r["step"] == chosen}
 
 

@@ -27,6 +27,7 @@ def walk(node) -> list:
 
 # --- the lecture's circuits walked through next_functions ----------------------------------------
 
+
 def test_walk_f_equals_x_plus_y_times_z():
     graphs = {}
     for lib in LIBS:
@@ -36,9 +37,17 @@ def test_walk_f_equals_x_plus_y_times_z():
         (add, _), (acc_z, _) = f.grad_fn.next_functions
         assert acc_z.variable is z
         assert [n.variable for n, _ in add.next_functions] == [x, y]
-    assert graphs["chainrule"] == graphs["torch"] == [
-        "MulBackward0", "AddBackward0", "torch::autograd::AccumulateGrad", "torch::autograd::AccumulateGrad",
-        "torch::autograd::AccumulateGrad"]
+    assert (
+        graphs["chainrule"]
+        == graphs["torch"]
+        == [
+            "MulBackward0",
+            "AddBackward0",
+            "torch::autograd::AccumulateGrad",
+            "torch::autograd::AccumulateGrad",
+            "torch::autograd::AccumulateGrad",
+        ]
+    )
 
 
 def test_walk_the_sigmoid_circuit():
@@ -59,8 +68,15 @@ def test_walk_the_sigmoid_circuit():
         f.backward()
         assert [round(t.grad.item(), 2) for t in (w0, x0, w1, x1, w2)] == [-0.2, 0.39, -0.39, -0.59, 0.2]
     assert sorted(below["chainrule"]) == sorted(below["torch"])
-    assert [n for n in below["chainrule"] if "Accumulate" not in n] == \
-        ["AddBackward0", "ExpBackward0", "NegBackward0", "AddBackward0", "AddBackward0", "MulBackward0", "MulBackward0"]
+    assert [n for n in below["chainrule"] if "Accumulate" not in n] == [
+        "AddBackward0",
+        "ExpBackward0",
+        "NegBackward0",
+        "AddBackward0",
+        "AddBackward0",
+        "MulBackward0",
+        "MulBackward0",
+    ]
 
 
 def test_constants_appear_as_none_and_leaves_as_accumulate_grad():
@@ -83,12 +99,16 @@ def test_tutorial_print_loss_grad_fn_chain():
         z = lib.matmul(x, w) + b
         loss = ((z - lib.zeros(3)) ** 2).mean()
         fn = loss.grad_fn
-        names[lib.__name__] = [fn.name(), fn.next_functions[0][0].name(),
-                               fn.next_functions[0][0].next_functions[0][0].name()]
+        names[lib.__name__] = [
+            fn.name(),
+            fn.next_functions[0][0].name(),
+            fn.next_functions[0][0].next_functions[0][0].name(),
+        ]
     assert names["chainrule"] == names["torch"] == ["MeanBackward0", "PowBackward0", "SubBackward0"]
 
 
 # --- autograd.grad ------------------------------------------------------------------------------
+
 
 def test_grad_several_inputs_and_grad_outputs():
     results = {}
@@ -145,6 +165,7 @@ def test_grad_errors(case):
 
 # --- backward's arguments -------------------------------------------------------------------------
 
+
 def test_backward_arguments():
     results = {}
     for lib in LIBS:
@@ -173,6 +194,7 @@ def test_create_graph_is_refused_by_design():
 
 
 # --- retain_graph, the freed graph, memory --------------------------------------------------------
+
 
 def test_second_backward_raises_and_retain_graph_accumulates():
     for lib in LIBS:
@@ -257,6 +279,7 @@ def test_graph_is_freed_per_backward_not_per_tensor():
 
 
 # --- grad-mode switches ---------------------------------------------------------------------------
+
 
 def test_grad_mode_switches_match_torch():
     for lib in LIBS:

@@ -91,11 +91,17 @@ def test_randint_and_randperm():
         cr.randint(0, 3, 5)
 
 
-@pytest.mark.parametrize("draw", [
-    lambda **kw: cr.randn(3, 4, **kw), lambda **kw: cr.rand((3, 4), **kw),
-    lambda **kw: cr.randint(0, 100, (3, 4), **kw), lambda **kw: cr.randperm(12, **kw),
-    lambda **kw: cr.randn_like(cr.zeros(3, 4), **kw), lambda **kw: cr.rand_like(cr.zeros(3, 4), **kw),
-])
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda **kw: cr.randn(3, 4, **kw),
+        lambda **kw: cr.rand((3, 4), **kw),
+        lambda **kw: cr.randint(0, 100, (3, 4), **kw),
+        lambda **kw: cr.randperm(12, **kw),
+        lambda **kw: cr.randn_like(cr.zeros(3, 4), **kw),
+        lambda **kw: cr.rand_like(cr.zeros(3, 4), **kw),
+    ],
+)
 def test_random_factories_follow_the_seed_or_a_generator(draw):
     cr.manual_seed(5)
     a = draw().numpy()
@@ -122,9 +128,16 @@ def test_default_device_is_consulted(monkeypatch):
     """With device=None the factories ask devices.get_default_device() (set by cr.set_default_device)."""
     asked = []
     monkeypatch.setattr(devices, "get_default_device", lambda: asked.append(1) or devices.CPU)
-    for make in (lambda: cr.zeros(2), lambda: cr.randn(2), lambda: cr.arange(3), lambda: cr.eye(2),
-                 lambda: cr.full((2,), 1.0), lambda: cr.linspace(0, 1, 3), lambda: cr.randint(0, 2, (2,)),
-                 lambda: cr.randperm(3)):
+    for make in (
+        lambda: cr.zeros(2),
+        lambda: cr.randn(2),
+        lambda: cr.arange(3),
+        lambda: cr.eye(2),
+        lambda: cr.full((2,), 1.0),
+        lambda: cr.linspace(0, 1, 3),
+        lambda: cr.randint(0, 2, (2,)),
+        lambda: cr.randperm(3),
+    ):
         before = len(asked)
         assert make().device == devices.CPU
         assert len(asked) > before

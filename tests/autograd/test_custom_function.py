@@ -148,7 +148,7 @@ def test_graph_node_and_no_grad():
         x = lib.tensor(X, requires_grad=True)
         y = fns["Legendre3"].apply(x * 2)
         assert y.requires_grad and y.grad_fn.name() == "Legendre3Backward"
-        (nxt, _), = y.grad_fn.next_functions
+        ((nxt, _),) = y.grad_fn.next_functions
         assert nxt.name() == "MulBackward0"
         y.sum().backward()
         assert y.grad_fn.name() == "Legendre3Backward"  # still printable after backward
@@ -202,6 +202,7 @@ def test_dtype_is_kept():
 
 def test_wrong_gradient_shape_or_count_is_an_error():
     for lib in (cr, torch):
+
         class BadShape(lib.autograd.Function):
             @staticmethod
             def forward(ctx, x):

@@ -63,16 +63,23 @@ SCALARS = [True, 2, 2.5]
 def test_tensor_scalar_promotion_matches_torch(op, dtype, kind, scalar):
     f = OPS[op]
     for order in ("tensor first", "scalar first"):
+
         def run(lib, order=order):
             t = make(lib, dtype, kind)
             return f(t, scalar) if order == "tensor first" else f(scalar, t)
+
         assert outcome(lambda: run(cr)) == outcome(lambda: run(torch)), (order, dtype, kind, op, scalar)
 
 
 @settings(max_examples=40)
-@given(a=st.sampled_from(DTYPES[1:]), b=st.sampled_from(DTYPES[1:]), op=st.sampled_from(["+", "-", "*"]),
-       shape_a=st.sampled_from([(), (3,), (2, 3)]), shape_b=st.sampled_from([(), (3,), (1, 3)]),
-       seed=st.integers(0, 2**16))
+@given(
+    a=st.sampled_from(DTYPES[1:]),
+    b=st.sampled_from(DTYPES[1:]),
+    op=st.sampled_from(["+", "-", "*"]),
+    shape_a=st.sampled_from([(), (3,), (2, 3)]),
+    shape_b=st.sampled_from([(), (3,), (1, 3)]),
+    seed=st.integers(0, 2**16),
+)
 def test_promoted_values_match_torch(a, b, op, shape_a, shape_b, seed):
     """Not only the dtype: the numbers computed in the promoted dtype agree too (small values, no overflow)."""
     rng = np.random.default_rng(seed)
@@ -92,8 +99,10 @@ def test_the_issue_cases():
     assert (cr.ones(3) * cr.tensor(2.0, dtype=cr.float64)).dtype == cr.float32  # a 0-d tensor is weaker
 
 
-@pytest.mark.parametrize("dtype, value, expected", [("uint8", 300, [45, 45]), ("int8", 1000, [-23, -23]),
-                                                     ("int32", 2**40, [1, 1]), ("uint8", -1, [0, 0])])
+@pytest.mark.parametrize(
+    "dtype, value, expected",
+    [("uint8", 300, [45, 45]), ("int8", 1000, [-23, -23]), ("int32", 2**40, [1, 1]), ("uint8", -1, [0, 0])],
+)
 def test_out_of_range_python_ints_wrap_as_in_torch(dtype, value, expected):
     ours = cr.ones(2, dtype=getattr(cr, dtype)) + value
     theirs = torch.ones(2, dtype=getattr(torch, dtype)) + value
@@ -110,8 +119,18 @@ def test_bool_subtraction_is_refused_like_torch():
 
 # --- names and conversions -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("alias, real", [("float", "float32"), ("double", "float64"), ("half", "float16"),
-                                         ("long", "int64"), ("int", "int32"), ("short", "int16")])
+
+@pytest.mark.parametrize(
+    "alias, real",
+    [
+        ("float", "float32"),
+        ("double", "float64"),
+        ("half", "float16"),
+        ("long", "int64"),
+        ("int", "int32"),
+        ("short", "int16"),
+    ],
+)
 def test_dtype_aliases(alias, real):
     assert getattr(cr, alias) == getattr(cr, real)
     assert name(getattr(torch, alias)) == real
@@ -130,8 +149,12 @@ def test_conversion_methods_match_torch(method, data):
 @pytest.mark.parametrize("target", ["float64", "int64", "float16", "bool", "int32"])
 def test_to_and_type_with_a_dtype(target):
     src = [0.5, -1.5, 2.0]
-    for call in (lambda t, lib: t.to(getattr(lib, target)), lambda t, lib: t.type(getattr(lib, target)),
-                 lambda t, lib: t.to(dtype=getattr(lib, target)), lambda t, lib: t.to("cpu", getattr(lib, target))):
+    for call in (
+        lambda t, lib: t.to(getattr(lib, target)),
+        lambda t, lib: t.type(getattr(lib, target)),
+        lambda t, lib: t.to(dtype=getattr(lib, target)),
+        lambda t, lib: t.to("cpu", getattr(lib, target)),
+    ):
         ours, theirs = call(cr.tensor(src), cr), call(torch.tensor(src), torch)
         assert name(ours.dtype) == name(theirs.dtype) and ours.tolist() == theirs.tolist()
 

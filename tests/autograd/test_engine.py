@@ -57,8 +57,7 @@ def test_non_leaves_keep_no_grad_unless_retained():
 # --- broadcasting ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shape_a, shape_b", [((3, 1), (4,)), ((), (2, 3)), ((2, 1, 3), (1, 4, 1)),
-                                              ((1,), (1, 1, 1))])
+@pytest.mark.parametrize("shape_a, shape_b", [((3, 1), (4,)), ((), (2, 3)), ((2, 1, 3), (1, 4, 1)), ((1,), (1, 1, 1))])
 def test_broadcasting_undone_by_summing(shape_a, shape_b):
     a, b = f64(np.ones(shape_a)), f64(np.ones(shape_b))
     out = a * b
@@ -156,8 +155,9 @@ def test_diamond_graph_visits_each_node_once():
     b, c = a + 1.0, a * 3.0
     d = b * c
     edges = []
-    totals = backpropagate(d, np.float64(1.0), accumulate=False,
-                           hook=lambda node, i, up, down: edges.append((id(node), i)))
+    totals = backpropagate(
+        d, np.float64(1.0), accumulate=False, hook=lambda node, i, up, down: edges.append((id(node), i))
+    )
     assert totals[id(x)] == 24 * 2.0 + 6
     assert totals[id(a)] == 12.0 + 3 * 5.0  # from c through b (c = 12) plus from b through c (3 b)
     assert len(edges) == len(set(edges)) == 5  # d->b, d->c, b->a, c->a, a->x: each edge once

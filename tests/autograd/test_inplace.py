@@ -53,6 +53,7 @@ def same(scenario, rtol=1e-6):
 
 # --- on non-leaves in grad mode: recorded, gradients equal torch's ---------------------------------
 
+
 def chain(L):
     x = leaf(L)
     y = x * 2
@@ -163,16 +164,30 @@ def detached_change_of_mul_result(L):
     return y, x.grad
 
 
-@pytest.mark.parametrize("scenario", [
-    chain, chain_mul_self, chain_arith, chain_unary, setitem_requires_grad, setitem_into_zeros,
-    setitem_mask_and_index, copy_fill_zero_non_leaf, earlier_consumer_keeps_old_value, masked_fill_,
-    clone_then_in_place, detached_change_of_mul_result,
-], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        chain,
+        chain_mul_self,
+        chain_arith,
+        chain_unary,
+        setitem_requires_grad,
+        setitem_into_zeros,
+        setitem_mask_and_index,
+        copy_fill_zero_non_leaf,
+        earlier_consumer_keeps_old_value,
+        masked_fill_,
+        clone_then_in_place,
+        detached_change_of_mul_result,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_recorded_in_place_ops_match_torch(scenario):
     same(scenario, rtol=1e-5)
 
 
 # --- version counters: backward refuses where a saved array changed -------------------------------
+
 
 def exp_output_changed(L):
     b = leaf(L).exp()  # exp saved its output
@@ -225,10 +240,19 @@ def tanh_then_later_use(L):
     (z.sum() + y.sum()).backward()
 
 
-@pytest.mark.parametrize("scenario", [
-    exp_output_changed, sigmoid_output_changed, mul_input_changed, pow_leaf_changed_through_detach,
-    matmul_input_changed, view_changed, tanh_then_later_use,
-], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        exp_output_changed,
+        sigmoid_output_changed,
+        mul_input_changed,
+        pow_leaf_changed_through_detach,
+        matmul_input_changed,
+        view_changed,
+        tanh_then_later_use,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_backward_raises_where_torch_does(scenario):
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         scenario(torch)
@@ -267,11 +291,20 @@ def test_version_counter_counts_like_torch():
 
 # --- leaves -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("change", [
-    lambda w: w.add_(1), lambda w: w.mul_(2), lambda w: w.zero_(), lambda w: w.normal_(),
-    lambda w: w.copy_(w.detach() * 2), lambda w: w.__setitem__(0, 1.0), lambda w: w.__iadd__(1),
-    lambda w: w[1:].mul_(2),
-])
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda w: w.add_(1),
+        lambda w: w.mul_(2),
+        lambda w: w.zero_(),
+        lambda w: w.normal_(),
+        lambda w: w.copy_(w.detach() * 2),
+        lambda w: w.__setitem__(0, 1.0),
+        lambda w: w.__iadd__(1),
+        lambda w: w[1:].mul_(2),
+    ],
+)
 def test_leaf_requiring_grad_cannot_change_in_place_in_grad_mode(change):
     for lib in (cr, torch):
         w = leaf(lib)
@@ -327,24 +360,28 @@ def test_no_grad_changes_reach_views_and_numpy():
 
 # --- dtype and shape rules ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("scenario", [
-    lambda L: L.tensor([1, 2, 3]).add_(1.5),  # float result into an int tensor: refused
-    lambda L: L.tensor([1, 2, 3]).div_(2),
-    lambda L: L.tensor([1, 2, 3]).mul_(L.tensor([0.5, 1.0, 2.0])),
-    lambda L: L.tensor([1.0, 2.0]).add_(L.tensor([1.0, 2.0], dtype=L.float64)),  # kept float32
-    lambda L: L.ones(3).add_(L.ones(2, 3)),  # the result would not fit
-    lambda L: L.ones(2, 3).add_(L.ones(3)),
-    lambda L: L.zeros(2, dtype=L.int64).copy_(L.tensor([1.7, -2.7])),
-    lambda L: L.zeros(2, 2).copy_(L.tensor([1.0, 2.0])),
-    lambda L: L.zeros(2, 2).copy_(L.tensor([1.0, 2.0, 3.0])),
-    lambda L: L.zeros(2, dtype=L.int64).fill_(2.7),
-    lambda L: L.tensor([1, 5, 9]).clamp_(2, 6),
-    lambda L: L.tensor([True, False]).add_(1),
-    lambda L: (lambda t: (t.__setitem__(0, 2.7), t)[1])(L.tensor([1, 2])),  # t[0] = 2.7 on ints: 2
-    lambda L: (lambda t: (t.__setitem__(0, L.tensor([7.0, 8.0, 9.0])), t)[1])(L.zeros(2, 2)),
-    lambda L: (lambda t: (t.__setitem__(5, 1.0), t)[1])(L.zeros(2)),
-    lambda L: L.ones(3).expand(2, 3).add_(1),  # an expanded view cannot be written
-])
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        lambda L: L.tensor([1, 2, 3]).add_(1.5),  # float result into an int tensor: refused
+        lambda L: L.tensor([1, 2, 3]).div_(2),
+        lambda L: L.tensor([1, 2, 3]).mul_(L.tensor([0.5, 1.0, 2.0])),
+        lambda L: L.tensor([1.0, 2.0]).add_(L.tensor([1.0, 2.0], dtype=L.float64)),  # kept float32
+        lambda L: L.ones(3).add_(L.ones(2, 3)),  # the result would not fit
+        lambda L: L.ones(2, 3).add_(L.ones(3)),
+        lambda L: L.zeros(2, dtype=L.int64).copy_(L.tensor([1.7, -2.7])),
+        lambda L: L.zeros(2, 2).copy_(L.tensor([1.0, 2.0])),
+        lambda L: L.zeros(2, 2).copy_(L.tensor([1.0, 2.0, 3.0])),
+        lambda L: L.zeros(2, dtype=L.int64).fill_(2.7),
+        lambda L: L.tensor([1, 5, 9]).clamp_(2, 6),
+        lambda L: L.tensor([True, False]).add_(1),
+        lambda L: (lambda t: (t.__setitem__(0, 2.7), t)[1])(L.tensor([1, 2])),  # t[0] = 2.7 on ints: 2
+        lambda L: (lambda t: (t.__setitem__(0, L.tensor([7.0, 8.0, 9.0])), t)[1])(L.zeros(2, 2)),
+        lambda L: (lambda t: (t.__setitem__(5, 1.0), t)[1])(L.zeros(2)),
+        lambda L: L.ones(3).expand(2, 3).add_(1),  # an expanded view cannot be written
+    ],
+)
 def test_dtype_and_shape_rules_match_torch(scenario):
     same(scenario)
     ours = run(scenario, cr)
@@ -354,9 +391,20 @@ def test_dtype_and_shape_rules_match_torch(scenario):
 
 def test_in_place_methods_return_self():
     t = cr.ones(3)
-    for method, args in [("add_", (1,)), ("sub_", (1,)), ("mul_", (2,)), ("div_", (2,)), ("clamp_", (0, 1)),
-                         ("zero_", ()), ("fill_", (2,)), ("copy_", (cr.ones(3),)), ("normal_", ()),
-                         ("uniform_", ()), ("__iadd__", (1,)), ("__imul__", (2,))]:
+    for method, args in [
+        ("add_", (1,)),
+        ("sub_", (1,)),
+        ("mul_", (2,)),
+        ("div_", (2,)),
+        ("clamp_", (0, 1)),
+        ("zero_", ()),
+        ("fill_", (2,)),
+        ("copy_", (cr.ones(3),)),
+        ("normal_", ()),
+        ("uniform_", ()),
+        ("__iadd__", (1,)),
+        ("__imul__", (2,)),
+    ]:
         assert getattr(t, method)(*args) is t, method
 
 
@@ -374,10 +422,15 @@ def test_random_fills_follow_the_seed_and_the_distribution():
 
 # --- random shapes: in-place chains equal their out-of-place form and torch ------------------------
 
+
 @settings(max_examples=20)
-@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), seed=st.integers(0, 2**16),
-       ops=st.lists(st.sampled_from(["add_", "sub_", "mul_", "div_", "clamp_", "relu_", "setitem"]),
-                    min_size=1, max_size=4))
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    seed=st.integers(0, 2**16),
+    ops=st.lists(
+        st.sampled_from(["add_", "sub_", "mul_", "div_", "clamp_", "relu_", "setitem"]), min_size=1, max_size=4
+    ),
+)
 def test_random_in_place_chains_match_torch(shape, seed, ops):
     rng = np.random.default_rng(seed)
     x0 = rng.uniform(0.5, 2.0, shape) * rng.choice([-1, 1], shape)

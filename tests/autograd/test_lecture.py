@@ -44,8 +44,9 @@ def _sigmoid_node_circuit(t):
     return (t["w0"] * t["x0"] + t["w1"] * t["x1"] + t["w2"]).sigmoid()
 
 
-@pytest.mark.parametrize("circuit", [_primitive_sigmoid_circuit, _sigmoid_node_circuit],
-                         ids=["primitive_ops", "sigmoid_node"])
+@pytest.mark.parametrize(
+    "circuit", [_primitive_sigmoid_circuit, _sigmoid_node_circuit], ids=["primitive_ops", "sigmoid_node"]
+)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sigmoid_circuit(circuit, dtype):
     """f = 0.73; gradients w0=-0.20, x0=0.39, w1=-0.39, x1=-0.59, w2=0.20."""

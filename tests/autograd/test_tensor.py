@@ -12,11 +12,21 @@ import chainrule as cr
 # --- dtype rules -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data, dtype", [
-    (1.5, np.float32), ([1.0, 2.0], np.float32), ([[1, 2.5]], np.float32),
-    (np.array([1.0, 2.0]), np.float64), (np.float64(2.0), np.float64), (np.ones(2, np.float32), np.float32),
-    (3, np.int64), ([1, 2], np.int64), (True, np.bool_), (np.array([1, 2], np.uint8), np.uint8),
-])
+@pytest.mark.parametrize(
+    "data, dtype",
+    [
+        (1.5, np.float32),
+        ([1.0, 2.0], np.float32),
+        ([[1, 2.5]], np.float32),
+        (np.array([1.0, 2.0]), np.float64),
+        (np.float64(2.0), np.float64),
+        (np.ones(2, np.float32), np.float32),
+        (3, np.int64),
+        ([1, 2], np.int64),
+        (True, np.bool_),
+        (np.array([1, 2], np.uint8), np.uint8),
+    ],
+)
 def test_default_dtypes(data, dtype):
     """Python floats become float32 (torch's default dtype); arrays keep theirs."""
     assert cr.tensor(data).dtype == dtype
@@ -40,10 +50,16 @@ def test_integer_and_bool_tensors_cannot_require_grad(data):
         cr.zeros(2, dtype=np.int64, requires_grad=True)
 
 
-@pytest.mark.parametrize("data, kind", [
-    (np.ones(2) + 1j, "complex128"), (1j, "complex"), (["a", "b"], "<U1"), ([object()], "object"),
-    (np.array([b"x"]), "|S1"),
-])
+@pytest.mark.parametrize(
+    "data, kind",
+    [
+        (np.ones(2) + 1j, "complex128"),
+        (1j, "complex"),
+        (["a", "b"], "<U1"),
+        ([object()], "object"),
+        (np.array([b"x"]), "|S1"),
+    ],
+)
 def test_unsupported_dtypes_are_a_type_error(data, kind):
     with pytest.raises(TypeError, match=f"unsupported dtype {re.escape(kind)}"):
         cr.tensor(data)
@@ -55,12 +71,23 @@ def test_complex_scalar_in_an_op_is_a_type_error():
 
 
 SCALAR_OPS = {
-    "mul": lambda t: t * 2.0, "rmul": lambda t: 2.0 * t, "add_int": lambda t: t + 1, "radd": lambda t: 1 + t,
-    "sub": lambda t: t - 1.5, "rsub": lambda t: 2 - t, "div": lambda t: t / 3.0, "rdiv": lambda t: 1.0 / t,
-    "pow": lambda t: t**2, "rpow": lambda t: 2.0**t, "neg": lambda t: -t,
-    "maximum": lambda t: cr.maximum(t, 0.0), "minimum": lambda t: cr.minimum(0.5, t),
-    "where": lambda t: cr.where(t.data > 1, t, 0.0), "clip": lambda t: t.clip(0, 1.5),
-    "np_scalar": lambda t: t * np.float64(2.0), "mean": lambda t: (t * 3).mean(),
+    "mul": lambda t: t * 2.0,
+    "rmul": lambda t: 2.0 * t,
+    "add_int": lambda t: t + 1,
+    "radd": lambda t: 1 + t,
+    "sub": lambda t: t - 1.5,
+    "rsub": lambda t: 2 - t,
+    "div": lambda t: t / 3.0,
+    "rdiv": lambda t: 1.0 / t,
+    "pow": lambda t: t**2,
+    "rpow": lambda t: 2.0**t,
+    "neg": lambda t: -t,
+    "maximum": lambda t: cr.maximum(t, 0.0),
+    "minimum": lambda t: cr.minimum(0.5, t),
+    "where": lambda t: cr.where(t.data > 1, t, 0.0),
+    "clip": lambda t: t.clip(0, 1.5),
+    "np_scalar": lambda t: t * np.float64(2.0),
+    "mean": lambda t: (t * 3).mean(),
 }
 
 

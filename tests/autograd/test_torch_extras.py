@@ -60,8 +60,12 @@ def test_register_hook_sees_and_replaces_gradients_as_torch():
 
 def test_new_factories_take_dtype_and_device_from_the_tensor():
     x, tx = cr.ones(2, dtype=cr.float64), torch.ones(2, dtype=torch.float64)
-    for name, args in [("new_ones", (2, 3)), ("new_zeros", ((4,),)), ("new_full", ((2,), 7.0)),
-                       ("new_tensor", ([1, 2, 3],))]:
+    for name, args in [
+        ("new_ones", (2, 3)),
+        ("new_zeros", ((4,),)),
+        ("new_full", ((2,), 7.0)),
+        ("new_tensor", ([1, 2, 3],)),
+    ]:
         ours, ref = getattr(x, name)(*args), getattr(tx, name)(*args)
         assert tuple(ours.shape) == tuple(ref.shape)
         assert str(ours.dtype) == str(ref.dtype).replace("torch.", "")
@@ -93,9 +97,15 @@ def test_relu_inplace_contiguous_unbind_flip_softmax():
     torch.nn.functional.relu(tx, inplace=True)
     np.testing.assert_array_equal(x.numpy(), tx.numpy())
     y, ty = both([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
-    for ours, ref in [(y.t().contiguous(), ty.t().contiguous()), (y.flip(0), ty.flip(0)), (y.flip(0, 1), ty.flip(0, 1)),
-                      (y.softmax(1), ty.softmax(1)), (y.log_softmax(0), ty.log_softmax(0)), (y.square(), ty.square()),
-                      (y.rsqrt(), ty.rsqrt())]:
+    for ours, ref in [
+        (y.t().contiguous(), ty.t().contiguous()),
+        (y.flip(0), ty.flip(0)),
+        (y.flip(0, 1), ty.flip(0, 1)),
+        (y.softmax(1), ty.softmax(1)),
+        (y.log_softmax(0), ty.log_softmax(0)),
+        (y.square(), ty.square()),
+        (y.rsqrt(), ty.rsqrt()),
+    ]:
         np.testing.assert_allclose(ours.detach().numpy(), ref.detach().numpy(), rtol=1e-12)
     assert y.t().contiguous().is_contiguous() and not y.t().is_contiguous()
     parts, tparts = y.unbind(1), ty.unbind(1)

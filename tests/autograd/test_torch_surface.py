@@ -21,6 +21,7 @@ def both(fn):
 
 # --- size, numel, Size ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("shape", [(), (3,), (2, 3), (2, 1, 4)])
 def test_size_and_numel(shape):
     ours, theirs = cr.zeros(shape), torch.zeros(shape)
@@ -52,6 +53,7 @@ def test_size_behaves_like_torch_size():
 
 # --- item, tolist, Python numbers ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("data", [2.5, 3, True, [[1.0]], [7]])
 def test_item_and_conversions(data):
     ours, theirs = both(lambda lib: lib.tensor(data))
@@ -66,9 +68,14 @@ def test_tolist(data):
     assert type(ours.tolist()) is type(theirs.tolist())
 
 
-@pytest.mark.parametrize("call, error", [
-    (lambda t: t.item(), RuntimeError), (lambda t: float(t), ValueError), (lambda t: bool(t), RuntimeError),
-])
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda t: t.item(), RuntimeError),
+        (lambda t: float(t), ValueError),
+        (lambda t: bool(t), RuntimeError),
+    ],
+)
 def test_several_elements_to_one_number_raises_like_torch(call, error):
     for lib in LIBS:
         with pytest.raises(error):
@@ -90,6 +97,7 @@ def test_integer_tensor_as_an_index():
 
 
 # --- iteration and len ----------------------------------------------------------------------------------
+
 
 def test_iteration_and_len():
     for lib in LIBS:
@@ -134,6 +142,7 @@ def test_shape_errors_are_value_and_runtime_errors():
 
 # --- numpy, __array__, storage sharing -----------------------------------------------------------------
 
+
 def test_numpy_refuses_a_tensor_that_requires_grad():
     for lib in LIBS:
         x = lib.ones(2, requires_grad=True)
@@ -174,6 +183,7 @@ def test_tensor_copies_from_numpy_and_as_tensor_share():
 
 
 # --- .grad, detach, requires_grad --------------------------------------------------------------------
+
 
 def test_grad_is_a_tensor_and_none_before_backward():
     for lib in LIBS:

@@ -28,7 +28,10 @@ PREFIXES = {  # as the scripts spell it -> where chainrule keeps it
     "torchvision.": "chainrule.vision.",
 }
 DISPLAY = {
-    "F.": "torch.nn.functional.", "nn.": "torch.nn.", "optim.": "torch.optim.", "utils.data.": "torch.utils.data."
+    "F.": "torch.nn.functional.",
+    "nn.": "torch.nn.",
+    "optim.": "torch.optim.",
+    "utils.data.": "torch.utils.data.",
 }
 
 

@@ -77,13 +77,14 @@ def run_scripts(paths: list[Path], backend: str, timeout: float = 120.0) -> dict
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=root)
         output, failure = proc.stdout, proc.stderr.strip().splitlines()[-3:]
     except subprocess.TimeoutExpired as exc:
-        output, failure = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or ""), [
-            f"timed out after {timeout:.0f} s"
-        ]
+        output, failure = (
+            (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or ""),
+            [f"timed out after {timeout:.0f} s"],
+        )
     outcomes = {}
     for line in output.splitlines():
         if line.startswith(MARK):
-            name, data = json.loads(line[len(MARK):])
+            name, data = json.loads(line[len(MARK) :])
             outcomes[name] = Outcome(data["ok"], data.get("result"), data.get("error", ""), data.get("tail", []))
     for path in paths:  # a script the runner never reported on: the runner process itself died
         outcomes.setdefault(Path(path).stem, Outcome(False, error="runner stopped: " + " | ".join(failure)))

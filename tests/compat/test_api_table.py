@@ -8,8 +8,11 @@ from tests.compat.api_table import DOC, check, claimed, display, read_names
 def test_the_doc_claims_supported_only_for_names_chainrule_has():
     rows = check(read_names())
     states = claimed(DOC.read_text(encoding="utf-8"))
-    false_claims = [f"{display(r.name)} ({r.reason})" for r in rows
-                    if states.get(display(r.name)) == "supported" and not r.supported]
+    false_claims = [
+        f"{display(r.name)} ({r.reason})"
+        for r in rows
+        if states.get(display(r.name)) == "supported" and not r.supported
+    ]
     assert not false_claims, "docs/compat.md says supported, chainrule lacks:\n  " + "\n  ".join(false_claims)
 
 

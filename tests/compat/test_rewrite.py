@@ -13,8 +13,10 @@ CASES = [
     ("import torch.optim as optim\n", "import chainrule.optim as optim\n"),
     ("from torch import nn, optim\n", "from chainrule import nn, optim\n"),
     ("from torch.nn import functional as F\n", "from chainrule.nn import functional as F\n"),
-    ("from torch.utils.data import DataLoader, TensorDataset\n",
-     "from chainrule.utils.data import DataLoader, TensorDataset\n"),
+    (
+        "from torch.utils.data import DataLoader, TensorDataset\n",
+        "from chainrule.utils.data import DataLoader, TensorDataset\n",
+    ),
     ("from torch.optim.lr_scheduler import StepLR\n", "from chainrule.optim.lr_scheduler import StepLR\n"),
     ("from torch.autograd import Variable\n", "from chainrule.autograd import Variable\n"),
     ("import torch.utils.data\n", "import chainrule.utils.data; import chainrule as torch\n"),
@@ -42,8 +44,7 @@ def test_everything_but_the_imports_is_left_as_written():
 
 def test_a_multiline_import_keeps_the_line_count_and_indented_imports_are_rewritten():
     source = (
-        "from torch.utils.data import (\n    DataLoader,\n    Dataset,\n)\n"
-        "def f():\n    import torch\n    return 1\n"
+        "from torch.utils.data import (\n    DataLoader,\n    Dataset,\n)\ndef f():\n    import torch\n    return 1\n"
     )
     out = to_chainrule(source)
     assert out.splitlines()[0] == "from chainrule.utils.data import DataLoader, Dataset"

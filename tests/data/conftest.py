@@ -23,8 +23,10 @@ def home(tmp_path, monkeypatch):
 def fabricate(seed: int = 0, n_train: int = 30, n_test: int = 12) -> dict:
     """{"train": (uint8 (n, 28, 28), int64 (n,)), "test": ...} of random pixels and labels."""
     rng = np.random.default_rng(seed)
-    return {split: (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n).astype(np.int64))
-            for split, n in (("train", n_train), ("test", n_test))}
+    return {
+        split: (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n).astype(np.int64))
+        for split, n in (("train", n_train), ("test", n_test))
+    }
 
 
 def write_set(folder, splits: dict, gz: bool = True) -> dict:

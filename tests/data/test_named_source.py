@@ -47,8 +47,11 @@ def _damage(folder, kind):
     if kind == "truncated gzip":
         size = (folder / f"{IMAGES}.gz").stat().st_size
         path = _truncate(folder, f"{IMAGES}.gz", size // 2)
-        return path, ["corrupt gzip data", f"the {size // 2}-byte file decompresses to",
-                      f"the IDX header asks for {IMAGES_BYTES}"]
+        return path, [
+            "corrupt gzip data",
+            f"the {size // 2}-byte file decompresses to",
+            f"the IDX header asks for {IMAGES_BYTES}",
+        ]
     if kind == "not idx":
         (folder / f"{LABELS}.gz").write_bytes(b"<html>404 not found</html>")
         return folder / f"{LABELS}.gz", ["not an IDX file (magic number 0x3c68746d"]
@@ -110,8 +113,18 @@ def test_experiment_cli_data_root_error_names_the_file(tmp_path, good_cache, cap
     folder = tmp_path / "mine"
     write_set(folder, fabricate(seed=1))
     _truncate(folder, "train-images-idx3-ubyte.gz", 100)
-    code = main(["experiment", "vanishing", "--quick", "--no-progress", "--data-root", str(folder),
-                 "--out", str(tmp_path / "run")])
+    code = main(
+        [
+            "experiment",
+            "vanishing",
+            "--quick",
+            "--no-progress",
+            "--data-root",
+            str(folder),
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1, err
     assert f"{folder / 'train-images-idx3-ubyte.gz'}: corrupt gzip data" in err and "Traceback" not in err

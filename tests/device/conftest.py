@@ -25,7 +25,7 @@ def _real_gpu() -> bool:
 
 @pytest.fixture(scope="session")
 def gpu():
-    """"cuda", backed by CuPy on a GPU, or by the stand-in (NumPy arrays posing as GPU memory)."""
+    """ "cuda", backed by CuPy on a GPU, or by the stand-in (NumPy arrays posing as GPU memory)."""
     if os.environ.get("CHAINRULE_TEST_DEVICE") == "cuda":
         D.cupy()  # raises with the reason when the GPU cannot be used
         yield "cuda"

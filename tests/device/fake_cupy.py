@@ -50,8 +50,10 @@ def _walk(values):
 def _refuse_host(values, what: str) -> None:
     for v in _walk(values):
         if _is_host(v):
-            raise TypeError(f"fake cupy: {what} mixes a NumPy array {v.shape} with GPU arrays "
-                            "(CuPy raises 'Unsupported type <class numpy.ndarray>')")
+            raise TypeError(
+                f"fake cupy: {what} mixes a NumPy array {v.shape} with GPU arrays "
+                "(CuPy raises 'Unsupported type <class numpy.ndarray>')"
+            )
 
 
 def _to_device(result):
@@ -150,8 +152,19 @@ def _creating(name):
     return make
 
 
-for _name in ("zeros", "ones", "empty", "full", "arange", "eye", "linspace", "zeros_like", "ones_like",
-              "empty_like", "full_like"):
+for _name in (
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "arange",
+    "eye",
+    "linspace",
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+):
     globals()[_name] = _creating(_name)
 
 

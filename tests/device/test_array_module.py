@@ -42,7 +42,13 @@ def test_a_graph_mixing_gpu_and_cpu_ops_runs_each_op_on_its_operands_module(gpu)
     assert a.grad_fn.xp is np and b.grad_fn.xp is cupy and c.grad_fn.xp is np  # exp's node: its input's module
     c.sum().backward()
     assert [(when, xp) for when, xp, _ in _Spy.seen] == [
-        ("forward", np), ("forward", cupy), ("forward", np), ("backward", np), ("backward", cupy), ("backward", np)]
+        ("forward", np),
+        ("forward", cupy),
+        ("forward", np),
+        ("backward", np),
+        ("backward", cupy),
+        ("backward", np),
+    ]
     assert all(state == before for _, _, state in _Spy.seen) and _state() == before  # nothing re-pointed
     v = np.array([0.5, -1.0, 2.0])
     expected = 9 * np.exp(9 * v) + 81 * v * np.exp(9 * v)  # c = 3 e^(9x) * 3x

@@ -18,8 +18,7 @@ TOL = dict(rtol=1e-9, atol=1e-10)
 
 def _both(fn, arrays, device, seed=3, **kwargs):
     """fn on tensors of ``arrays`` on ``device``: (output, input gradients), all on the host."""
-    inputs = [cr.tensor(a, requires_grad=a.dtype.kind == "f", device=device) if a is not None else None
-              for a in arrays]
+    inputs = [cr.tensor(a, requires_grad=a.dtype.kind == "f", device=device) if a is not None else None for a in arrays]
     out = fn(*inputs, **kwargs)
     assert out.device == device
     if out.requires_grad:
@@ -28,8 +27,9 @@ def _both(fn, arrays, device, seed=3, **kwargs):
     grads = []
     for t in inputs:
         if t is not None and t.grad is not None:
-            assert t.grad.device == device and D.is_cuda_array(t.grad._data) == (device != "cpu"), \
+            assert t.grad.device == device and D.is_cuda_array(t.grad._data) == (device != "cpu"), (
                 "a gradient left its device"
+            )
             grads.append(t.grad.cpu().numpy())
     return out.detach().cpu().numpy(), grads
 
@@ -46,23 +46,22 @@ def check(fn, arrays, gpu, **kwargs):
 @given(conv_case(2))
 def test_conv2d_every_padding_mode(gpu, case):
     x, w, b, stride, padding, dilation, mode, value = case
-    check(lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, padding_mode=mode, value=value),
-          [x, w, b], gpu)
+    check(lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, padding_mode=mode, value=value), [x, w, b], gpu)
 
 
 @given(conv_case(2))
 def test_inference_conv2d_in_batch_chunks(gpu, case):
     x, w, b, stride, padding, dilation, mode, value = case
     with cr.no_grad():
-        check(lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, padding_mode=mode, value=value),
-              [x, w, b], gpu)
+        check(
+            lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, padding_mode=mode, value=value), [x, w, b], gpu
+        )
 
 
 @given(conv_case(1))
 def test_conv1d(gpu, case):
     x, w, b, stride, padding, dilation, mode, value = case
-    check(lambda x, w, b: F.conv1d(x, w, b, stride, padding, dilation, padding_mode=mode, value=value),
-          [x, w, b], gpu)
+    check(lambda x, w, b: F.conv1d(x, w, b, stride, padding, dilation, padding_mode=mode, value=value), [x, w, b], gpu)
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
@@ -102,8 +101,7 @@ def test_batch_norm_and_its_running_statistics(gpu):
         bn.eval()
         with cr.no_grad():
             evaluated = bn(cr.tensor(x, device=device)).cpu().numpy()
-        outs[device] = (out, grads, evaluated, bn.running_mean.cpu().numpy(),
-                         bn.running_var.cpu().numpy())
+        outs[device] = (out, grads, evaluated, bn.running_mean.cpu().numpy(), bn.running_var.cpu().numpy())
     for ours, ref in zip(outs[gpu], outs["cpu"]):
         for a, r in zip(ours if isinstance(ours, list) else [ours], ref if isinstance(ref, list) else [ref]):
             np.testing.assert_allclose(a, r, **TOL)

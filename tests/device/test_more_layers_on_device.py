@@ -29,16 +29,24 @@ def _run(make, x, device):
     return out.detach().cpu().numpy(), grads, [p.detach().cpu().numpy() for p in model.parameters()]
 
 
-@pytest.mark.parametrize("make, x", [
-    (lambda: nn.Embedding(7, 3, padding_idx=2, scale_grad_by_freq=True), np.array([[1, 2, 2], [6, 1, 0]])),
-    (lambda: nn.Embedding(7, 3, max_norm=0.5), np.array([[1, 2, 2], [6, 1, 0]])),
-    (lambda: nn.LayerNorm((3, 4)), np.random.default_rng(2).standard_normal((2, 5, 3, 4))),
-    (lambda: nn.GroupNorm(2, 4), np.random.default_rng(3).standard_normal((3, 4, 5))),
-    (lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
-     np.random.default_rng(4).standard_normal((2, 4, 3, 5))),
-    (lambda: nn.ConvTranspose1d(2, 3, 3, dilation=2), np.random.default_rng(5).standard_normal((2, 2, 6))),
-    (lambda: nn.Sequential(nn.Linear(6, 6), nn.Unflatten(1, (2, 3))), np.random.default_rng(6).standard_normal((2, 6))),
-])
+@pytest.mark.parametrize(
+    "make, x",
+    [
+        (lambda: nn.Embedding(7, 3, padding_idx=2, scale_grad_by_freq=True), np.array([[1, 2, 2], [6, 1, 0]])),
+        (lambda: nn.Embedding(7, 3, max_norm=0.5), np.array([[1, 2, 2], [6, 1, 0]])),
+        (lambda: nn.LayerNorm((3, 4)), np.random.default_rng(2).standard_normal((2, 5, 3, 4))),
+        (lambda: nn.GroupNorm(2, 4), np.random.default_rng(3).standard_normal((3, 4, 5))),
+        (
+            lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+            np.random.default_rng(4).standard_normal((2, 4, 3, 5)),
+        ),
+        (lambda: nn.ConvTranspose1d(2, 3, 3, dilation=2), np.random.default_rng(5).standard_normal((2, 2, 6))),
+        (
+            lambda: nn.Sequential(nn.Linear(6, 6), nn.Unflatten(1, (2, 3))),
+            np.random.default_rng(6).standard_normal((2, 6)),
+        ),
+    ],
+)
 def test_layer_on_device_matches_cpu(gpu, make, x):
     ref_out, ref_grads, ref_weights = _run(make, x, "cpu")
     out, grads, weights = _run(make, x, gpu)

@@ -37,16 +37,29 @@ def test_op_on_device_matches_cpu(gpu, spec, data):
     ref, ref_inputs = _run(spec, arrays, kwargs, "cpu", 7)
     out, inputs = _run(spec, arrays, kwargs, gpu, 7)
     assert out.device == gpu and D.is_cuda_array(out._data)
-    assert_close(out.detach().cpu().numpy(), ref.detach().numpy(), atol=spec.atol, rtol=spec.rtol,
-                 name=f"{spec.name} forward", who="CPU")
+    assert_close(
+        out.detach().cpu().numpy(),
+        ref.detach().numpy(),
+        atol=spec.atol,
+        rtol=spec.rtol,
+        name=f"{spec.name} forward",
+        who="CPU",
+    )
     for i, (t, r) in enumerate(zip(inputs, ref_inputs)):
         if r.grad is None:
             assert t.grad is None
             continue
-        assert t.grad.device == gpu and D.is_cuda_array(t.grad._data), \
+        assert t.grad.device == gpu and D.is_cuda_array(t.grad._data), (
             f"{spec.name}: the gradient of input {i} left the device"
-        assert_close(t.grad.cpu().numpy(), r.grad.numpy(), atol=max(spec.atol, 1e-10), rtol=max(spec.rtol, 1e-9),
-                     name=f"{spec.name} d/dinput{i}", who="CPU")
+        )
+        assert_close(
+            t.grad.cpu().numpy(),
+            r.grad.numpy(),
+            atol=max(spec.atol, 1e-10),
+            rtol=max(spec.rtol, 1e-9),
+            name=f"{spec.name} d/dinput{i}",
+            who="CPU",
+        )
 
 
 def test_moving_between_devices_passes_the_gradient_numerically(gpu):

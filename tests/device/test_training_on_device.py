@@ -73,12 +73,16 @@ def test_module_to_moves_parameters_in_place_and_the_optimizer_follows(gpu):
     assert all(p.device == "cpu" for p in model.parameters())
 
 
-@pytest.mark.parametrize("make", [
-    lambda ps: cr.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2),
-    lambda ps: cr.optim.Adam(ps, lr=0.01, amsgrad=True),
-    lambda ps: cr.optim.AdamW(ps, lr=0.01),
-    lambda ps: cr.optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
-], ids=["sgd", "adam", "adamw", "rmsprop"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: cr.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2),
+        lambda ps: cr.optim.Adam(ps, lr=0.01, amsgrad=True),
+        lambda ps: cr.optim.AdamW(ps, lr=0.01),
+        lambda ps: cr.optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+    ],
+    ids=["sgd", "adam", "adamw", "rmsprop"],
+)
 def test_optimizers_take_the_same_steps_on_every_device(gpu, make):
     x = np.random.default_rng(1).standard_normal((8, 1, 28, 28)).astype(np.float64)
     y = np.arange(8) % 10
@@ -100,8 +104,18 @@ def test_optimizers_take_the_same_steps_on_every_device(gpu, make):
 
 
 def test_train_on_the_device_checkpoints_and_resumes(gpu, mnist_home, tmp_path):
-    config = TrainConfig(model="shallow", epochs=1, limit=600, batch_size=100, device=gpu, out=str(tmp_path / "run"),
-                         plots=False, progress=False, val_fraction=0.1, schedule="none")
+    config = TrainConfig(
+        model="shallow",
+        epochs=1,
+        limit=600,
+        batch_size=100,
+        device=gpu,
+        out=str(tmp_path / "run"),
+        plots=False,
+        progress=False,
+        val_fraction=0.1,
+        schedule="none",
+    )
     summary = train(config, log=lambda s: None)
     assert summary["config"]["device"] == str(cr.device(gpu))  # as asked: torch's str(device("cuda")) is "cuda"
     assert summary["test_accuracy"] > 0.15  # above chance
@@ -117,10 +131,12 @@ def test_train_on_the_device_checkpoints_and_resumes(gpu, mnist_home, tmp_path):
 
 
 def test_import_never_needs_cupy_and_cuda_without_it_is_one_clear_error(tmp_path):
-    code = ("import sys, chainrule as cr; assert 'cupy' not in sys.modules\n"
-            "sys.modules['cupy'] = None  # as if it were not installed\n"
-            "try:\n    cr.tensor([1.0], device='cuda')\n"
-            "except cr.devices.DeviceError as e:\n    print(e)\n")
+    code = (
+        "import sys, chainrule as cr; assert 'cupy' not in sys.modules\n"
+        "sys.modules['cupy'] = None  # as if it were not installed\n"
+        "try:\n    cr.tensor([1.0], device='cuda')\n"
+        "except cr.devices.DeviceError as e:\n    print(e)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "device 'cuda' needs CuPy" in out.stdout and "pip install 'chainrule[gpu]'" in out.stdout

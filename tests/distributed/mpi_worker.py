@@ -33,8 +33,18 @@ def make_trainer(images: int, batch_size: int, shift: int, seed: int = 0, strate
     model = models.shallow_cnn()
     opt = optim.Adam(model.parameters(), lr=2e-3)
     augment = (lambda batch, rng: random_shift(batch, shift, rng)) if shift else None
-    return Trainer(model, opt, F.cross_entropy, train, val, [DivergenceGuard()], batch_size=batch_size,
-                   augment=augment, seed=seed, strategy=strategy)
+    return Trainer(
+        model,
+        opt,
+        F.cross_entropy,
+        train,
+        val,
+        [DivergenceGuard()],
+        batch_size=batch_size,
+        augment=augment,
+        seed=seed,
+        strategy=strategy,
+    )
 
 
 def history_array(history: list) -> np.ndarray:
@@ -55,8 +65,13 @@ def main(argv=None) -> int:
     trainer.fit(args.epochs)
     if comm.is_main:
         weights = {k: np.asarray(v) for k, v in trainer.model.state_dict().items()}
-        np.savez(args.out, history=history_array(trainer.history), step=trainer.step,
-                 records=json.dumps(trainer.history), **weights)
+        np.savez(
+            args.out,
+            history=history_array(trainer.history),
+            step=trainer.step,
+            records=json.dumps(trainer.history),
+            **weights,
+        )
     return 0
 
 

@@ -19,8 +19,20 @@ from . import fault_driver
 pytestmark = pytest.mark.slow
 
 # 600 images in batches of 45: 14 steps an epoch, the last batch 15 images (8 + 7 on two ranks)
-ARGS = ["--model", "shallow", "--limit", "600", "--epochs", "2", "--batch-size", "45", "--seed", "3",
-        "--no-plots", "--no-progress"]
+ARGS = [
+    "--model",
+    "shallow",
+    "--limit",
+    "600",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "45",
+    "--seed",
+    "3",
+    "--no-plots",
+    "--no-progress",
+]
 STEPS_PER_EPOCH = 14
 FAULT_STEP = STEPS_PER_EPOCH + 3  # in epoch 2: epoch 1's checkpoint is on disk
 BOUND = 60  # seconds from launch to the end of a broken job, start-up included
@@ -93,8 +105,9 @@ def test_killed_rank_ends_the_job_and_resume_finishes_the_run(runs, mpirun):
 def test_hung_rank_is_named_within_the_timeout(runs, mpirun):
     root, _ = runs
     out = root / "hung"
-    run = mpirun([fault_driver.__file__, 1, FAULT_STEP, "stop", "--distributed", "--dist-timeout", 4, *ARGS,
-                  "--out", out])
+    run = mpirun(
+        [fault_driver.__file__, 1, FAULT_STEP, "stop", "--distributed", "--dist-timeout", 4, *ARGS, "--out", out]
+    )
     assert run.returncode == EXIT_RANK_FAILURE, run.output
     assert run.seconds < BOUND
     assert "chainrule [rank 0/2]: error: rank 1 (last heard at collective" in run.stderr, run.stderr

@@ -24,8 +24,9 @@ IMAGES, BATCH, EPOCHS, SHIFT = 300, 51, 2, 2
 
 def test_two_ranks_train_like_one_process(mpirun, mnist_home, monkeypatch, tmp_path):
     out = tmp_path / "two.npz"
-    run = mpirun([mpi_worker.__file__, out, "--images", IMAGES, "--batch-size", BATCH, "--epochs", EPOCHS,
-                  "--shift", SHIFT])
+    run = mpirun(
+        [mpi_worker.__file__, out, "--images", IMAGES, "--batch-size", BATCH, "--epochs", EPOCHS, "--shift", SHIFT]
+    )
     assert run.returncode == 0, run.output
     two = np.load(out)
 
@@ -56,6 +57,7 @@ def test_one_process_weights_differ_without_the_allreduce(mnist_home, monkeypatc
     half = mpi_worker.make_trainer(IMAGES, BATCH, 0, strategy=RankZeroOfTwo())  # rank 0's share, no other rank
     full.fit(1)
     half.fit(1)
-    gap = max(float((a - b).abs().max()) for a, b in zip(full.model.state_dict().values(),
-                                                       half.model.state_dict().values()))
+    gap = max(
+        float((a - b).abs().max()) for a, b in zip(full.model.state_dict().values(), half.model.state_dict().values())
+    )
     assert gap > 1e-3

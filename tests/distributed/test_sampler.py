@@ -46,8 +46,16 @@ def batches_seen(strategy, epochs: int = 2) -> list:
     images = np.random.default_rng(0).random((70, 1, 8, 8)).astype(np.float32)
     labels = np.arange(70)
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
-    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), F.cross_entropy, (images, labels), batch_size=20,
-                      seed=5, augment=lambda batch, rng: random_shift(batch, 2, rng), strategy=strategy)
+    trainer = Trainer(
+        model,
+        optim.SGD(model.parameters(), lr=0.1),
+        F.cross_entropy,
+        (images, labels),
+        batch_size=20,
+        seed=5,
+        augment=lambda batch, rng: random_shift(batch, 2, rng),
+        strategy=strategy,
+    )
     seen = []
     trainer.train_step = lambda x, y: (seen.append((x, y)), (0.0, 0))[1]
     trainer.fit(epochs)

@@ -6,8 +6,9 @@ import pytest
 
 from chainrule.experiments import overfit
 
-SMALL = overfit.Budget(n_train=300, n_val=400, epochs=15, batch_size=32,
-                       settings=("none", "weight decay", "dropout", "augmentation"))
+SMALL = overfit.Budget(
+    n_train=300, n_val=400, epochs=15, batch_size=32, settings=("none", "weight decay", "dropout", "augmentation")
+)
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,7 @@ def test_nan_loss_from_the_trainer_is_a_result_not_a_crash():
     train, val = common.mnist_subsets(128, 64, seed=0)
     model = sensitivity.shallow("He")
     model[0].weight.data[...] = math.nan
-    result = common.train_run("nan", model, optim.SGD(model.parameters(), lr=0.1), train, val, epochs=1,
-                              batch_size=64, seed=0)
+    result = common.train_run(
+        "nan", model, optim.SGD(model.parameters(), lr=0.1), train, val, epochs=1, batch_size=64, seed=0
+    )
     assert result.diverged.startswith("the loss became nan") and result.steps == 0

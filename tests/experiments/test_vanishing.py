@@ -34,8 +34,9 @@ def test_ratio_is_the_first_over_the_last_weight_gradient_norm():
     records = []
     for step in (0, 1):
         for i, norm in enumerate((1e-6, 1e-3, 1.0)):
-            records.append({"step": step, "epoch": 1 + step, "layer": f"{2 * i}.weight", "ndim": 2,
-                            "grad_norm": norm * (step + 1)})
+            records.append(
+                {"step": step, "epoch": 1 + step, "layer": f"{2 * i}.weight", "ndim": 2, "grad_norm": norm * (step + 1)}
+            )
             records.append({"step": step, "epoch": 1 + step, "layer": f"{2 * i}.bias", "ndim": 1, "grad_norm": 5.0})
     start, last, per_step = vanishing._ratios(records)
     assert start == pytest.approx(1e-6) and last == pytest.approx(1e-6)
@@ -44,8 +45,12 @@ def test_ratio_is_the_first_over_the_last_weight_gradient_norm():
 
 def test_writes_plots_report_and_summary(result):
     out, summary = result
-    assert summary["plots"] == ["grad_flow_start.png", "grad_flow_training.png", "first_last_ratio.png",
-                                "learning_curves.png"]
+    assert summary["plots"] == [
+        "grad_flow_start.png",
+        "grad_flow_training.png",
+        "first_last_ratio.png",
+        "learning_curves.png",
+    ]
     for name in summary["plots"]:
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
     report = (out / "report.md").read_text()

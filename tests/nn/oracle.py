@@ -15,8 +15,9 @@ def to_torch(a, requires_grad: bool = False) -> torch.Tensor:
     return t.requires_grad_(requires_grad and a.dtype.kind == "f")
 
 
-def compare_with_torch(ours, theirs, *arrays, rtol: float = 1e-7, atol: float = 1e-9, grad: bool = True,
-                       seed: int = 0) -> None:
+def compare_with_torch(
+    ours, theirs, *arrays, rtol: float = 1e-7, atol: float = 1e-9, grad: bool = True, seed: int = 0
+) -> None:
     """``ours(*cr tensors)`` and ``theirs(*torch tensors)`` agree in value and, with ``grad``, in the
     gradient of sum(upstream * out) for a random upstream, on every float input (made float64)."""
     arrays = [np.asarray(a) for a in arrays]

@@ -52,8 +52,15 @@ def test_batchnorm2d_matches_torch_over_steps(momentum):
     assert repr(ours) == repr(ref)
 
 
-@given(affine=st.booleans(), bias=st.booleans(), track=st.booleans(), layout=st.sampled_from([(), (4,)]),
-       n=st.integers(2, 5), c=st.integers(1, 4), seed=st.integers(0, 2**16))
+@given(
+    affine=st.booleans(),
+    bias=st.booleans(),
+    track=st.booleans(),
+    layout=st.sampled_from([(), (4,)]),
+    n=st.integers(2, 5),
+    c=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
 def test_batchnorm1d_variants_match_torch(affine, bias, track, layout, n, c, seed):
     kw = dict(affine=affine, track_running_stats=track, bias=bias)
     ours, ref = nn.BatchNorm1d(c, **kw), torch.nn.BatchNorm1d(c, **kw)

@@ -27,8 +27,12 @@ def small_cnn(lib):
 
 def lecture_shallow(lib):
     return lib.Sequential(
-        lib.Conv2d(1, 10, 5, stride=2, padding=2), lib.ReLU(), lib.Flatten(),
-        lib.Linear(1960, 50), lib.ReLU(), lib.Linear(50, 10),
+        lib.Conv2d(1, 10, 5, stride=2, padding=2),
+        lib.ReLU(),
+        lib.Flatten(),
+        lib.Linear(1960, 50),
+        lib.ReLU(),
+        lib.Linear(50, 10),
     )
 
 

@@ -21,10 +21,22 @@ def _same_module(name, *args, **kwargs):
     return getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
 
 
-@pytest.mark.parametrize("name, args", [
-    ("LeakyReLU", ()), ("LeakyReLU", (0.2,)), ("ELU", (0.5,)), ("GELU", ()), ("GELU", ("tanh",)), ("SiLU", ()),
-    ("Softplus", ()), ("Softplus", (2.0, 1.0)), ("Hardtanh", ()), ("Hardtanh", (-0.5, 2.0)), ("ReLU6", ()),
-])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("LeakyReLU", ()),
+        ("LeakyReLU", (0.2,)),
+        ("ELU", (0.5,)),
+        ("GELU", ()),
+        ("GELU", ("tanh",)),
+        ("SiLU", ()),
+        ("Softplus", ()),
+        ("Softplus", (2.0, 1.0)),
+        ("Hardtanh", ()),
+        ("Hardtanh", (-0.5, 2.0)),
+        ("ReLU6", ()),
+    ],
+)
 def test_activation_modules_match_torch(name, args):
     ours, theirs = _same_module(name, *args)
     x = RNG.uniform(-7, 7, (4, 5))
@@ -36,8 +48,9 @@ def test_activation_float32_stays_float32():
     x = cr.tensor(RNG.standard_normal((3, 4)).astype(np.float32))
     for fn in (F.gelu, F.silu, F.softplus, F.elu, F.leaky_relu, F.hardtanh):
         assert fn(x).dtype == np.float32, fn.__name__
-    np.testing.assert_allclose(F.gelu(x).numpy(), torch.nn.functional.gelu(torch.from_numpy(x.numpy())).numpy(),
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        F.gelu(x).numpy(), torch.nn.functional.gelu(torch.from_numpy(x.numpy())).numpy(), rtol=1e-6, atol=1e-7
+    )
 
 
 def test_bad_activation_arguments():
@@ -57,23 +70,28 @@ W3 = np.array([0.5, 1.0, 2.0])
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("name, kwargs, inputs", [
-    ("BCELoss", {}, (P, T)),
-    ("BCELoss", {"weight": W3}, (P, T)),
-    ("BCEWithLogitsLoss", {}, (P * 20 - 10, T)),
-    ("BCEWithLogitsLoss", {"pos_weight": W3, "weight": W3}, (P * 20 - 10, T)),
-    ("L1Loss", {}, (P, T)),
-    ("SmoothL1Loss", {"beta": 0.3}, (P * 3, T)),
-    ("HuberLoss", {"delta": 0.3}, (P * 3, T)),
-    ("MSELoss", {}, (P, T)),
-    ("KLDivLoss", {}, (np.log(P), P[::-1].copy())),
-    ("KLDivLoss", {"log_target": True}, (np.log(P), np.log(P[::-1]))),
-])
+@pytest.mark.parametrize(
+    "name, kwargs, inputs",
+    [
+        ("BCELoss", {}, (P, T)),
+        ("BCELoss", {"weight": W3}, (P, T)),
+        ("BCEWithLogitsLoss", {}, (P * 20 - 10, T)),
+        ("BCEWithLogitsLoss", {"pos_weight": W3, "weight": W3}, (P * 20 - 10, T)),
+        ("L1Loss", {}, (P, T)),
+        ("SmoothL1Loss", {"beta": 0.3}, (P * 3, T)),
+        ("HuberLoss", {"delta": 0.3}, (P * 3, T)),
+        ("MSELoss", {}, (P, T)),
+        ("KLDivLoss", {}, (np.log(P), P[::-1].copy())),
+        ("KLDivLoss", {"log_target": True}, (np.log(P), np.log(P[::-1]))),
+    ],
+)
 def test_loss_modules_match_torch(name, kwargs, inputs, reduction):
-    ours = getattr(nn, name)(reduction=reduction, **{k: cr.tensor(v) if isinstance(v, np.ndarray) else v
-                                                     for k, v in kwargs.items()})
-    theirs = getattr(torch.nn, name)(reduction=reduction, **{k: torch.from_numpy(v) if isinstance(v, np.ndarray)
-                                                             else v for k, v in kwargs.items()})
+    ours = getattr(nn, name)(
+        reduction=reduction, **{k: cr.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    )
+    theirs = getattr(torch.nn, name)(
+        reduction=reduction, **{k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # KLDivLoss "mean" warns in both libraries
         compare_with_torch(ours, theirs, *inputs, rtol=1e-12, atol=1e-12)
@@ -99,8 +117,12 @@ def test_bce_clamps_its_logs_at_minus_100_like_torch():
 
 def test_bce_with_logits_is_stable_for_huge_logits():
     x, t = np.array([1e4, -1e4, 800.0, -800.0]), np.array([0.0, 1.0, 1.0, 0.0])
-    compare_with_torch(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction="none"),
-                       lambda a, b: torch.nn.functional.binary_cross_entropy_with_logits(a, b, reduction="none"), x, t)
+    compare_with_torch(
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction="none"),
+        lambda a, b: torch.nn.functional.binary_cross_entropy_with_logits(a, b, reduction="none"),
+        x,
+        t,
+    )
 
 
 def test_loss_errors_name_the_loss_and_the_sizes():
@@ -130,12 +152,14 @@ def test_nll_and_cross_entropy_take_torch_positional_order():
     target = np.array([0, 3, 1, -100, 2, 3])
     w = np.array([1.0, 2.0, 0.5, 1.5])
     ours = F.nll_loss(cr.tensor(logp), cr.tensor(target), cr.tensor(w), None, -100, None, "sum")
-    theirs = torch.nn.functional.nll_loss(torch.from_numpy(logp), torch.from_numpy(target), torch.from_numpy(w),
-                                          None, -100, None, "sum")
+    theirs = torch.nn.functional.nll_loss(
+        torch.from_numpy(logp), torch.from_numpy(target), torch.from_numpy(w), None, -100, None, "sum"
+    )
     assert np.isclose(ours.item(), theirs.item(), rtol=1e-12)
     ours_m = nn.CrossEntropyLoss(cr.tensor(w), None, -100, None, "mean", 0.1)(cr.tensor(logp), cr.tensor(target))
     theirs_m = torch.nn.CrossEntropyLoss(torch.from_numpy(w), None, -100, None, "mean", 0.1)(
-        torch.from_numpy(logp), torch.from_numpy(target))
+        torch.from_numpy(logp), torch.from_numpy(target)
+    )
     assert np.isclose(ours_m.item(), theirs_m.item(), rtol=1e-12)
 
 
@@ -144,8 +168,9 @@ def test_one_hot_matches_torch():
     ours, theirs = F.one_hot(cr.tensor(idx)), torch.nn.functional.one_hot(torch.from_numpy(idx))
     assert ours.dtype == np.int64 and ours.shape == tuple(theirs.shape) == (2, 2, 5)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
-    np.testing.assert_array_equal(F.one_hot(cr.tensor(idx), num_classes=7).numpy(),
-                                  torch.nn.functional.one_hot(torch.from_numpy(idx), 7).numpy())
+    np.testing.assert_array_equal(
+        F.one_hot(cr.tensor(idx), num_classes=7).numpy(), torch.nn.functional.one_hot(torch.from_numpy(idx), 7).numpy()
+    )
     with pytest.raises(ValueError, match="smaller than num_classes=3"):
         F.one_hot(cr.tensor(idx), 3)
     with pytest.raises(ValueError, match="non-negative"):
@@ -157,11 +182,21 @@ def test_one_hot_matches_torch():
 # --- pooling and dropout ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, args", [
-    ("AdaptiveAvgPool2d", ((3, 2),)), ("AdaptiveAvgPool2d", (1,)), ("AdaptiveAvgPool2d", ((None, 4),)),
-    ("AdaptiveMaxPool2d", ((3, 5),)), ("AdaptiveMaxPool2d", (1,)), ("AdaptiveAvgPool1d", (4,)),
-    ("AdaptiveMaxPool1d", (3,)), ("MaxPool1d", (3, 2, 1)), ("AvgPool1d", (3, 2, 1)), ("AvgPool1d", (2,)),
-])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("AdaptiveAvgPool2d", ((3, 2),)),
+        ("AdaptiveAvgPool2d", (1,)),
+        ("AdaptiveAvgPool2d", ((None, 4),)),
+        ("AdaptiveMaxPool2d", ((3, 5),)),
+        ("AdaptiveMaxPool2d", (1,)),
+        ("AdaptiveAvgPool1d", (4,)),
+        ("AdaptiveMaxPool1d", (3,)),
+        ("MaxPool1d", (3, 2, 1)),
+        ("AvgPool1d", (3, 2, 1)),
+        ("AvgPool1d", (2,)),
+    ],
+)
 def test_pooling_modules_match_torch(name, args):
     ours, theirs = _same_module(name, *args)
     shape = (2, 3, 7) if "1d" in name else (2, 3, 7, 6)
@@ -234,8 +269,9 @@ def test_module_dict_registers_its_modules_like_torch():
         ours["x"] = 3
 
 
-@pytest.mark.parametrize("cls, groups, shape", [("Conv2d", 2, (2, 4, 6, 5)), ("Conv2d", 4, (1, 4, 5, 5)),
-                                                 ("Conv1d", 2, (2, 4, 9))])
+@pytest.mark.parametrize(
+    "cls, groups, shape", [("Conv2d", 2, (2, 4, 6, 5)), ("Conv2d", 4, (1, 4, 5, 5)), ("Conv1d", 2, (2, 4, 9))]
+)
 def test_grouped_convolution_matches_torch(cls, groups, shape):
     ours = getattr(nn, cls)(4, 8, 3, padding=1, groups=groups, dtype=cr.float64)
     theirs = getattr(torch.nn, cls)(4, 8, 3, padding=1, groups=groups, dtype=torch.float64)
@@ -266,14 +302,17 @@ def test_batchnorm1d_matches_torch_on_nc_and_ncl(shape):
     compare_with_torch(ours, theirs, RNG.standard_normal(shape), rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("make", [
-    lambda lib, dt: lib.Linear(3, 4, device="cpu", dtype=dt),
-    lambda lib, dt: lib.Linear(3, 4, True, "cpu", dt),  # torch's positional order
-    lambda lib, dt: lib.Conv2d(2, 4, 3, device="cpu", dtype=dt),
-    lambda lib, dt: lib.Conv1d(2, 4, 3, 1, 0, 1, 1, True, "zeros", "cpu", dt),
-    lambda lib, dt: lib.BatchNorm1d(4, device="cpu", dtype=dt),
-    lambda lib, dt: lib.BatchNorm2d(4, 1e-5, 0.1, True, True, "cpu", dt),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, dt: lib.Linear(3, 4, device="cpu", dtype=dt),
+        lambda lib, dt: lib.Linear(3, 4, True, "cpu", dt),  # torch's positional order
+        lambda lib, dt: lib.Conv2d(2, 4, 3, device="cpu", dtype=dt),
+        lambda lib, dt: lib.Conv1d(2, 4, 3, 1, 0, 1, 1, True, "zeros", "cpu", dt),
+        lambda lib, dt: lib.BatchNorm1d(4, device="cpu", dtype=dt),
+        lambda lib, dt: lib.BatchNorm2d(4, 1e-5, 0.1, True, True, "cpu", dt),
+    ],
+)
 def test_factory_arguments_make_float64_parameters_on_the_cpu(make):
     ours, theirs = make(nn, cr.float64), make(torch.nn, torch.float64)
     ours_sd, theirs_sd = ours.state_dict(), theirs.state_dict()

@@ -37,10 +37,14 @@ def test_conv_transpose2d_matches_torch(cin, cout, k, kwargs):
     assert out.shape == tuple(theirs(torch.zeros(2, cin, 4, 5, dtype=torch.float64)).shape)
 
 
-@pytest.mark.parametrize("cin, cout, k, kwargs", [
-    (3, 4, 3, {}), (2, 4, 2, {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}),
-    (2, 3, 3, {"dilation": 3, "bias": False}),
-])
+@pytest.mark.parametrize(
+    "cin, cout, k, kwargs",
+    [
+        (3, 4, 3, {}),
+        (2, 4, 2, {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}),
+        (2, 3, 3, {"dilation": 3, "bias": False}),
+    ],
+)
 def test_conv_transpose1d_matches_torch(cin, cout, k, kwargs):
     ours, theirs = nn.ConvTranspose1d(cin, cout, k, **kwargs), torch.nn.ConvTranspose1d(cin, cout, k, **kwargs)
     assert repr(ours) == repr(theirs)
@@ -58,8 +62,10 @@ def test_unbatched_input_as_torch():
 
 @pytest.mark.parametrize("output_size", [(8, 10), (7, 9), [2, 3, 8, 9]])
 def test_output_size_picks_output_padding_as_torch(output_size):
-    ours, theirs = nn.ConvTranspose2d(3, 3, 3, stride=2, padding=1), torch.nn.ConvTranspose2d(3, 3, 3, stride=2,
-                                                                                              padding=1)
+    ours, theirs = (
+        nn.ConvTranspose2d(3, 3, 3, stride=2, padding=1),
+        torch.nn.ConvTranspose2d(3, 3, 3, stride=2, padding=1),
+    )
     ours.double().load_state_dict(theirs.double().state_dict())
     x = RNG.standard_normal((2, 3, 4, 5))
     out, ref = ours(cr.tensor(x), output_size=output_size), theirs(torch.from_numpy(x), output_size=output_size)
@@ -78,8 +84,9 @@ def test_upsampling_inverts_a_strided_conv_shape():
     assert down.weight.grad.shape == down.weight.shape and up.weight.grad.shape == (8, 3, 3, 3)
 
 
-@pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 0, 1, 1), (2, 1, 1, 1), (3, 2, 2, 1),
-                                                               ((2, 1), (0, 1), (1, 2), 2)])
+@pytest.mark.parametrize(
+    "stride, padding, dilation, groups", [(1, 0, 1, 1), (2, 1, 1, 1), (3, 2, 2, 1), ((2, 1), (0, 1), (1, 2), 2)]
+)
 def test_conv_transpose_is_the_adjoint_of_conv(stride, padding, dilation, groups):
     """<conv2d(x, W), y> = <x, conv_transpose2d(y, W)> for every x, y: the forward is the conv's input gradient."""
     w = RNG.standard_normal((4, 6 // groups, 3, 2))  # conv: 6 -> 4 channels; transposed: 4 -> 6
@@ -120,8 +127,9 @@ def test_state_dict_moves_between_the_libraries():
     back = torch.nn.ConvTranspose2d(4, 2, 3, stride=2)
     back.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     x = RNG.standard_normal((1, 4, 3, 3)).astype(np.float32)
-    np.testing.assert_allclose(ours(cr.tensor(x)).detach().numpy(),
-                               back(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        ours(cr.tensor(x)).detach().numpy(), back(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_errors_name_the_layer_and_sizes():
@@ -142,8 +150,11 @@ def test_errors_name_the_layer_and_sizes():
         torch.nn.functional.conv_transpose2d(torch.ones(1, 2, 3, 3), torch.ones(2, 1, 3, 3), output_padding=1)
     with pytest.raises(RuntimeError, match=r"output size per channel \(-1, -1\) is too small"):
         F.conv_transpose2d(cr.ones(1, 2, 1, 1), cr.ones(2, 1, 1, 1), padding=1)
-    with pytest.raises(ValueError, match=r"requested an output size of \[12, 12\], but valid sizes range from "
-                                         r"\[7, 7\] to \[8, 8\] \(for an input of \[4, 4\]\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"requested an output size of \[12, 12\], but valid sizes range from "
+        r"\[7, 7\] to \[8, 8\] \(for an input of \[4, 4\]\)",
+    ):
         nn.ConvTranspose2d(2, 2, 3, stride=2, padding=1)(cr.ones(1, 2, 4, 4), output_size=(12, 12))
     with pytest.raises(ValueError, match=r"requested an output size of \(12, 12\), but valid sizes range from"):
         torch.nn.ConvTranspose2d(2, 2, 3, stride=2, padding=1)(torch.ones(1, 2, 4, 4), output_size=(12, 12))

@@ -12,15 +12,34 @@ from chainrule import ops
 
 
 def test_functional_names():
-    for name in ("linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "nll_loss",
-                 "mse_loss", "dropout", "batch_norm"):
+    for name in (
+        "linear",
+        "relu",
+        "sigmoid",
+        "tanh",
+        "softmax",
+        "log_softmax",
+        "cross_entropy",
+        "nll_loss",
+        "mse_loss",
+        "dropout",
+        "batch_norm",
+    ):
         assert callable(getattr(F, name)), name
     assert F.relu is ops.relu and F.sigmoid is ops.sigmoid and F.tanh is ops.tanh
 
 
 def mlp(lib):
-    return lib.Sequential(lib.Flatten(), lib.Linear(12, 8), lib.BatchNorm1d(8), lib.ReLU(), lib.Dropout(0.0),
-                          lib.Linear(8, 8), lib.Tanh(), lib.Linear(8, 3))
+    return lib.Sequential(
+        lib.Flatten(),
+        lib.Linear(12, 8),
+        lib.BatchNorm1d(8),
+        lib.ReLU(),
+        lib.Dropout(0.0),
+        lib.Linear(8, 8),
+        lib.Tanh(),
+        lib.Linear(8, 3),
+    )
 
 
 def test_mlp_five_sgd_steps_match_torch():
@@ -41,8 +60,9 @@ def test_mlp_five_sgd_steps_match_torch():
         np.testing.assert_allclose(loss.item(), ref_loss.item(), rtol=1e-10, err_msg=f"loss at step {step}")
         ref_params = dict(ref.named_parameters())
         for name, p in ours.named_parameters():
-            np.testing.assert_allclose(p.grad, ref_params[name].grad.numpy(), rtol=1e-8, atol=1e-12,
-                                       err_msg=f"{name} grad at step {step}")
+            np.testing.assert_allclose(
+                p.grad, ref_params[name].grad.numpy(), rtol=1e-8, atol=1e-12, err_msg=f"{name} grad at step {step}"
+            )
             p.data -= 0.1 * p.grad
         with torch.no_grad():
             for p in ref.parameters():

@@ -13,9 +13,20 @@ import chainrule.nn as nn
 from chainrule.nn import init
 
 
-@pytest.mark.parametrize("name,param", [("linear", None), ("conv2d", None), ("sigmoid", None), ("tanh", None),
-                                        ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2),
-                                        ("leaky_relu", math.sqrt(5)), ("selu", None)])
+@pytest.mark.parametrize(
+    "name,param",
+    [
+        ("linear", None),
+        ("conv2d", None),
+        ("sigmoid", None),
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", None),
+        ("leaky_relu", 0.2),
+        ("leaky_relu", math.sqrt(5)),
+        ("selu", None),
+    ],
+)
 def test_calculate_gain_matches_torch(name, param):
     assert init.calculate_gain(name, param) == pytest.approx(torch.nn.init.calculate_gain(name, param))
 
@@ -27,8 +38,9 @@ def test_calculate_gain_rejects_unknown():
 
 @pytest.mark.parametrize("shape", [(50, 784), (10, 1, 5, 5), (40, 10, 3, 3), (8, 4, 3), (3, 2, 2, 2, 2)])
 def test_fans_match_torch(shape):
-    assert init._calculate_fan_in_and_fan_out(cr.zeros(shape)) == \
-           torch.nn.init._calculate_fan_in_and_fan_out(torch.zeros(shape))
+    assert init._calculate_fan_in_and_fan_out(cr.zeros(shape)) == torch.nn.init._calculate_fan_in_and_fan_out(
+        torch.zeros(shape)
+    )
 
 
 def test_fans_of_a_conv_weight_count_the_kernel():
@@ -41,18 +53,21 @@ SHAPE = (200, 100, 3, 3)  # fan_in 900, fan_out 1800: 180,000 samples
 FAN_IN, FAN_OUT = 900, 1800
 
 
-@pytest.mark.parametrize("fill,kind,spread", [
-    (lambda t: init.uniform_(t, -2, 3), "uniform", (-2, 3)),
-    (lambda t: init.normal_(t, 1.5, 0.5), "normal", (1.5, 0.5)),
-    (lambda t: init.xavier_uniform_(t, gain=2.0), "uniform0", 2.0 * math.sqrt(6 / (FAN_IN + FAN_OUT))),
-    (lambda t: init.xavier_normal_(t), "normal0", math.sqrt(2 / (FAN_IN + FAN_OUT))),
-    (lambda t: init.kaiming_uniform_(t, a=math.sqrt(5)), "uniform0", 1 / math.sqrt(FAN_IN)),
-    (lambda t: init.kaiming_uniform_(t, mode="fan_out", nonlinearity="relu"), "uniform0", math.sqrt(6 / FAN_OUT)),
-    (lambda t: init.kaiming_normal_(t, nonlinearity="relu"), "normal0", math.sqrt(2 / FAN_IN)),
-    (lambda t: init.kaiming_normal_(t, mode="fan_out", nonlinearity="tanh"), "normal0", 5 / 3 / math.sqrt(FAN_OUT)),
-    (lambda t: init.lecun_uniform_(t), "uniform0", math.sqrt(3 / FAN_IN)),
-    (lambda t: init.lecun_normal_(t), "normal0", math.sqrt(1 / FAN_IN)),
-])
+@pytest.mark.parametrize(
+    "fill,kind,spread",
+    [
+        (lambda t: init.uniform_(t, -2, 3), "uniform", (-2, 3)),
+        (lambda t: init.normal_(t, 1.5, 0.5), "normal", (1.5, 0.5)),
+        (lambda t: init.xavier_uniform_(t, gain=2.0), "uniform0", 2.0 * math.sqrt(6 / (FAN_IN + FAN_OUT))),
+        (lambda t: init.xavier_normal_(t), "normal0", math.sqrt(2 / (FAN_IN + FAN_OUT))),
+        (lambda t: init.kaiming_uniform_(t, a=math.sqrt(5)), "uniform0", 1 / math.sqrt(FAN_IN)),
+        (lambda t: init.kaiming_uniform_(t, mode="fan_out", nonlinearity="relu"), "uniform0", math.sqrt(6 / FAN_OUT)),
+        (lambda t: init.kaiming_normal_(t, nonlinearity="relu"), "normal0", math.sqrt(2 / FAN_IN)),
+        (lambda t: init.kaiming_normal_(t, mode="fan_out", nonlinearity="tanh"), "normal0", 5 / 3 / math.sqrt(FAN_OUT)),
+        (lambda t: init.lecun_uniform_(t), "uniform0", math.sqrt(3 / FAN_IN)),
+        (lambda t: init.lecun_normal_(t), "normal0", math.sqrt(1 / FAN_IN)),
+    ],
+)
 def test_init_distributions_follow_their_formulas(fill, kind, spread):
     cr.manual_seed(0)
     t = cr.zeros(SHAPE)

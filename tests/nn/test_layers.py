@@ -36,8 +36,13 @@ def twin_grads(ours: nn.Module, ref: torch.nn.Module, x: np.ndarray, rtol: float
 # --- Linear ------------------------------------------------------------------------------------
 
 
-@given(lead=st.lists(st.integers(1, 3), min_size=1, max_size=3), n_in=st.integers(1, 6), n_out=st.integers(1, 6),
-       bias=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    lead=st.lists(st.integers(1, 3), min_size=1, max_size=3),
+    n_in=st.integers(1, 6),
+    n_out=st.integers(1, 6),
+    bias=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_linear_matches_torch(lead, n_in, n_out, bias, seed):
     x = np.random.default_rng(seed).standard_normal((*lead, n_in))
     twin_grads(nn.Linear(n_in, n_out, bias=bias), torch.nn.Linear(n_in, n_out, bias=bias), x)
@@ -82,9 +87,20 @@ def test_flatten_matches_torch(start, end):
     assert repr(nn.Flatten(start, end)) == repr(torch.nn.Flatten(start, end))
 
 
-@pytest.mark.parametrize("name,args", [("ReLU", ()), ("ReLU", (True,)), ("Sigmoid", ()), ("Tanh", ()),
-                                       ("Softmax", (1,)), ("Softmax", (0,)), ("LogSoftmax", (1,)),
-                                       ("LogSoftmax", (-1,)), ("Identity", ())])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("ReLU", ()),
+        ("ReLU", (True,)),
+        ("Sigmoid", ()),
+        ("Tanh", ()),
+        ("Softmax", (1,)),
+        ("Softmax", (0,)),
+        ("LogSoftmax", (1,)),
+        ("LogSoftmax", (-1,)),
+        ("Identity", ()),
+    ],
+)
 def test_activation_layers_match_torch(name, args):
     x = np.random.default_rng(1).standard_normal((4, 5)) * 3
     x[x == 0] = 0.5  # keep ReLU off its kink

@@ -13,8 +13,14 @@ import chainrule.nn as nn
 from tests.nn.oracle import compare_with_torch
 
 
-@given(reduction=st.sampled_from(["mean", "sum", "none"]), smoothing=st.sampled_from([0.0, 0.1]),
-       weighted=st.booleans(), n=st.integers(1, 6), c=st.integers(2, 6), seed=st.integers(0, 2**16))
+@given(
+    reduction=st.sampled_from(["mean", "sum", "none"]),
+    smoothing=st.sampled_from([0.0, 0.1]),
+    weighted=st.booleans(),
+    n=st.integers(1, 6),
+    c=st.integers(2, 6),
+    seed=st.integers(0, 2**16),
+)
 def test_cross_entropy_loss_module_matches_torch(reduction, smoothing, weighted, n, c, seed):
     rng = np.random.default_rng(seed)
     w = rng.uniform(0.5, 2, c) if weighted else None
@@ -46,8 +52,9 @@ def test_nll_and_mse_modules_match_torch(reduction):
 def test_log_softmax_then_nll_equals_cross_entropy():
     x = cr.randn(6, 5)
     t = np.array([0, 1, 2, 3, 4, 0])
-    np.testing.assert_allclose(nn.NLLLoss()(nn.LogSoftmax(1)(x), t).item(), nn.CrossEntropyLoss()(x, t).item(),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        nn.NLLLoss()(nn.LogSoftmax(1)(x), t).item(), nn.CrossEntropyLoss()(x, t).item(), rtol=1e-6
+    )
 
 
 def test_loss_modules_check_their_arguments():

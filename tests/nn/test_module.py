@@ -15,8 +15,9 @@ import chainrule.nn as nn
 
 
 def mlp(lib, p=0.0):
-    return lib.Sequential(lib.Linear(6, 5), lib.ReLU(), lib.Linear(5, 4), lib.BatchNorm1d(4), lib.Dropout(p),
-                          lib.Tanh(), lib.Linear(4, 3))
+    return lib.Sequential(
+        lib.Linear(6, 5), lib.ReLU(), lib.Linear(5, 4), lib.BatchNorm1d(4), lib.Dropout(p), lib.Tanh(), lib.Linear(4, 3)
+    )
 
 
 def make_net(lib):
@@ -59,8 +60,9 @@ def test_parameter_is_a_tensor_that_requires_grad_and_shares_data():
 @pytest.mark.parametrize("build", [mlp, make_net])
 def test_names_and_shapes_equal_torch(build):
     ours, ref = build(nn), build(torch.nn)
-    assert [(k, p.shape) for k, p in ours.named_parameters()] == \
-           [(k, tuple(p.shape)) for k, p in ref.named_parameters()]
+    assert [(k, p.shape) for k, p in ours.named_parameters()] == [
+        (k, tuple(p.shape)) for k, p in ref.named_parameters()
+    ]
     assert [k for k, _ in ours.named_buffers()] == [k for k, _ in ref.named_buffers()]
     assert [k for k, _ in ours.named_modules()] == [k for k, _ in ref.named_modules()]
     assert [k for k, _ in ours.named_children()] == [k for k, _ in ref.named_children()]

@@ -49,8 +49,9 @@ def match_torch(ours, theirs, *inputs, atol=1e-10, rtol=1e-9, seed=0):
 
 
 def same_state_layout(ours, theirs):
-    assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == \
-        {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
+    assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == {
+        k: tuple(v.shape) for k, v in theirs.state_dict().items()
+    }
 
 
 # --- Embedding -------------------------------------------------------------------------------------
@@ -58,9 +59,18 @@ def same_state_layout(ours, theirs):
 IDX = np.array([[1, 4, 1, 0], [2, 4, 4, 3]])
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"padding_idx": 4}, {"padding_idx": -1}, {"padding_idx": 0},
-                                    {"scale_grad_by_freq": True}, {"padding_idx": 1, "scale_grad_by_freq": True},
-                                    {"sparse": True}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"padding_idx": 4},
+        {"padding_idx": -1},
+        {"padding_idx": 0},
+        {"scale_grad_by_freq": True},
+        {"padding_idx": 1, "scale_grad_by_freq": True},
+        {"sparse": True},
+    ],
+)
 def test_embedding_matches_torch(kwargs):
     ours = nn.Embedding(5, 3, dtype=cr.float64, **kwargs)
     theirs = torch.nn.Embedding(5, 3, **kwargs)
@@ -142,10 +152,17 @@ def test_embedding_errors_as_torch():
 # --- LayerNorm and GroupNorm ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shape, normalized, kwargs", [
-    ((4, 6), 6, {}), ((2, 3, 5), (5,), {}), ((2, 3, 4, 5), [4, 5], {"eps": 1e-3}), ((3, 4), 4, {"bias": False}),
-    ((2, 3, 4), (3, 4), {"elementwise_affine": False}), ((5,), 5, {}),
-])
+@pytest.mark.parametrize(
+    "shape, normalized, kwargs",
+    [
+        ((4, 6), 6, {}),
+        ((2, 3, 5), (5,), {}),
+        ((2, 3, 4, 5), [4, 5], {"eps": 1e-3}),
+        ((3, 4), 4, {"bias": False}),
+        ((2, 3, 4), (3, 4), {"elementwise_affine": False}),
+        ((5,), 5, {}),
+    ],
+)
 def test_layer_norm_matches_torch(shape, normalized, kwargs):
     ours, theirs = nn.LayerNorm(normalized, **kwargs), torch.nn.LayerNorm(normalized, **kwargs)
     assert repr(ours) == repr(theirs)
@@ -168,8 +185,11 @@ def test_layer_norm_float32_and_functional_spelling():
 
 
 def test_layer_norm_errors_name_the_shapes():
-    with pytest.raises(RuntimeError, match=r"LayerNorm\(\(4,\)\): given normalized_shape=\[4\], expected input "
-                                           r"with shape \[\*, 4\], but got input of size \[2, 5\]"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"LayerNorm\(\(4,\)\): given normalized_shape=\[4\], expected input "
+        r"with shape \[\*, 4\], but got input of size \[2, 5\]",
+    ):
         nn.LayerNorm(4)(cr.ones(2, 5))
     with pytest.raises(RuntimeError, match=r"normalized_shape=\[4\].*got input of size\[2, 5\]"):
         torch.nn.LayerNorm(4)(torch.ones(2, 5))
@@ -179,10 +199,16 @@ def test_layer_norm_errors_name_the_shapes():
         F.layer_norm(cr.ones(3), (2, 3))
 
 
-@pytest.mark.parametrize("groups, shape, kwargs", [
-    (2, (3, 4, 5, 2), {}), (1, (2, 6), {}), (6, (2, 6, 3), {}), (3, (2, 6, 4), {"affine": False}),
-    (2, (2, 4, 3), {"eps": 0.1, "bias": False}),
-])
+@pytest.mark.parametrize(
+    "groups, shape, kwargs",
+    [
+        (2, (3, 4, 5, 2), {}),
+        (1, (2, 6), {}),
+        (6, (2, 6, 3), {}),
+        (3, (2, 6, 4), {"affine": False}),
+        (2, (2, 4, 3), {"eps": 0.1, "bias": False}),
+    ],
+)
 def test_group_norm_matches_torch(groups, shape, kwargs):
     ours, theirs = nn.GroupNorm(groups, shape[1], **kwargs), torch.nn.GroupNorm(groups, shape[1], **kwargs)
     assert repr(ours) == repr(theirs)
@@ -209,8 +235,9 @@ def test_group_norm_errors_as_torch():
 # --- Unflatten -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dim, sizes, shape", [(1, (2, 3), (4, 6)), (-1, [2, -1], (3, 2, 8)), (0, (1, 2, 2), (4,)),
-                                              (1, (5,), (2, 5, 1))])
+@pytest.mark.parametrize(
+    "dim, sizes, shape", [(1, (2, 3), (4, 6)), (-1, [2, -1], (3, 2, 8)), (0, (1, 2, 2), (4,)), (1, (5,), (2, 5, 1))]
+)
 def test_unflatten_matches_torch(dim, sizes, shape):
     ours, theirs = nn.Unflatten(dim, sizes), torch.nn.Unflatten(dim, sizes)
     assert repr(ours) == repr(theirs)
@@ -255,8 +282,14 @@ def test_nn_utils_is_reachable_as_in_torch():
 
     assert nn.utils is utils and cr.nn.utils.clip_grad_norm_ is clip_grad_norm_
     assert utils.clip_grad_value_ is clip_grad_value_
-    for name in ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters",
-                 "get_total_norm", "clip_grads_with_norm_"):
+    for name in (
+        "clip_grad_norm_",
+        "clip_grad_value_",
+        "parameters_to_vector",
+        "vector_to_parameters",
+        "get_total_norm",
+        "clip_grads_with_norm_",
+    ):
         assert hasattr(torch.nn.utils, name) and callable(getattr(nn.utils, name))
 
 

@@ -15,8 +15,12 @@ def test_mlp_784_50_10_has_39760_parameters():
     s = model.summary((1, 28, 28))
     assert s.total_params == s.trainable_params == 39_760 and s.non_trainable_params == 0
     assert [(r.name, r.kind, r.output_shape, r.params) for r in s.rows] == [
-        ("0", "Flatten", (None, 784), 0), ("1", "Linear", (None, 50), 39_250), ("2", "ReLU", (None, 50), 0),
-        ("3", "Linear", (None, 10), 510), ("4", "Softmax", (None, 10), 0)]
+        ("0", "Flatten", (None, 784), 0),
+        ("1", "Linear", (None, 50), 39_250),
+        ("2", "ReLU", (None, 50), 0),
+        ("3", "Linear", (None, 10), 510),
+        ("4", "Softmax", (None, 10), 0),
+    ]
     text = str(s)
     assert "1 (Linear)" in text and "(None, 50)" in text and "39,250" in text
     assert "Total params: 39,760" in text and "Trainable params: 39,760" in text
@@ -24,24 +28,51 @@ def test_mlp_784_50_10_has_39760_parameters():
 
 
 def test_lecture_networks_have_the_lectures_parameter_counts():
-    shallow = nn.Sequential(nn.Conv2d(1, 10, 5, stride=2, padding=2), nn.ReLU(), nn.Flatten(),
-                            nn.Linear(1960, 50), nn.ReLU(), nn.Linear(50, 10), nn.Softmax(dim=1))
+    shallow = nn.Sequential(
+        nn.Conv2d(1, 10, 5, stride=2, padding=2),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(1960, 50),
+        nn.ReLU(),
+        nn.Linear(50, 10),
+        nn.Softmax(dim=1),
+    )
     s = shallow.summary((1, 28, 28))
     assert s.total_params == 98_820
     assert s.rows[0].output_shape == (None, 10, 14, 14) and s.rows[0].params == 260
-    deep = nn.Sequential(nn.Conv2d(1, 10, 5, stride=2, padding=2), nn.ReLU(),
-                         nn.Conv2d(10, 40, 3, stride=2, padding=1), nn.ReLU(),
-                         nn.Conv2d(40, 80, 3, stride=1, padding=1), nn.ReLU(), nn.Flatten(),
-                         nn.Linear(3920, 50), nn.ReLU(), nn.Linear(50, 10), nn.Softmax(dim=1))
+    deep = nn.Sequential(
+        nn.Conv2d(1, 10, 5, stride=2, padding=2),
+        nn.ReLU(),
+        nn.Conv2d(10, 40, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(40, 80, 3, stride=1, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(3920, 50),
+        nn.ReLU(),
+        nn.Linear(50, 10),
+        nn.Softmax(dim=1),
+    )
     d = deep.summary((1, 28, 28))
     assert d.total_params == 229_340
-    assert [r.output_shape for r in d.rows if r.kind == "Conv2d"] == [(None, 10, 14, 14), (None, 40, 7, 7),
-                                                                      (None, 80, 7, 7)]
+    assert [r.output_shape for r in d.rows if r.kind == "Conv2d"] == [
+        (None, 10, 14, 14),
+        (None, 40, 7, 7),
+        (None, 80, 7, 7),
+    ]
 
 
 def test_summary_leaves_batchnorm_dropout_and_modes_alone():
-    model = nn.Sequential(OrderedDict([("fc", nn.Linear(4, 3)), ("bn", nn.BatchNorm1d(3)), ("drop", nn.Dropout()),
-                                       ("head", nn.Sequential(nn.ReLU(), nn.Linear(3, 2)))]))
+    model = nn.Sequential(
+        OrderedDict(
+            [
+                ("fc", nn.Linear(4, 3)),
+                ("bn", nn.BatchNorm1d(3)),
+                ("drop", nn.Dropout()),
+                ("head", nn.Sequential(nn.ReLU(), nn.Linear(3, 2))),
+            ]
+        )
+    )
     model.head.eval()
     before = model.state_dict()
     s = model.summary((4,))

@@ -130,10 +130,14 @@ def test_input_gradient_in_channel_blocks_matches_torch(case, block_bytes):
         check_against_torch(*case)
 
 
-@pytest.mark.parametrize("budget, widths", [
-    (2 * 6 * 28 * 7 * 4, [84] * 3),  # two output rows (6 positions x 7 images) a piece
-    (4 * 28 * 7 * 4, [28, 14] * 6),  # a row does not fit: 4 positions, then the other 2, in each row
-], ids=["rows", "within-rows"])
+@pytest.mark.parametrize(
+    "budget, widths",
+    [
+        (2 * 6 * 28 * 7 * 4, [84] * 3),  # two output rows (6 positions x 7 images) a piece
+        (4 * 28 * 7 * 4, [28, 14] * 6),  # a row does not fit: 4 positions, then the other 2, in each row
+    ],
+    ids=["rows", "within-rows"],
+)
 def test_inference_pieces_cover_the_output(budget, widths):
     x = np.random.default_rng(0).standard_normal((7, 3, 6, 6)).astype(np.float32)
     conv = cr.nn.Conv2d(3, 4, 3, padding=1)
@@ -144,8 +148,11 @@ def test_inference_pieces_cover_the_output(budget, widths):
         calls.append(b.shape[1])
         return np.matmul(a, b, out=out)
 
-    with patch.object(conv_module, "INFERENCE_COLS_BYTES", budget), \
-            patch.object(conv_module, "matmul", recording), cr.no_grad():
+    with (
+        patch.object(conv_module, "INFERENCE_COLS_BYTES", budget),
+        patch.object(conv_module, "matmul", recording),
+        cr.no_grad(),
+    ):
         out = conv(cr.tensor(x)).data
     assert calls == widths  # (k + 1 = 28 rows of columns, 7 images per position)
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)

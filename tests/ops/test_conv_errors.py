@@ -46,8 +46,10 @@ def test_empty_batch_through_layers_and_pools(padding_mode):
         conv = cr.nn.Conv2d(3, 5, 3, padding=1, padding_mode=padding_mode)
         out = conv(cr.zeros(0, 3, 6, 6))
         assert tuple(out.shape) == tuple(want.shape) == (0, 5, 6, 6)
-        for pool, tpool in ((F.max_pool2d, torch.nn.functional.max_pool2d),
-                            (F.avg_pool2d, torch.nn.functional.avg_pool2d)):
+        for pool, tpool in (
+            (F.max_pool2d, torch.nn.functional.max_pool2d),
+            (F.avg_pool2d, torch.nn.functional.avg_pool2d),
+        ):
             got = pool(out, 2)
             assert tuple(got.shape) == tuple(tpool(torch.zeros(0, 5, 6, 6), 2).shape)
 
@@ -56,8 +58,9 @@ INT_DTYPES = [np.int64, np.int32, np.uint8, np.bool_]
 
 
 @pytest.mark.parametrize("dtype", INT_DTYPES)
-@pytest.mark.parametrize("op, x_shape, w_shape", [("conv2d", (1, 3, 8, 8), (4, 3, 3, 3)),
-                                                  ("conv1d", (1, 3, 8), (4, 3, 3))])
+@pytest.mark.parametrize(
+    "op, x_shape, w_shape", [("conv2d", (1, 3, 8, 8), (4, 3, 3, 3)), ("conv1d", (1, 3, 8), (4, 3, 3))]
+)
 def test_conv_with_integer_or_bool_input_names_the_op(op, x_shape, w_shape, dtype):
     x, w = np.ones(x_shape, dtype), np.ones(w_shape, np.float32)
     with pytest.raises(RuntimeError):  # torch: "expected scalar type ..." / "not implemented for 'Bool'"
@@ -67,8 +70,10 @@ def test_conv_with_integer_or_bool_input_names_the_op(op, x_shape, w_shape, dtyp
         with pytest.raises(DtypeError) as e:
             getattr(F, op)(cr.tensor(bad[0]), cr.tensor(bad[1]))
         assert isinstance(e.value, TypeError) and isinstance(e.value, RuntimeError)
-        assert str(e.value) == (f"{op}: {what} must be floating point (float16, float32 or float64), got dtype "
-                                f"{name}; convert it with .float()")
+        assert str(e.value) == (
+            f"{op}: {what} must be floating point (float16, float32 or float64), got dtype "
+            f"{name}; convert it with .float()"
+        )
     with pytest.raises(RuntimeError, match=f"{op}: bias must be floating point"):
         getattr(F, op)(cr.tensor(np.ones(x_shape, np.float32)), cr.tensor(w), cr.tensor(np.ones(w_shape[0], dtype)))
 

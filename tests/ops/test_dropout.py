@@ -24,8 +24,7 @@ def test_dropout_keeps_the_mean_and_drops_a_fraction_p(p):
     assert out.dtype == np.float32
 
 
-@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=3), p=st.floats(0.05, 0.95),
-       seed=st.integers(0, 2**16))
+@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=3), p=st.floats(0.05, 0.95), seed=st.integers(0, 2**16))
 def test_dropout_gradient_uses_the_forward_mask(shape, p, seed):
     cr.manual_seed(seed)
     x = cr.tensor(np.random.default_rng(seed).uniform(1, 2, shape), requires_grad=True)  # never 0: mask visible

@@ -15,13 +15,16 @@ from tests.oracle import Domain, helper_test_op
 KINKS = np.array([-1.5, -0.5, 0.0, 0.0, 0.5, 2.0])
 
 
-@pytest.mark.parametrize("name, cr_fn, torch_fn", [
-    ("relu", cr.relu, torch.relu),  # ReLU'(0) = 0 (SPEC 3)
-    ("abs", cr.abs, torch.abs),  # sign(0) = 0
-    ("clip", lambda x: x.clip(-0.5, 0.5), lambda x: torch.clamp(x, -0.5, 0.5)),  # 1 on the bounds
-    ("clip_min", lambda x: x.clip(min=0.0), lambda x: torch.clamp(x, min=0.0)),
-    ("clip_max", lambda x: cr.clip(x, max=0.0), lambda x: torch.clamp(x, max=0.0)),
-])
+@pytest.mark.parametrize(
+    "name, cr_fn, torch_fn",
+    [
+        ("relu", cr.relu, torch.relu),  # ReLU'(0) = 0 (SPEC 3)
+        ("abs", cr.abs, torch.abs),  # sign(0) = 0
+        ("clip", lambda x: x.clip(-0.5, 0.5), lambda x: torch.clamp(x, -0.5, 0.5)),  # 1 on the bounds
+        ("clip_min", lambda x: x.clip(min=0.0), lambda x: torch.clamp(x, min=0.0)),
+        ("clip_max", lambda x: cr.clip(x, max=0.0), lambda x: torch.clamp(x, max=0.0)),
+    ],
+)
 def test_gradients_at_kinks_match_torch(name, cr_fn, torch_fn):
     _, (grad,) = helper_test_op(None, torch_fn, cr_fn, inputs=[KINKS], name=name)
     if name == "relu":
@@ -97,8 +100,7 @@ def test_pow_exponent_gradient_only_when_needed():
 
 
 def test_reflected_division_and_subtraction_match_torch():
-    helper_test_op([(3, 4)], lambda t: 1.0 / t - 2.0, lambda t: 1.0 / t - 2.0,
-                   domain=Domain(0.5, 2.0))
+    helper_test_op([(3, 4)], lambda t: 1.0 / t - 2.0, lambda t: 1.0 / t - 2.0, domain=Domain(0.5, 2.0))
     helper_test_op([(3, 4)], lambda t: 3.0 - t * 2.0, lambda t: 3.0 - t * 2.0)
 
 
@@ -110,15 +112,24 @@ def test_where_takes_condition_tensors_arrays_and_numbers():
         out.sum().backward()
         assert out.tolist() == [0.0, 2.0, 0.0] and x.grad.tolist() == [0.0, 1.0, 0.0]
     c = np.array([[True], [False]])
-    helper_test_op([(2, 1), (1, 3)], lambda a, b: torch.where(torch.from_numpy(c), a, b),
-                   lambda a, b: cr.where(c, a, b))
+    helper_test_op(
+        [(2, 1), (1, 3)], lambda a, b: torch.where(torch.from_numpy(c), a, b), lambda a, b: cr.where(c, a, b)
+    )
 
 
-@pytest.mark.parametrize("name, fn, low", [
-    ("exp", lambda t: t.exp(), -2.0), ("log", lambda t: t.log(), 0.5), ("sqrt", lambda t: t.sqrt(), 0.5),
-    ("sigmoid", lambda t: t.sigmoid(), -2.0), ("tanh", lambda t: t.tanh(), -2.0),
-    ("div", lambda t: t / (t + 3.0), 0.5), ("pow", lambda t: t**1.5, 0.5), ("rpow", lambda t: 2.0**t, -2.0),
-])
+@pytest.mark.parametrize(
+    "name, fn, low",
+    [
+        ("exp", lambda t: t.exp(), -2.0),
+        ("log", lambda t: t.log(), 0.5),
+        ("sqrt", lambda t: t.sqrt(), 0.5),
+        ("sigmoid", lambda t: t.sigmoid(), -2.0),
+        ("tanh", lambda t: t.tanh(), -2.0),
+        ("div", lambda t: t / (t + 3.0), 0.5),
+        ("pow", lambda t: t**1.5, 0.5),
+        ("rpow", lambda t: 2.0**t, -2.0),
+    ],
+)
 def test_float32_matches_torch_float32(name, fn, low):
     x = np.random.default_rng(1).uniform(low, 2.0, (4, 5)).astype(np.float32)
     out, (grad,) = helper_test_op(None, fn, fn, inputs=[x], atol=1e-6, rtol=1e-5, name=name)
@@ -127,8 +138,13 @@ def test_float32_matches_torch_float32(name, fn, low):
 
 def test_binary_shape_mismatch_names_the_op_and_shapes():
     a, b = cr.ones(2, 3), cr.ones(4)
-    for op, name in [(lambda: a + b, "add"), (lambda: a * b, "mul"), (lambda: a - b, "sub"),
-                     (lambda: a / b, "div"), (lambda: cr.maximum(a, b), "maximum")]:
+    for op, name in [
+        (lambda: a + b, "add"),
+        (lambda: a * b, "mul"),
+        (lambda: a - b, "sub"),
+        (lambda: a / b, "div"),
+        (lambda: cr.maximum(a, b), "maximum"),
+    ]:
         with pytest.raises(cr.ShapeError, match=rf"^{name}: inputs of shapes \(2, 3\), \(4,\)"):
             op()
     with pytest.raises(ValueError):  # ShapeError is a ValueError

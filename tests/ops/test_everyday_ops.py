@@ -41,8 +41,12 @@ def grad_of(t):
 def test_new_op_modules_are_reached_by_the_registry():
     """Each Function of ops/index.py, ops/sort.py and ops/statistics.py appears in some spec's graph."""
     modules = [chainrule.ops.index, chainrule.ops.sort, chainrule.ops.statistics]
-    defined = {name for m in modules for name, obj in vars(m).items()
-               if inspect.isclass(obj) and issubclass(obj, cr.Function) and obj.__module__ == m.__name__}
+    defined = {
+        name
+        for m in modules
+        for name, obj in vars(m).items()
+        if inspect.isclass(obj) and issubclass(obj, cr.Function) and obj.__module__ == m.__name__
+    }
     reached = set()
     for name in ("gather", "index_select", "masked_fill", "max_dim", "sort", "topk", "var", "std", "norm"):
         spec = OPS[name]
@@ -123,8 +127,10 @@ def test_sort_values_and_indices_as_torch(dim, descending):
 def test_sort_keeps_equal_elements_in_order_both_ways():
     a, ta = pair([3.0, 1.0, 3.0, 2.0, 1.0])
     for descending in (False, True):
-        same(a.sort(descending=descending, stable=True).indices,
-             torch.sort(ta, descending=descending, stable=True).indices)
+        same(
+            a.sort(descending=descending, stable=True).indices,
+            torch.sort(ta, descending=descending, stable=True).indices,
+        )
     ints = cr.tensor([2, 7, 2, -5])
     same(ints.sort(descending=True).values, torch.tensor([7, 2, 2, -5]))
 

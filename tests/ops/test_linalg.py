@@ -10,22 +10,24 @@ import chainrule as cr
 from tests.oracle import helper_test_op
 
 
-@pytest.mark.parametrize("shape_a, shape_b", [
-    ((4,), (4,)),                  # dot product -> 0-d
-    ((3, 4), (4,)),                # matrix @ vector
-    ((4,), (4, 2)),                # vector @ matrix
-    ((3, 4), (4, 2)),              # matrix @ matrix
-    ((5, 3, 4), (5, 4, 2)),        # batched
-    ((5, 3, 4), (4, 2)),           # batch @ one matrix: the matrix's gradient sums over the batch
-    ((4, 2), (5, 2, 3)),
-    ((2, 1, 3, 4), (5, 4, 2)),     # batch dims broadcast (2, 1) with (5,)
-    ((5, 3, 4), (4,)),             # batch @ vector
-    ((4,), (2, 5, 4, 3)),          # vector @ batch
-    ((1, 1), (1, 1)),
-])
+@pytest.mark.parametrize(
+    "shape_a, shape_b",
+    [
+        ((4,), (4,)),  # dot product -> 0-d
+        ((3, 4), (4,)),  # matrix @ vector
+        ((4,), (4, 2)),  # vector @ matrix
+        ((3, 4), (4, 2)),  # matrix @ matrix
+        ((5, 3, 4), (5, 4, 2)),  # batched
+        ((5, 3, 4), (4, 2)),  # batch @ one matrix: the matrix's gradient sums over the batch
+        ((4, 2), (5, 2, 3)),
+        ((2, 1, 3, 4), (5, 4, 2)),  # batch dims broadcast (2, 1) with (5,)
+        ((5, 3, 4), (4,)),  # batch @ vector
+        ((4,), (2, 5, 4, 3)),  # vector @ batch
+        ((1, 1), (1, 1)),
+    ],
+)
 def test_matmul_matches_torch(shape_a, shape_b):
-    out, grads = helper_test_op([shape_a, shape_b], torch.matmul, lambda a, b: a @ b,
-                                name=f"{shape_a} @ {shape_b}")
+    out, grads = helper_test_op([shape_a, shape_b], torch.matmul, lambda a, b: a @ b, name=f"{shape_a} @ {shape_b}")
     assert grads[0].shape == shape_a and grads[1].shape == shape_b
 
 
@@ -60,13 +62,16 @@ def test_float32_stays_float32():
     assert out.dtype == np.float32 and all(g.dtype == np.float32 for g in grads)
 
 
-@pytest.mark.parametrize("shape_a, shape_b, message", [
-    ((2, 3), (4,), r"matmul: shapes \(2, 3\) and \(4,\) do not align: a has 3 columns, b has 4 rows"),
-    ((2, 3), (2, 3), r"matmul: shapes \(2, 3\) and \(2, 3\) do not align: a has 3 columns, b has 2 rows"),
-    ((3,), (4, 5), r"matmul: shapes \(3,\) and \(4, 5\) do not align"),
-    ((), (3,), r"matmul: operands must be at least 1-D, got shapes \(\) and \(3,\)"),
-    ((2, 3, 4), (5, 4, 2), r"matmul: inputs of shapes \(2, 3, 4\), \(5, 4, 2\)"),  # batches
-])
+@pytest.mark.parametrize(
+    "shape_a, shape_b, message",
+    [
+        ((2, 3), (4,), r"matmul: shapes \(2, 3\) and \(4,\) do not align: a has 3 columns, b has 4 rows"),
+        ((2, 3), (2, 3), r"matmul: shapes \(2, 3\) and \(2, 3\) do not align: a has 3 columns, b has 2 rows"),
+        ((3,), (4, 5), r"matmul: shapes \(3,\) and \(4, 5\) do not align"),
+        ((), (3,), r"matmul: operands must be at least 1-D, got shapes \(\) and \(3,\)"),
+        ((2, 3, 4), (5, 4, 2), r"matmul: inputs of shapes \(2, 3, 4\), \(5, 4, 2\)"),  # batches
+    ],
+)
 def test_shape_errors_name_the_op_and_shapes(shape_a, shape_b, message):
     with pytest.raises(cr.ShapeError, match=message):
         cr.ones(*shape_a) @ cr.ones(*shape_b)

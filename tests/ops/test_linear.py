@@ -16,8 +16,9 @@ from tests.nn.oracle import compare_with_torch
 dims = st.integers(1, 5)
 
 
-@given(lead=st.lists(st.integers(1, 3), max_size=3), n_in=dims, n_out=dims, bias=st.booleans(),
-       seed=st.integers(0, 2**16))
+@given(
+    lead=st.lists(st.integers(1, 3), max_size=3), n_in=dims, n_out=dims, bias=st.booleans(), seed=st.integers(0, 2**16)
+)
 def test_linear_matches_torch(lead, n_in, n_out, bias, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((*lead, n_in))

@@ -53,37 +53,60 @@ def _targets(rng, n, c, spatial, ignore):
     return t
 
 
-@given(n=st.integers(1, 5), c=st.integers(1, 5), spatial=st.lists(st.integers(1, 3), max_size=2),
-       reduction=reductions, smoothing=st.sampled_from([0.0, 0.1, 0.37, 1.0]), weighted=st.booleans(),
-       ignore=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 5),
+    c=st.integers(1, 5),
+    spatial=st.lists(st.integers(1, 3), max_size=2),
+    reduction=reductions,
+    smoothing=st.sampled_from([0.0, 0.1, 0.37, 1.0]),
+    weighted=st.booleans(),
+    ignore=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_cross_entropy_matches_torch(n, c, spatial, reduction, smoothing, weighted, ignore, seed):
     rng = np.random.default_rng(seed)
     logits = rng.standard_normal((n, c, *spatial)) * 2
     target = _targets(rng, n, c, spatial, ignore)
     w = rng.uniform(0.5, 2.0, c) if weighted else None
     kw = dict(reduction=reduction, label_smoothing=smoothing)
-    compare_with_torch(lambda x, t: F.cross_entropy(x, t, weight=w, **kw),
-                       lambda x, t: TF.cross_entropy(x, t, weight=None if w is None else torch.tensor(w), **kw),
-                       logits, target)
+    compare_with_torch(
+        lambda x, t: F.cross_entropy(x, t, weight=w, **kw),
+        lambda x, t: TF.cross_entropy(x, t, weight=None if w is None else torch.tensor(w), **kw),
+        logits,
+        target,
+    )
 
 
-@given(n=st.integers(1, 4), c=st.integers(2, 5), reduction=reductions, smoothing=st.sampled_from([0.0, 0.2]),
-       weighted=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 4),
+    c=st.integers(2, 5),
+    reduction=reductions,
+    smoothing=st.sampled_from([0.0, 0.2]),
+    weighted=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_cross_entropy_probability_targets_match_torch(n, c, reduction, smoothing, weighted, seed):
     rng = np.random.default_rng(seed)
     logits, probs = rng.standard_normal((n, c)), rng.dirichlet(np.ones(c), size=n)
     w = rng.uniform(0.5, 2.0, c) if weighted else None
     kw = dict(reduction=reduction, label_smoothing=smoothing)
-    compare_with_torch(lambda x, t: F.cross_entropy(x, t, weight=w, **kw),
-                       lambda x, t: TF.cross_entropy(x, t, weight=None if w is None else torch.tensor(w), **kw),
-                       logits, probs)
+    compare_with_torch(
+        lambda x, t: F.cross_entropy(x, t, weight=w, **kw),
+        lambda x, t: TF.cross_entropy(x, t, weight=None if w is None else torch.tensor(w), **kw),
+        logits,
+        probs,
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_cross_entropy_unbatched_matches_torch(reduction):
     x = np.array([0.3, -1.2, 2.0, 0.1])
-    compare_with_torch(lambda a, t: F.cross_entropy(a, t, reduction=reduction),
-                       lambda a, t: TF.cross_entropy(a, t, reduction=reduction), x, np.array(2))
+    compare_with_torch(
+        lambda a, t: F.cross_entropy(a, t, reduction=reduction),
+        lambda a, t: TF.cross_entropy(a, t, reduction=reduction),
+        x,
+        np.array(2),
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -93,8 +116,9 @@ def test_cross_entropy_grad_check(reduction, smoothing, weighted):
     rng = np.random.default_rng(5)
     logits, target = rng.standard_normal((4, 3)), np.array([0, 2, 1, 2])
     w = np.array([0.5, 1.0, 2.0]) if weighted else None
-    cr.grad_check(lambda x, t: F.cross_entropy(x, t, weight=w, reduction=reduction, label_smoothing=smoothing),
-                  logits, target)
+    cr.grad_check(
+        lambda x, t: F.cross_entropy(x, t, weight=w, reduction=reduction, label_smoothing=smoothing), logits, target
+    )
 
 
 def test_cross_entropy_grad_check_spatial_and_soft_targets():
@@ -147,16 +171,26 @@ def test_cross_entropy_accepts_integral_float_targets():
     assert a.item() == b.item()
 
 
-@given(n=st.integers(1, 5), c=st.integers(1, 5), spatial=st.lists(st.integers(1, 3), max_size=1),
-       reduction=reductions, weighted=st.booleans(), ignore=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 5),
+    c=st.integers(1, 5),
+    spatial=st.lists(st.integers(1, 3), max_size=1),
+    reduction=reductions,
+    weighted=st.booleans(),
+    ignore=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_nll_loss_matches_torch(n, c, spatial, reduction, weighted, ignore, seed):
     rng = np.random.default_rng(seed)
     logp = rng.standard_normal((n, c, *spatial))
     target = _targets(rng, n, c, spatial, ignore)
     w = rng.uniform(0.5, 2.0, c) if weighted else None
-    compare_with_torch(lambda x, t: F.nll_loss(x, t, weight=w, reduction=reduction),
-                       lambda x, t: TF.nll_loss(x, t, weight=None if w is None else torch.tensor(w),
-                                                reduction=reduction), logp, target)
+    compare_with_torch(
+        lambda x, t: F.nll_loss(x, t, weight=w, reduction=reduction),
+        lambda x, t: TF.nll_loss(x, t, weight=None if w is None else torch.tensor(w), reduction=reduction),
+        logp,
+        target,
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -172,8 +206,9 @@ def test_nll_loss_grad_check_and_equals_fused(reduction):
 def test_mse_loss_matches_torch(shape, reduction, seed):
     rng = np.random.default_rng(seed)
     a, b = rng.standard_normal(shape), rng.standard_normal(shape)
-    compare_with_torch(lambda x, y: F.mse_loss(x, y, reduction), lambda x, y: TF.mse_loss(x, y, reduction=reduction),
-                       a, b)
+    compare_with_torch(
+        lambda x, y: F.mse_loss(x, y, reduction), lambda x, y: TF.mse_loss(x, y, reduction=reduction), a, b
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

@@ -14,9 +14,15 @@ import chainrule.nn.functional as F
 from tests.nn.oracle import compare_with_torch
 
 
-@given(n=st.integers(2, 4), c=st.integers(1, 4), spatial=st.sampled_from([(), (3,), (2, 3)]),
-       training=st.booleans(), affine=st.booleans(), momentum=st.sampled_from([0.1, 0.5, 1.0]),
-       seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(2, 4),
+    c=st.integers(1, 4),
+    spatial=st.sampled_from([(), (3,), (2, 3)]),
+    training=st.booleans(),
+    affine=st.booleans(),
+    momentum=st.sampled_from([0.1, 0.5, 1.0]),
+    seed=st.integers(0, 2**16),
+)
 def test_batch_norm_matches_torch(n, c, spatial, training, affine, momentum, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, c, *spatial)) * 2 + 1
@@ -27,7 +33,11 @@ def test_batch_norm_matches_torch(n, c, spatial, training, affine, momentum, see
     compare_with_torch(
         lambda t, *wb: F.batch_norm(t, ours_rm, ours_rv, *wb, training=training, momentum=momentum, eps=1e-5),
         lambda t, *wb: TF.batch_norm(t, ref_rm, ref_rv, *wb, training=training, momentum=momentum, eps=1e-5),
-        x, *params, rtol=1e-6, atol=1e-8)
+        x,
+        *params,
+        rtol=1e-6,
+        atol=1e-8,
+    )
     np.testing.assert_allclose(ours_rm, ref_rm.numpy(), rtol=1e-12)
     np.testing.assert_allclose(ours_rv, ref_rv.numpy(), rtol=1e-12)  # the unbiased variance, as torch
 

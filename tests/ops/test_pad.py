@@ -18,9 +18,7 @@ def pad_case(draw):
     mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
     # PyTorch pads the last 1..3 dims of a (N, C, *spatial) tensor for non-constant modes
     spatial = draw(st.integers(1, 2)) if mode != "constant" else draw(st.integers(1, 3))
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + tuple(
-        draw(st.integers(1, 6)) for _ in range(spatial)
-    )
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + tuple(draw(st.integers(1, 6)) for _ in range(spatial))
     pads = tuple(draw(st.integers(0, 4)) for _ in range(2 * spatial))
     for k in range(spatial):
         size = shape[-1 - k]

@@ -47,8 +47,9 @@ def test_max_pool2d_matches_torch(case):
 @given(pool_case(), st.booleans())
 def test_avg_pool2d_matches_torch(case, include_pad):
     x, k, s, p, ceil = case
-    compare(lambda t: avg_pool2d(t, k, s, p, ceil, include_pad),
-            lambda t: TF.avg_pool2d(t, k, s, p, ceil, include_pad), x)
+    compare(
+        lambda t: avg_pool2d(t, k, s, p, ceil, include_pad), lambda t: TF.avg_pool2d(t, k, s, p, ceil, include_pad), x
+    )
 
 
 def test_max_pool2d_dilation_matches_torch():

@@ -16,8 +16,7 @@ TIES = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0], [-1.0, 0.0, -1.0]])
 @pytest.mark.parametrize("op, torch_op", [("max", torch.amax), ("min", torch.amin)])
 def test_ties_split_the_gradient_evenly_as_torch(op, torch_op, axis):
     dims = (0, 1) if axis is None else axis
-    helper_test_op(None, lambda t: torch_op(t, dim=dims), lambda t: getattr(t, op)(axis=axis),
-                   inputs=[TIES], name=op)
+    helper_test_op(None, lambda t: torch_op(t, dim=dims), lambda t: getattr(t, op)(axis=axis), inputs=[TIES], name=op)
 
 
 def test_max_along_rows_with_ties():

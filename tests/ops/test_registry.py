@@ -41,8 +41,9 @@ def test_forward_matches_numpy(spec, data):
     arrays, kwargs = _draw(spec, data)
     out = spec.cr(*[cr.tensor(a) for a in arrays], **kwargs)
     assert isinstance(out, cr.Tensor)
-    assert_close(out.data, spec.np(*arrays, **kwargs), atol=spec.atol, rtol=spec.rtol,
-                 name=f"{spec.name} forward", who="NumPy")  # values, shape and dtype
+    assert_close(
+        out.data, spec.np(*arrays, **kwargs), atol=spec.atol, rtol=spec.rtol, name=f"{spec.name} forward", who="NumPy"
+    )  # values, shape and dtype
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=ids)
@@ -63,9 +64,17 @@ def test_gradient_matches_numerical(spec, data):
 @given(data=st.data())
 def test_forward_and_backward_match_torch(spec, data):
     arrays, kwargs = _draw(spec, data)
-    helper_test_op(None, lambda *ts: spec.torch(*ts, **kwargs), lambda *ts: spec.cr(*ts, **kwargs),
-                   inputs=arrays, atol=spec.atol, rtol=spec.rtol, grad_atol=max(spec.atol, 1e-10),
-                   grad_rtol=max(spec.rtol, 1e-9), name=spec.name)
+    helper_test_op(
+        None,
+        lambda *ts: spec.torch(*ts, **kwargs),
+        lambda *ts: spec.cr(*ts, **kwargs),
+        inputs=arrays,
+        atol=spec.atol,
+        rtol=spec.rtol,
+        grad_atol=max(spec.atol, 1e-10),
+        grad_rtol=max(spec.rtol, 1e-9),
+        name=spec.name,
+    )
 
 
 def _ops_in_graph(out) -> set[str]:
@@ -83,8 +92,12 @@ def _ops_in_graph(out) -> set[str]:
 def test_registry_covers_every_basic_op():
     """Each Function in the elementwise, reduce, linalg and shape modules is reached by a spec."""
     modules = [chainrule.ops.elementwise, chainrule.ops.reduce, chainrule.ops.linalg, chainrule.ops.shape]
-    defined = {name for m in modules for name, obj in vars(m).items()
-               if inspect.isclass(obj) and issubclass(obj, cr.Function) and obj.__module__ == m.__name__}
+    defined = {
+        name
+        for m in modules
+        for name, obj in vars(m).items()
+        if inspect.isclass(obj) and issubclass(obj, cr.Function) and obj.__module__ == m.__name__
+    }
     reached = set()
     rng = np.random.default_rng(0)
     for spec in SPECS:

@@ -26,17 +26,20 @@ def test_transpose_without_args_reverses_and_with_two_swaps_as_torch():
     helper_test_op([(3, 5)], lambda t: t.T, lambda t: t.T)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda t: t.transpose(0, 3), r"transpose: axis 3 is out of range for a tensor with 3 dim"),
-    (lambda t: t.transpose(-4, 0), r"transpose: axis -4 is out of range"),
-    (lambda t: t.transpose(0, 1, 2), r"transpose: give two axes to swap"),
-    (lambda t: t.permute(0, 1), r"permute: \(0, 1\) is not an ordering of the 3 axes of \(2, 3, 4\)"),
-    (lambda t: t.permute(0, 0, 1), r"permute: \(0, 0, 1\) is not an ordering"),
-    (lambda t: t.flatten(3), r"flatten: axis 3 is out of range for a tensor with 3 dim"),
-    (lambda t: t.flatten(0, -4), r"flatten: axis -4 is out of range"),
-    (lambda t: t.flatten(2, 0), r"flatten: start_dim 2 comes after end_dim 0 for shape \(2, 3, 4\)"),
-    (lambda t: t.reshape(5, 5), r"reshape: cannot view shape \(2, 3, 4\) \(24 elements\) as \(5, 5\)"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda t: t.transpose(0, 3), r"transpose: axis 3 is out of range for a tensor with 3 dim"),
+        (lambda t: t.transpose(-4, 0), r"transpose: axis -4 is out of range"),
+        (lambda t: t.transpose(0, 1, 2), r"transpose: give two axes to swap"),
+        (lambda t: t.permute(0, 1), r"permute: \(0, 1\) is not an ordering of the 3 axes of \(2, 3, 4\)"),
+        (lambda t: t.permute(0, 0, 1), r"permute: \(0, 0, 1\) is not an ordering"),
+        (lambda t: t.flatten(3), r"flatten: axis 3 is out of range for a tensor with 3 dim"),
+        (lambda t: t.flatten(0, -4), r"flatten: axis -4 is out of range"),
+        (lambda t: t.flatten(2, 0), r"flatten: start_dim 2 comes after end_dim 0 for shape \(2, 3, 4\)"),
+        (lambda t: t.reshape(5, 5), r"reshape: cannot view shape \(2, 3, 4\) \(24 elements\) as \(5, 5\)"),
+    ],
+)
 def test_shape_op_errors(call, message):
     """Out-of-range axes are errors (they used to wrap around silently, as d % ndim)."""
     with pytest.raises(cr.ShapeError, match=message):
@@ -55,8 +58,9 @@ def test_permute_gradient_is_the_inverse_permutation():
 
 def test_flatten_as_torch():
     for start, end in [(0, -1), (1, -1), (0, 1), (1, 1), (-2, -1)]:
-        helper_test_op([(2, 3, 4)], lambda t, s=start, e=end: torch.flatten(t, s, e),
-                       lambda t, s=start, e=end: t.flatten(s, e))
+        helper_test_op(
+            [(2, 3, 4)], lambda t, s=start, e=end: torch.flatten(t, s, e), lambda t, s=start, e=end: t.flatten(s, e)
+        )
     assert cr.tensor(3.0).flatten().shape == (1,)
     assert cr.flatten(leaf(), 1).shape == (2, 12)
 
@@ -77,8 +81,9 @@ def test_repeated_integer_indices_accumulate():
     x = leaf([1.0, 2.0, 3.0])
     x[[0, 0, 2, 0]].backward(np.array([1.0, 10.0, 100.0, 1000.0]))
     assert x.grad.tolist() == [1011.0, 0.0, 100.0]
-    _, (g,) = helper_test_op(None, lambda t: t[torch.tensor([[1, 1], [-1, 1]])],
-                             lambda t: t[np.array([[1, 1], [-1, 1]])], inputs=[X])
+    _, (g,) = helper_test_op(
+        None, lambda t: t[torch.tensor([[1, 1], [-1, 1]])], lambda t: t[np.array([[1, 1], [-1, 1]])], inputs=[X]
+    )
     assert np.all(g[0] == 0)
 
 
@@ -95,12 +100,15 @@ def test_index_with_tensors():
     assert x.grad.tolist() == [1.0, 0.0, 0.0, 1.0]
 
 
-@pytest.mark.parametrize("index", [
-    (slice(None), np.array([2, 0, 2])),
-    (np.array([1, 1]), slice(None, None, 2), np.array([0, 3])),
-    (np.array([True, False]), 1),
-    (Ellipsis, np.array([[0, 3], [3, 3]])),
-])
+@pytest.mark.parametrize(
+    "index",
+    [
+        (slice(None), np.array([2, 0, 2])),
+        (np.array([1, 1]), slice(None, None, 2), np.array([0, 3])),
+        (np.array([True, False]), 1),
+        (Ellipsis, np.array([[0, 3], [3, 3]])),
+    ],
+)
 def test_mixed_advanced_indices_match_torch(index):
     tindex = tuple(torch.from_numpy(i) if isinstance(i, np.ndarray) else i for i in index)
     helper_test_op([(2, 3, 4)], lambda t: t[tindex], lambda t: t[index])
@@ -145,12 +153,15 @@ def test_stack_unstacks_the_gradient():
     assert a.grad.tolist() == [1.0, 3.0, 5.0] and b.grad.tolist() == [2.0, 4.0, 6.0]
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: cr.concatenate([cr.ones(2, 3), cr.ones(2, 4)]), r"concatenate: inputs of shapes \(2, 3\), \(2, 4\)"),
-    (lambda: cr.concatenate([]), r"concatenate: needs at least one tensor"),
-    (lambda: cr.stack([cr.ones(2), cr.ones(3)]), r"stack: inputs of shapes \(2,\), \(3,\)"),
-    (lambda: cr.stack([]), r"stack: needs at least one tensor"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: cr.concatenate([cr.ones(2, 3), cr.ones(2, 4)]), r"concatenate: inputs of shapes \(2, 3\), \(2, 4\)"),
+        (lambda: cr.concatenate([]), r"concatenate: needs at least one tensor"),
+        (lambda: cr.stack([cr.ones(2), cr.ones(3)]), r"stack: inputs of shapes \(2,\), \(3,\)"),
+        (lambda: cr.stack([]), r"stack: needs at least one tensor"),
+    ],
+)
 def test_join_errors(call, message):
     with pytest.raises(cr.ShapeError, match=message):
         call()

@@ -41,8 +41,7 @@ def split_groups(params, group_options):
 def assert_params_close(ours, theirs, tol, context=""):
     for i, (p, tp) in enumerate(zip(ours, theirs)):
         assert p.dtype == tp.detach().numpy().dtype, context
-        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=tol, atol=tol,
-                                   err_msg=f"param {i} {context}")
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=tol, atol=tol, err_msg=f"param {i} {context}")
 
 
 def tolerance(dtype) -> float:
@@ -63,6 +62,7 @@ def run_pair(cls_name, kwargs, shapes, dtype, seed, checkpoints=(5, 20), groups=
         opt.step()
         topt.step()
         if step in checkpoints:
-            assert_params_close(ours, theirs, tolerance(dtype),
-                                f"{cls_name}({kwargs}) {np.dtype(dtype)} after {step} steps")
+            assert_params_close(
+                ours, theirs, tolerance(dtype), f"{cls_name}({kwargs}) {np.dtype(dtype)} after {step} steps"
+            )
     return opt, topt, ours, theirs

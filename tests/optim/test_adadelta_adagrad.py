@@ -17,15 +17,19 @@ SHAPES = [(3, 4), (5,), ()]
 
 
 def _adadelta_grid():
-    for lr, rho, eps, wd, maximize in itertools.product((1.0, 0.3), (0.9, 0.5), (1e-6, 1e-3), (0, 0.1),
-                                                        (False, True)):
+    for lr, rho, eps, wd, maximize in itertools.product((1.0, 0.3), (0.9, 0.5), (1e-6, 1e-3), (0, 0.1), (False, True)):
         yield {"lr": lr, "rho": rho, "eps": eps, "weight_decay": wd, "maximize": maximize}
 
 
 def _adagrad_grid():
     for lr_decay, wd, init, maximize in itertools.product((0, 0.05), (0, 0.1), (0, 0.5), (False, True)):
-        yield {"lr": 0.1, "lr_decay": lr_decay, "weight_decay": wd, "initial_accumulator_value": init,
-               "maximize": maximize}
+        yield {
+            "lr": 0.1,
+            "lr_decay": lr_decay,
+            "weight_decay": wd,
+            "initial_accumulator_value": init,
+            "maximize": maximize,
+        }
 
 
 CASES = [("Adadelta", kw) for kw in _adadelta_grid()] + [("Adagrad", kw) for kw in _adagrad_grid()]
@@ -44,14 +48,19 @@ def test_defaults_match_torch(cls_name):
 
 def test_parameter_groups_with_their_own_options_match_torch():
     run_pair("Adadelta", {}, SHAPES * 2, np.float64, seed=2, groups=[{"lr": 0.5}, {"rho": 0.7, "weight_decay": 0.1}])
-    run_pair("Adagrad", {"lr": 0.05}, SHAPES * 2, np.float64, seed=2,
-             groups=[{"lr_decay": 0.1}, {"initial_accumulator_value": 1.0}])
+    run_pair(
+        "Adagrad",
+        {"lr": 0.05},
+        SHAPES * 2,
+        np.float64,
+        seed=2,
+        groups=[{"lr_decay": 0.1}, {"initial_accumulator_value": 1.0}],
+    )
 
 
 @pytest.mark.parametrize("cls_name", ["Adadelta", "Adagrad"])
 def test_state_dict_holds_torch_keys_and_values_and_resumes(cls_name):
-    opt, topt, ours, theirs = run_pair(cls_name, {"weight_decay": 0.01}, SHAPES, np.float64, seed=3,
-                                       checkpoints=(4,))
+    opt, topt, ours, theirs = run_pair(cls_name, {"weight_decay": 0.01}, SHAPES, np.float64, seed=3, checkpoints=(4,))
     sd, tsd = opt.state_dict(), topt.state_dict()
     assert sd["param_groups"][0].keys() == tsd["param_groups"][0].keys()
     assert sd["param_groups"][0]["params"] == tsd["param_groups"][0]["params"]
@@ -88,22 +97,24 @@ def test_adagrad_group_added_later_gets_its_state_from_the_defaults_like_torch()
     for lib, (a, b) in ((optim, ours), (torch.optim, theirs)):
         opt = lib.Adagrad([a], lr=0.1, initial_accumulator_value=0.5)
         opt.add_param_group({"params": [b], "initial_accumulator_value": 3.0})  # not used, as in torch
-        a.grad, b.grad = (cr.tensor(np.ones(n)) if lib is optim else torch.ones(n, dtype=torch.float64)
-                          for n in (2, 3))
+        a.grad, b.grad = (cr.tensor(np.ones(n)) if lib is optim else torch.ones(n, dtype=torch.float64) for n in (2, 3))
         opt.step()
     for p, tp in zip(ours, theirs):
         np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(ours[1].detach().numpy(), 1 - 0.1 / (np.sqrt(1.5) + 1e-10))
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda p: optim.Adadelta(p, lr=-1), "Invalid learning rate"),
-    (lambda p: optim.Adadelta(p, rho=1.5), "Invalid rho value"),
-    (lambda p: optim.Adadelta(p, eps=-1e-6), "Invalid epsilon value"),
-    (lambda p: optim.Adagrad(p, lr_decay=-0.1), "Invalid lr_decay value"),
-    (lambda p: optim.Adagrad(p, initial_accumulator_value=-1), "Invalid initial_accumulator_value value"),
-    (lambda p: optim.Adagrad(p, weight_decay=-1), "Invalid weight_decay value"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda p: optim.Adadelta(p, lr=-1), "Invalid learning rate"),
+        (lambda p: optim.Adadelta(p, rho=1.5), "Invalid rho value"),
+        (lambda p: optim.Adadelta(p, eps=-1e-6), "Invalid epsilon value"),
+        (lambda p: optim.Adagrad(p, lr_decay=-0.1), "Invalid lr_decay value"),
+        (lambda p: optim.Adagrad(p, initial_accumulator_value=-1), "Invalid initial_accumulator_value value"),
+        (lambda p: optim.Adagrad(p, weight_decay=-1), "Invalid weight_decay value"),
+    ],
+)
 def test_bad_options_raise_like_torch(make, match):
     with pytest.raises(ValueError, match=match):
         make([cr.tensor(np.ones(2), requires_grad=True)])

@@ -26,10 +26,14 @@ def _compare(ours, theirs, dtype, tol):
             np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=tol, atol=tol)
 
 
-@given(shapes=st.lists(array_shapes(min_dims=0, max_dims=3, max_side=5), min_size=1, max_size=4),
-       norm_type=st.sampled_from([2.0, 1.0, math.inf, 3.0, 0.5, 0]),
-       max_norm=st.sampled_from([0.1, 1.0, 5.0, 1e3]), scale=st.sampled_from([1e-3, 1.0, 10.0]),
-       dtype=st.sampled_from([np.float64, np.float32]), seed=st.integers(0, 2**16))
+@given(
+    shapes=st.lists(array_shapes(min_dims=0, max_dims=3, max_side=5), min_size=1, max_size=4),
+    norm_type=st.sampled_from([2.0, 1.0, math.inf, 3.0, 0.5, 0]),
+    max_norm=st.sampled_from([0.1, 1.0, 5.0, 1e3]),
+    scale=st.sampled_from([1e-3, 1.0, 10.0]),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    seed=st.integers(0, 2**16),
+)
 def test_clip_grad_norm_matches_torch(shapes, norm_type, max_norm, scale, dtype, seed):
     ours, theirs = make_params(shapes, dtype, seed)
     rng = np.random.default_rng(seed)
@@ -47,8 +51,7 @@ def test_clip_grad_norm_matches_torch(shapes, norm_type, max_norm, scale, dtype,
 
 def test_clip_grad_norm_skips_params_without_grad_and_takes_one_tensor():
     ours, theirs = make_params([(3,), (4,)], np.float64, seed=1)
-    ours[0].grad, theirs[0].grad = np.array([3.0, 4.0, 0.0]), torch.tensor([3.0, 4.0, 0.0],
-                                                                           dtype=torch.float64)
+    ours[0].grad, theirs[0].grad = np.array([3.0, 4.0, 0.0]), torch.tensor([3.0, 4.0, 0.0], dtype=torch.float64)
     total = optim.clip_grad_norm_(ours, 1.0)
     torch.nn.utils.clip_grad_norm_(theirs, 1.0)
     assert total.item() == 5.0 and ours[1].grad is None

@@ -76,8 +76,7 @@ def test_tiny_running_averages_are_flushed_before_going_subnormal(cls_name, kwar
         opt.step()
         assert _count_subnormal(opt) == 0, f"subnormal state after {step + 1} zero-grad steps"
         assert np.all(np.isfinite(p.detach().numpy()))
-    assert all(not np.any(opt.state[p][k]) for k in ("exp_avg", "momentum_buffer", "grad_avg")
-               if k in opt.state[p])
+    assert all(not np.any(opt.state[p][k]) for k in ("exp_avg", "momentum_buffer", "grad_avg") if k in opt.state[p])
 
 
 def test_without_eps_the_second_moment_is_left_alone():

@@ -51,8 +51,7 @@ def test_state_dict_round_trip_continues_exactly(cls_name, kwargs):
 @pytest.mark.parametrize("cls_name, kwargs", CONFIGS, ids=IDS)
 def test_state_dict_has_torch_structure_and_values(cls_name, kwargs):
     groups = [{"lr": 0.05}, {}]
-    opt, topt, *_ = run_pair(cls_name, kwargs, SHAPES, np.float64, seed=4, checkpoints=(3,),
-                             groups=groups)
+    opt, topt, *_ = run_pair(cls_name, kwargs, SHAPES, np.float64, seed=4, checkpoints=(3,), groups=groups)
     ours, theirs = opt.state_dict(), topt.state_dict()
     assert [g["params"] for g in ours["param_groups"]] == [g["params"] for g in theirs["param_groups"]]
     for g, tg in zip(ours["param_groups"], theirs["param_groups"]):
@@ -127,14 +126,19 @@ def _two_group_opt():
     return opt
 
 
-@pytest.mark.parametrize("mutate, match", [
-    (lambda sd: sd["param_groups"].pop(), "1 parameter groups, the optimizer has 2"),
-    (lambda sd: sd["param_groups"][0]["params"].pop(), "parameter group 0 has 1 parameters"),
-    (lambda sd: sd["state"][1].update(momentum_buffer=np.zeros((1, 3))),
-     r"shape \(1, 3\), the parameter has shape \(3, 1\)"),
-    (lambda sd: sd["state"].update({7: {}}), "parameter 7"),
-    (lambda sd: sd.pop("state"), "'state' and 'param_groups'"),
-])
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda sd: sd["param_groups"].pop(), "1 parameter groups, the optimizer has 2"),
+        (lambda sd: sd["param_groups"][0]["params"].pop(), "parameter group 0 has 1 parameters"),
+        (
+            lambda sd: sd["state"][1].update(momentum_buffer=np.zeros((1, 3))),
+            r"shape \(1, 3\), the parameter has shape \(3, 1\)",
+        ),
+        (lambda sd: sd["state"].update({7: {}}), "parameter 7"),
+        (lambda sd: sd.pop("state"), "'state' and 'param_groups'"),
+    ],
+)
 def test_load_state_dict_rejects_a_mismatch(mutate, match):
     sd = _two_group_opt().state_dict()
     mutate(sd)
@@ -216,39 +220,44 @@ def test_add_param_group_fills_defaults_and_named_params():
     assert "Parameter Group 1" in repr(opt)
 
 
-@pytest.mark.parametrize("make, error, match", [
-    (lambda p: optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
-    (lambda p: optim.SGD(p, lr=0.1), TypeError, "single Tensor"),
-    (lambda p: optim.SGD([np.zeros(2)], lr=0.1), TypeError, "ndarray"),
-    (lambda p: optim.SGD([p * 2], lr=0.1), ValueError, "non-leaf"),
-    (lambda p: optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1), ValueError,
-     "more than one parameter group"),
-    (lambda p: optim.SGD([p, p], lr=0.1), ValueError, "same parameter twice"),
-    (lambda p: optim.SGD({p}, lr=0.1), TypeError, "not a set"),
-    (lambda p: optim.Adam([{"params": [p], "lr": -1.0}]), ValueError, "lr=-1.0"),
-])
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda p: optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
+        (lambda p: optim.SGD(p, lr=0.1), TypeError, "single Tensor"),
+        (lambda p: optim.SGD([np.zeros(2)], lr=0.1), TypeError, "ndarray"),
+        (lambda p: optim.SGD([p * 2], lr=0.1), ValueError, "non-leaf"),
+        (lambda p: optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1), ValueError, "more than one parameter group"),
+        (lambda p: optim.SGD([p, p], lr=0.1), ValueError, "same parameter twice"),
+        (lambda p: optim.SGD({p}, lr=0.1), TypeError, "not a set"),
+        (lambda p: optim.Adam([{"params": [p], "lr": -1.0}]), ValueError, "lr=-1.0"),
+    ],
+)
 def test_bad_params_raise(make, error, match):
     p = cr.tensor(np.zeros(2), requires_grad=True)
     with pytest.raises(error, match=match):
         make(p)
 
 
-@pytest.mark.parametrize("cls_name, kwargs, match", [
-    ("SGD", {"lr": -0.1}, "Invalid learning rate: lr=-0.1"),
-    ("SGD", {"lr": 0.1, "momentum": -0.5}, "momentum=-0.5"),
-    ("SGD", {"lr": 0.1, "weight_decay": -1}, "weight_decay=-1"),
-    ("SGD", {"lr": 0.1, "nesterov": True}, "Nesterov.*momentum=0"),
-    ("SGD", {"lr": 0.1, "nesterov": True, "momentum": 0.9, "dampening": 0.1}, "dampening=0.1"),
-    ("Adam", {"lr": -1e-3}, "lr=-0.001"),
-    ("Adam", {"betas": (1.0, 0.999)}, r"betas\[0\]=1.0"),
-    ("Adam", {"betas": (0.9, -0.1)}, r"betas\[1\]=-0.1"),
-    ("AdamW", {"betas": (0.9, 1.5)}, r"AdamW needs 0 <= betas\[1\] < 1"),
-    ("Adam", {"eps": -1e-8}, "eps="),
-    ("AdamW", {"weight_decay": -0.01}, "weight_decay=-0.01"),
-    ("RMSprop", {"alpha": -0.9}, "alpha=-0.9"),
-    ("RMSprop", {"momentum": -1}, "momentum=-1"),
-    ("RMSprop", {"lr": -1}, "RMSprop needs lr >= 0"),
-])
+@pytest.mark.parametrize(
+    "cls_name, kwargs, match",
+    [
+        ("SGD", {"lr": -0.1}, "Invalid learning rate: lr=-0.1"),
+        ("SGD", {"lr": 0.1, "momentum": -0.5}, "momentum=-0.5"),
+        ("SGD", {"lr": 0.1, "weight_decay": -1}, "weight_decay=-1"),
+        ("SGD", {"lr": 0.1, "nesterov": True}, "Nesterov.*momentum=0"),
+        ("SGD", {"lr": 0.1, "nesterov": True, "momentum": 0.9, "dampening": 0.1}, "dampening=0.1"),
+        ("Adam", {"lr": -1e-3}, "lr=-0.001"),
+        ("Adam", {"betas": (1.0, 0.999)}, r"betas\[0\]=1.0"),
+        ("Adam", {"betas": (0.9, -0.1)}, r"betas\[1\]=-0.1"),
+        ("AdamW", {"betas": (0.9, 1.5)}, r"AdamW needs 0 <= betas\[1\] < 1"),
+        ("Adam", {"eps": -1e-8}, "eps="),
+        ("AdamW", {"weight_decay": -0.01}, "weight_decay=-0.01"),
+        ("RMSprop", {"alpha": -0.9}, "alpha=-0.9"),
+        ("RMSprop", {"momentum": -1}, "momentum=-1"),
+        ("RMSprop", {"lr": -1}, "RMSprop needs lr >= 0"),
+    ],
+)
 def test_invalid_arguments_raise_like_torch(cls_name, kwargs, match):
     with pytest.raises(ValueError, match=match):
         getattr(optim, cls_name)([cr.tensor(np.zeros(2), requires_grad=True)], **kwargs)

@@ -152,8 +152,11 @@ def test_reduce_lr_on_plateau_matches_torch(kwargs):
         tsched.step(metric)
         cuts += sched.get_last_lr() != before
         _same_lrs(sched, tsched, step)
-        assert (sched.best, sched.num_bad_epochs, sched.cooldown_counter) == \
-            (tsched.best, tsched.num_bad_epochs, tsched.cooldown_counter)
+        assert (sched.best, sched.num_bad_epochs, sched.cooldown_counter) == (
+            tsched.best,
+            tsched.num_bad_epochs,
+            tsched.cooldown_counter,
+        )
     assert cuts > 0  # the schedule did act
 
 
@@ -168,15 +171,18 @@ def test_reduce_lr_on_plateau_state_dict_round_trip():
     assert isinstance(fresh, lr_scheduler.LRScheduler)
 
 
-@pytest.mark.parametrize("make, error, match", [
-    (lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=1.0), ValueError, "factor should be < 1.0"),
-    (lambda o: lr_scheduler.ReduceLROnPlateau(o, mode="up"), ValueError, "mode must be 'min' or 'max'"),
-    (lambda o: lr_scheduler.ReduceLROnPlateau(o, threshold_mode="pct"), ValueError, "threshold_mode"),
-    (lambda o: lr_scheduler.ReduceLROnPlateau(o, min_lr=[0.1]), ValueError, "expected 2 min_lrs"),
-    (lambda o: lr_scheduler.ReduceLROnPlateau(object()), TypeError, "is not an Optimizer"),
-    (lambda o: lr_scheduler.LambdaLR(o, [_decay]), ValueError, "expected 2 lr_lambdas"),
-    (lambda o: lr_scheduler.LambdaLR(o, 0.5), TypeError, "must be callable"),
-])
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=1.0), ValueError, "factor should be < 1.0"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, mode="up"), ValueError, "mode must be 'min' or 'max'"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, threshold_mode="pct"), ValueError, "threshold_mode"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, min_lr=[0.1]), ValueError, "expected 2 min_lrs"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(object()), TypeError, "is not an Optimizer"),
+        (lambda o: lr_scheduler.LambdaLR(o, [_decay]), ValueError, "expected 2 lr_lambdas"),
+        (lambda o: lr_scheduler.LambdaLR(o, 0.5), TypeError, "must be callable"),
+    ],
+)
 def test_bad_arguments_raise(make, error, match):
     opt, _ = _pair()
     with pytest.raises(error, match=match):

@@ -9,12 +9,16 @@ import chainrule as cr
 from chainrule import optim
 
 
-@pytest.mark.parametrize("make_opt", [
-    lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9),
-    lambda ps: optim.Adam(ps, lr=0.05),
-    lambda ps: optim.AdamW(ps, lr=0.05, weight_decay=1e-4),
-    lambda ps: optim.RMSprop(ps, lr=0.05),
-], ids=["SGD", "Adam", "AdamW", "RMSprop"])
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9),
+        lambda ps: optim.Adam(ps, lr=0.05),
+        lambda ps: optim.AdamW(ps, lr=0.05, weight_decay=1e-4),
+        lambda ps: optim.RMSprop(ps, lr=0.05),
+    ],
+    ids=["SGD", "Adam", "AdamW", "RMSprop"],
+)
 def test_linear_regression_loss_falls(make_opt):
     rng = np.random.default_rng(0)
     x = cr.tensor(rng.standard_normal((64, 3)).astype(np.float32))

@@ -19,29 +19,45 @@ DTYPES = [np.float64, np.float32]
 
 def _sgd_grid():
     for momentum, dampening, nesterov, wd, maximize in itertools.product(
-            (0, 0.9), (0, 0.3), (False, True), (0, 0.05), (False, True)):
+        (0, 0.9), (0, 0.3), (False, True), (0, 0.05), (False, True)
+    ):
         if nesterov and (momentum == 0 or dampening != 0):
             continue
-        yield {"lr": 0.1, "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
-               "weight_decay": wd, "maximize": maximize}
+        yield {
+            "lr": 0.1,
+            "momentum": momentum,
+            "dampening": dampening,
+            "nesterov": nesterov,
+            "weight_decay": wd,
+            "maximize": maximize,
+        }
 
 
 def _adam_grid():
     for amsgrad, wd, maximize, betas in itertools.product(
-            (False, True), (0, 0.1), (False, True), ((0.9, 0.999), (0.5, 0.9))):
-        yield {"lr": 0.05, "betas": betas, "amsgrad": amsgrad, "weight_decay": wd,
-               "maximize": maximize}
+        (False, True), (0, 0.1), (False, True), ((0.9, 0.999), (0.5, 0.9))
+    ):
+        yield {"lr": 0.05, "betas": betas, "amsgrad": amsgrad, "weight_decay": wd, "maximize": maximize}
 
 
 def _rmsprop_grid():
-    for centered, momentum, wd, maximize in itertools.product(
-            (False, True), (0, 0.5), (0, 0.1), (False, True)):
-        yield {"lr": 0.01, "alpha": 0.9, "centered": centered, "momentum": momentum,
-               "weight_decay": wd, "maximize": maximize}
+    for centered, momentum, wd, maximize in itertools.product((False, True), (0, 0.5), (0, 0.1), (False, True)):
+        yield {
+            "lr": 0.01,
+            "alpha": 0.9,
+            "centered": centered,
+            "momentum": momentum,
+            "weight_decay": wd,
+            "maximize": maximize,
+        }
 
 
-CASES = ([("SGD", kw) for kw in _sgd_grid()] + [("Adam", kw) for kw in _adam_grid()]
-         + [("AdamW", kw) for kw in _adam_grid()] + [("RMSprop", kw) for kw in _rmsprop_grid()])
+CASES = (
+    [("SGD", kw) for kw in _sgd_grid()]
+    + [("Adam", kw) for kw in _adam_grid()]
+    + [("AdamW", kw) for kw in _adam_grid()]
+    + [("RMSprop", kw) for kw in _rmsprop_grid()]
+)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
@@ -57,39 +73,61 @@ def test_defaults_match_torch(cls_name):
 
 
 OPTIONS = {
-    "SGD": st.fixed_dictionaries({
-        "lr": st.floats(1e-3, 0.5), "momentum": st.sampled_from([0.0, 0.5, 0.99]),
-        "weight_decay": st.sampled_from([0.0, 1e-3, 0.3]), "maximize": st.booleans()}),
-    "Adam": st.fixed_dictionaries({
-        "lr": st.floats(1e-4, 0.3), "betas": st.tuples(st.floats(0, 0.99), st.floats(0, 0.9999)),
-        "eps": st.sampled_from([1e-8, 1e-3]), "weight_decay": st.sampled_from([0.0, 0.1]),
-        "amsgrad": st.booleans(), "maximize": st.booleans()}),
-    "RMSprop": st.fixed_dictionaries({
-        "lr": st.floats(1e-4, 0.05), "alpha": st.floats(0.5, 0.999),
-        "eps": st.sampled_from([1e-8, 1e-3]), "momentum": st.sampled_from([0.0, 0.9]),
-        "centered": st.booleans(), "weight_decay": st.sampled_from([0.0, 0.1]),
-        "maximize": st.booleans()}),
+    "SGD": st.fixed_dictionaries(
+        {
+            "lr": st.floats(1e-3, 0.5),
+            "momentum": st.sampled_from([0.0, 0.5, 0.99]),
+            "weight_decay": st.sampled_from([0.0, 1e-3, 0.3]),
+            "maximize": st.booleans(),
+        }
+    ),
+    "Adam": st.fixed_dictionaries(
+        {
+            "lr": st.floats(1e-4, 0.3),
+            "betas": st.tuples(st.floats(0, 0.99), st.floats(0, 0.9999)),
+            "eps": st.sampled_from([1e-8, 1e-3]),
+            "weight_decay": st.sampled_from([0.0, 0.1]),
+            "amsgrad": st.booleans(),
+            "maximize": st.booleans(),
+        }
+    ),
+    "RMSprop": st.fixed_dictionaries(
+        {
+            "lr": st.floats(1e-4, 0.05),
+            "alpha": st.floats(0.5, 0.999),
+            "eps": st.sampled_from([1e-8, 1e-3]),
+            "momentum": st.sampled_from([0.0, 0.9]),
+            "centered": st.booleans(),
+            "weight_decay": st.sampled_from([0.0, 0.1]),
+            "maximize": st.booleans(),
+        }
+    ),
 }
 OPTIONS["AdamW"] = OPTIONS["Adam"]
 
 
 @pytest.mark.parametrize("cls_name", sorted(OPTIONS))
-@given(data=st.data(), shapes=st.lists(array_shapes(min_dims=0, max_dims=3, max_side=4),
-                                       min_size=1, max_size=3),
-       seed=st.integers(0, 2**16))
+@given(
+    data=st.data(),
+    shapes=st.lists(array_shapes(min_dims=0, max_dims=3, max_side=4), min_size=1, max_size=3),
+    seed=st.integers(0, 2**16),
+)
 def test_random_options_and_shapes_match_torch(cls_name, data, shapes, seed):
     kwargs = data.draw(OPTIONS[cls_name])
     run_pair(cls_name, kwargs, shapes, np.float64, seed, checkpoints=(5, 20))
 
 
-@pytest.mark.parametrize("cls_name, kwargs", [
-    ("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.01}),
-    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
-])
+@pytest.mark.parametrize(
+    "cls_name, kwargs",
+    [
+        ("SGD", {"lr": 0.1, "momentum": 0.9}),
+        ("Adam", {"lr": 0.01}),
+        ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+    ],
+)
 def test_param_groups_with_different_options_match_torch(cls_name, kwargs):
     groups = [{"lr": 0.2}, {"lr": 0.003, "weight_decay": 0.1}, {}]
-    opt, topt, *_ = run_pair(cls_name, kwargs, [(2, 3), (4,), (3,), (2, 2), (1,)],
-                             np.float64, seed=11, groups=groups)
+    opt, topt, *_ = run_pair(cls_name, kwargs, [(2, 3), (4,), (3,), (2, 2), (1,)], np.float64, seed=11, groups=groups)
     assert [g["lr"] for g in opt.param_groups] == [0.2, 0.003, kwargs["lr"]]
     assert [len(g["params"]) for g in opt.param_groups] == [2, 2, 1]
 

@@ -57,8 +57,17 @@ def test_a_pickle_that_would_run_code_is_refused_before_it_runs(tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("module, name", [("builtins", "eval"), ("builtins", "getattr"), ("subprocess", "Popen"),
-                                          ("torch", "load"), ("numpy", "load"), ("torch._utils", "_rebuild_qtensor")])
+@pytest.mark.parametrize(
+    "module, name",
+    [
+        ("builtins", "eval"),
+        ("builtins", "getattr"),
+        ("subprocess", "Popen"),
+        ("torch", "load"),
+        ("numpy", "load"),
+        ("torch._utils", "_rebuild_qtensor"),
+    ],
+)
 def test_globals_outside_the_tensor_vocabulary_are_refused(tmp_path, module, name):
     pickled = b"\x80\x02c" + f"{module}\n{name}\n".encode() + b"X\x01\x00\x00\x001\x85R."
     write_archive(tmp_path / "g.pt", pickled=pickled)
@@ -86,8 +95,11 @@ def test_a_view_reaching_past_its_storage_is_an_error_not_a_read(tmp_path):
             return rebuild, (storage, 2, (3,), (1,), False, OrderedDict())
 
     write_archive(tmp_path / "far.pt", obj=Overreach(), storages={"0": storage.flat.tobytes()})
-    with pytest.raises(SerializationError, match=r"far\.pt: .*size \(3,\), stride \(1,\) at offset 2 reaches past "
-                                                 r"its storage of 4 elements"):
+    with pytest.raises(
+        SerializationError,
+        match=r"far\.pt: .*size \(3,\), stride \(1,\) at offset 2 reaches past "
+        r"its storage of 4 elements",
+    ):
         cr.load(tmp_path / "far.pt")
 
 
@@ -112,7 +124,7 @@ def test_truncated_and_corrupt_files_name_the_file(tmp_path):
     with pytest.raises(SerializationError, match=r"truncated\.pt: not a readable PyTorch checkpoint"):
         cr.load(tmp_path / "truncated.pt")
     start = data.index(b"archive/data/0") + 200  # inside the storage's bytes: its CRC no longer matches
-    flipped = data[:start] + bytes([data[start] ^ 0xFF]) + data[start + 1:]
+    flipped = data[:start] + bytes([data[start] ^ 0xFF]) + data[start + 1 :]
     (tmp_path / "flipped.pt").write_bytes(flipped)
     with pytest.raises(SerializationError, match=r"flipped\.pt: .*CRC"):
         cr.load(tmp_path / "flipped.pt")

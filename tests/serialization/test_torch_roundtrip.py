@@ -45,8 +45,12 @@ def assert_same(ours, theirs):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_torch_reads_every_dtype_and_shape(tmp_path, dtype):
     rng = np.random.default_rng(0)
-    obj = {"matrix": cr.tensor(_values(rng, dtype, (3, 4))), "scalar": cr.tensor(_values(rng, dtype, ())),
-           "empty": cr.tensor(_values(rng, dtype, (0, 2))), "array": _values(rng, dtype, (2, 2, 2))}
+    obj = {
+        "matrix": cr.tensor(_values(rng, dtype, (3, 4))),
+        "scalar": cr.tensor(_values(rng, dtype, ())),
+        "empty": cr.tensor(_values(rng, dtype, (0, 2))),
+        "array": _values(rng, dtype, (2, 2, 2)),
+    }
     cr.save(obj, tmp_path / "x.pt")
     back = torch.load(tmp_path / "x.pt", weights_only=True)
     assert all(isinstance(v, torch.Tensor) for v in back.values())
@@ -59,8 +63,9 @@ def test_views_keep_their_storage_offset_and_strides(tmp_path):
     obj = {"rows": cr.tensor(base)[1:3], "cols": base[1:3, ::2], "t": base.T, "column": base[:, 4], "base": base}
     cr.save(obj, tmp_path / "v.pt")
     back = torch.load(tmp_path / "v.pt", weights_only=True)
-    assert_same({k: v if isinstance(v, np.ndarray) else v.numpy() for k, v in obj.items()},
-                {k: v for k, v in back.items()})
+    assert_same(
+        {k: v if isinstance(v, np.ndarray) else v.numpy() for k, v in obj.items()}, {k: v for k, v in back.items()}
+    )
     # as torch.save would have written them: one storage, the views at their offsets and strides
     assert (back["cols"].storage_offset(), back["cols"].stride()) == (6, (6, 2))
     assert back["t"].stride() == (1, 6) and back["column"].stride() == (6,)
@@ -166,15 +171,33 @@ def test_a_torch_optimizer_state_dict_loads(tmp_path):
 
 def test_torch_views_into_one_storage_load_with_their_offsets(tmp_path):
     base = torch.arange(30, dtype=torch.float64).reshape(5, 6)
-    obj = {"slice": base[1:4, 2:], "t": base.t(), "strided": base[::2, ::3], "column": base[:, 5], "base": base,
-           "expanded": torch.arange(3.0).expand(4, 3)}
+    obj = {
+        "slice": base[1:4, 2:],
+        "t": base.t(),
+        "strided": base[::2, ::3],
+        "column": base[:, 5],
+        "base": base,
+        "expanded": torch.arange(3.0).expand(4, 3),
+    }
     torch.save(obj, tmp_path / "views.pt")
     loaded = cr.load(tmp_path / "views.pt")
     assert_same(loaded, obj)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.int64, torch.int32,
-                                   torch.int16, torch.int8, torch.uint8, torch.bool])
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.int64,
+        torch.int32,
+        torch.int16,
+        torch.int8,
+        torch.uint8,
+        torch.bool,
+    ],
+)
 def test_torch_tensors_of_every_dtype_load(tmp_path, dtype):
     values = (torch.randn(3, 2) * 10).to(dtype)
     torch.save({"x": values, "scalar": values[0, 0].clone()}, tmp_path / "d.pt")

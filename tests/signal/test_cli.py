@@ -49,18 +49,21 @@ def test_floats_negatives_and_spaces(capsys):
     assert code == 0 and out == "y = [-2, 5, -2]\n"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["3,a,2", "3,2,1"], "argument X: 'a' is not a number (in '3,a,2')"),
-    (["3,1,2", "3,,1"], "argument H: '' is not a number (in '3,,1')"),
-    (["", "3,2,1"], "argument X: empty sequence"),
-    (["3,1,2", " "], "argument H: empty sequence"),
-    (["1,nan", "1"], "argument X: 'nan' is not a finite number"),
-    (["1,2", "1", "--mode", "circular"], "argument --mode: invalid choice: 'circular'"),
-    ([f"{10**400},0.5", "1"], "argument X: an integer of 401 digits is too large to mix with decimals"),
-    (["1", "-" + "9" * 1001], "argument H: an integer of 1001 digits; at most 1000"),
-    (["1", "9" * 5000], "argument H: an integer of 5000 digits; at most 1000"),
-    (["1," * 60 + "1", "1," * 40 + "1", "--table"], "argument --table: the table of 61 + 41 = 102 samples"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["3,a,2", "3,2,1"], "argument X: 'a' is not a number (in '3,a,2')"),
+        (["3,1,2", "3,,1"], "argument H: '' is not a number (in '3,,1')"),
+        (["", "3,2,1"], "argument X: empty sequence"),
+        (["3,1,2", " "], "argument H: empty sequence"),
+        (["1,nan", "1"], "argument X: 'nan' is not a finite number"),
+        (["1,2", "1", "--mode", "circular"], "argument --mode: invalid choice: 'circular'"),
+        ([f"{10**400},0.5", "1"], "argument X: an integer of 401 digits is too large to mix with decimals"),
+        (["1", "-" + "9" * 1001], "argument H: an integer of 1001 digits; at most 1000"),
+        (["1", "9" * 5000], "argument H: an integer of 5000 digits; at most 1000"),
+        (["1," * 60 + "1", "1," * 40 + "1", "--table"], "argument --table: the table of 61 + 41 = 102 samples"),
+    ],
+)
 def test_bad_input_is_exit_2_naming_the_argument(argv, message, capsys):
     code = main(["convolve", *argv])
     out, err = capsys.readouterr()
@@ -69,8 +72,15 @@ def test_bad_input_is_exit_2_naming_the_argument(argv, message, capsys):
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("x, h", [("9223372036854775807", "2"), ("-9223372036854775808", "-1,3"),
-                                  (f"{2**64 + 1},{-(3**50)},7", f"{2**70},-1"), ("4294967296,3", "4294967296,5")])
+@pytest.mark.parametrize(
+    "x, h",
+    [
+        ("9223372036854775807", "2"),
+        ("-9223372036854775808", "-1,3"),
+        (f"{2**64 + 1},{-(3**50)},7", f"{2**70},-1"),
+        ("4294967296,3", "4294967296,5"),
+    ],
+)
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
 def test_integers_are_exact_never_wrapped(x, h, mode, capsys):
     """The issue's `convolve 9223372036854775807 2` printed [-2]; integers past int64 gave a traceback."""

@@ -20,8 +20,11 @@ seeds = st.integers(0, 2**32 - 1)
 def numpy_slice(m, n, mode):
     """Where numpy.convolve's mode cuts the full result (written out here, independently)."""
     short, long_ = min(m, n), max(m, n)
-    return {"full": slice(0, m + n - 1), "same": slice((short - 1) // 2, (short - 1) // 2 + long_),
-            "valid": slice(short - 1, long_)}[mode]
+    return {
+        "full": slice(0, m + n - 1),
+        "same": slice((short - 1) // 2, (short - 1) // 2 + long_),
+        "valid": slice(short - 1, long_),
+    }[mode]
 
 
 def torch_convolve(x, h, mode):
@@ -49,8 +52,10 @@ def test_correlate_equals_numpy(mode, m, n, seed):
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("m, n", [(1, 1), (2, 2), (3, 3), (4, 2), (2, 4), (5, 2), (2, 5), (6, 3), (3, 6), (7, 4),
-                                  (4, 7), (8, 8), (1, 6), (6, 1)])
+@pytest.mark.parametrize(
+    "m, n",
+    [(1, 1), (2, 2), (3, 3), (4, 2), (2, 4), (5, 2), (2, 5), (6, 3), (3, 6), (7, 4), (4, 7), (8, 8), (1, 6), (6, 1)],
+)
 def test_odd_and_even_lengths_exact_for_integers(mode, m, n):
     """Integer sequences: the same integers as NumPy, dtype included, for each odd/even pairing."""
     rng = np.random.default_rng(m * 10 + n)

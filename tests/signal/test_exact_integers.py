@@ -32,8 +32,13 @@ def reference(x, h, mode="full"):
 def reference_2d(x, h):
     """Full 2-D convolution with Python ints."""
     (m, n), (p, q) = np.shape(x), np.shape(h)
-    return [[sum(x[a][b] * h[i - a][j - b] for a in range(m) for b in range(n)
-                 if 0 <= i - a < p and 0 <= j - b < q) for j in range(n + q - 1)] for i in range(m + p - 1)]
+    return [
+        [
+            sum(x[a][b] * h[i - a][j - b] for a in range(m) for b in range(n) if 0 <= i - a < p and 0 <= j - b < q)
+            for j in range(n + q - 1)
+        ]
+        for i in range(m + p - 1)
+    ]
 
 
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
@@ -44,8 +49,11 @@ def test_int64_that_would_wrap_is_exact(mode):
     assert got.dtype == object and got.tolist() == reference(x.tolist(), h.tolist(), mode)
     assert all(type(v) is int for v in got.tolist())
     c = S.correlate(x, h, mode)
-    assert c.tolist() == reference(x.tolist(), h.tolist()[::-1], mode) == np.correlate(
-        x.astype(object), h.astype(object), mode).tolist()
+    assert (
+        c.tolist()
+        == reference(x.tolist(), h.tolist()[::-1], mode)
+        == np.correlate(x.astype(object), h.astype(object), mode).tolist()
+    )
 
 
 def test_narrow_dtypes_widen_only_when_needed():
@@ -70,16 +78,20 @@ def test_python_ints_past_int64_and_mixed_with_floats():
 
 
 @settings(max_examples=40, deadline=None)
-@given(x=st.lists(st.integers(-2**80, 2**80), min_size=1, max_size=8),
-       h=st.lists(st.integers(-2**70, 2**70), min_size=1, max_size=8),
-       mode=st.sampled_from(["full", "same", "valid"]))
+@given(
+    x=st.lists(st.integers(-(2**80), 2**80), min_size=1, max_size=8),
+    h=st.lists(st.integers(-(2**70), 2**70), min_size=1, max_size=8),
+    mode=st.sampled_from(["full", "same", "valid"]),
+)
 def test_any_integers_are_exact(x, h, mode):
     assert S.convolve(x, h, mode).tolist() == reference(x, h, mode)
 
 
 @settings(max_examples=25, deadline=None)
-@given(x=st.lists(st.integers(-2**62, 2**62), min_size=1, max_size=6),
-       h=st.lists(st.integers(-16, 16), min_size=1, max_size=6))
+@given(
+    x=st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=6),
+    h=st.lists(st.integers(-16, 16), min_size=1, max_size=6),
+)
 def test_int64_arrays_are_exact_whatever_the_size(x, h):
     got = S.convolve(np.array(x, np.int64), np.array(h, np.int64))
     assert got.tolist() == reference(x, h)

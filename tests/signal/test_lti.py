@@ -42,8 +42,7 @@ def test_decompose_the_lectures_example():
     """x[n] = x[-2] delta[n+2] + x[-1] delta[n+1] + ... + x[2] delta[n-2]."""
     terms = S.decompose([1, 3, 2, -1, 4], origin=2)
     assert [t.k for t in terms] == [-2, -1, 0, 1, 2]
-    assert [t.label for t in terms] == ["1 delta[n+2]", "3 delta[n+1]", "2 delta[n]", "(-1) delta[n-1]",
-                                        "4 delta[n-2]"]
+    assert [t.label for t in terms] == ["1 delta[n+2]", "3 delta[n+1]", "2 delta[n]", "(-1) delta[n-1]", "4 delta[n-2]"]
     with pytest.raises(ValueError, match="decompose: x is empty"):
         S.decompose([])
     with pytest.raises(ValueError, match=r"decompose: x must be a 1-D sequence, got shape \(2, 1\)"):
@@ -121,10 +120,18 @@ def ramp(x):
     return np.arange(len(x)) * x  # y[n] = n x[n]
 
 
-@pytest.mark.parametrize("system", [S.LTISystem([3, 2, 1]), S.LTISystem([1.0, -2.0, 0.5, 4.0], origin=2),
-                                    lambda x: np.convolve(x, [1.0, 2.0, -1.0]), lambda x: x, lambda x: 2.5 * x,
-                                    lambda x: ss.lfilter([1.0], [1.0, -0.5], x)],
-                         ids=["lti", "non-causal lti", "np.convolve", "identity", "gain", "iir"])
+@pytest.mark.parametrize(
+    "system",
+    [
+        S.LTISystem([3, 2, 1]),
+        S.LTISystem([1.0, -2.0, 0.5, 4.0], origin=2),
+        lambda x: np.convolve(x, [1.0, 2.0, -1.0]),
+        lambda x: x,
+        lambda x: 2.5 * x,
+        lambda x: ss.lfilter([1.0], [1.0, -0.5], x),
+    ],
+    ids=["lti", "non-causal lti", "np.convolve", "identity", "gain", "iir"],
+)
 def test_convolution_and_other_lti_systems_pass_both(system):
     lin, ti = S.is_linear(system), S.is_time_invariant(system)
     assert lin and ti
@@ -162,18 +169,21 @@ def test_ramp_is_linear_but_not_time_invariant():
     assert cex.identity == "S(x[n - N]) = y[n - N], where y = S(x)"
 
 
-@pytest.mark.parametrize("system, linear, ti", [
-    (lambda x: x + 1, False, True),  # affine: a zero input does not give a zero output
-    (lambda x: x[::-1], True, False),  # time reversal
-    (lambda x: np.convolve(x, [1.0, 2.0, 3.0])[1:], True, True),  # non-causal, cut at n = 0: still LTI
-    # NumPy's 'same' swaps x and h when x is the shorter, which moves the window: not one fixed system
-    (lambda x: np.convolve(x, [1.0, 2.0, 3.0, 4.0], "same"), True, False),
-    (lambda x: np.concatenate([x[1:], [0.0]]), True, True),  # an advance, y[n] = x[n + 1]
-    (lambda x: x + S.unit_sample(len(x)), False, False),  # y[n] = x[n] + delta[n]
-    (lambda x: np.maximum(x, 0), False, True),
-    (lambda x: cr.tensor(x) * 3.0, True, True),  # a system that returns a chainrule Tensor
-    (lambda x: np.array(x.sum()), True, False),  # a scalar output is a length-1 sequence
-])
+@pytest.mark.parametrize(
+    "system, linear, ti",
+    [
+        (lambda x: x + 1, False, True),  # affine: a zero input does not give a zero output
+        (lambda x: x[::-1], True, False),  # time reversal
+        (lambda x: np.convolve(x, [1.0, 2.0, 3.0])[1:], True, True),  # non-causal, cut at n = 0: still LTI
+        # NumPy's 'same' swaps x and h when x is the shorter, which moves the window: not one fixed system
+        (lambda x: np.convolve(x, [1.0, 2.0, 3.0, 4.0], "same"), True, False),
+        (lambda x: np.concatenate([x[1:], [0.0]]), True, True),  # an advance, y[n] = x[n + 1]
+        (lambda x: x + S.unit_sample(len(x)), False, False),  # y[n] = x[n] + delta[n]
+        (lambda x: np.maximum(x, 0), False, True),
+        (lambda x: cr.tensor(x) * 3.0, True, True),  # a system that returns a chainrule Tensor
+        (lambda x: np.array(x.sum()), True, False),  # a scalar output is a length-1 sequence
+    ],
+)
 def test_other_systems(system, linear, ti):
     assert bool(S.is_linear(system)) is linear
     assert bool(S.is_time_invariant(system)) is ti

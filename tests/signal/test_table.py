@@ -76,8 +76,7 @@ def test_text_columns_line_up_with_k():
     assert table.equations()[1] == "y[1] = (-1.5) x (-3) + 2 x 4 = 12.5"
 
 
-@given(x=st.lists(st.integers(-9, 9), min_size=1, max_size=12),
-       h=st.lists(st.integers(-9, 9), min_size=1, max_size=12))
+@given(x=st.lists(st.integers(-9, 9), min_size=1, max_size=12), h=st.lists(st.integers(-9, 9), min_size=1, max_size=12))
 def test_any_table_sums_to_numpy_convolve(x, h):
     table = S.convolution_table(x, h)
     want = np.convolve(x, h)

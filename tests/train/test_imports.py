@@ -67,8 +67,9 @@ def test_no_import_inside_a_function_of_train_or_distributed():
                 for node in ast.walk(func):
                     if isinstance(node, (ast.Import, ast.ImportFrom)):
                         names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
-                        assert any(n.startswith("mpi4py") for n in names), \
+                        assert any(n.startswith("mpi4py") for n in names), (
                             f"{file.relative_to(SRC)}:{node.lineno} imports inside {func.name}()"
+                        )
 
 
 def test_the_checks_can_fail(tmp_path):

@@ -91,8 +91,9 @@ def test_interrupted_run_resumes_to_the_same_weights(mnist_home, tmp_path, monke
     monkeypatch.setenv("CHAINRULE_HOME", str(mnist_home))
 
     def config(out):
-        return TrainConfig(model="shallow", epochs=2, batch_size=100, limit=600, out=str(out), progress=False,
-                           plots=False)
+        return TrainConfig(
+            model="shallow", epochs=2, batch_size=100, limit=600, out=str(out), progress=False, plots=False
+        )
 
     straight = train(config(tmp_path / "a"), log=lambda s: None)
     real_augment = run.make_augment

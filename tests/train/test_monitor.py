@@ -60,8 +60,9 @@ def fit(every=1, run_dir=None, epochs=2, opt="sgd", **kw):
     o = optim.SGD(m.parameters(), lr=0.5, momentum=0.9) if opt == "sgd" else optim.Adam(m.parameters(), lr=0.01)
     kw.setdefault("path", None if run_dir is None else run_dir / "grad_flow.jsonl")
     monitor, probe = GradFlowMonitor(every=every, **kw), Probe()
-    trainer = Trainer(m, o, F.cross_entropy, blobs(), blobs(48, seed=1), [monitor, probe, *plugins(run_dir)],
-                      batch_size=16, seed=0)
+    trainer = Trainer(
+        m, o, F.cross_entropy, blobs(), blobs(48, seed=1), [monitor, probe, *plugins(run_dir)], batch_size=16, seed=0
+    )
     trainer.fit(epochs)
     return monitor, probe, trainer
 

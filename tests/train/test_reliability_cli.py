@@ -37,9 +37,11 @@ def digits(n: int, seed: int):
 
 def fake_load_data(config):
     if config.data_root is not None and Path(config.data_root).name == "poison-val":
-        return (to_float(digits(64, 0)[0]), digits(64, 0)[1]), (np.full((16, 1, 28, 28), np.nan, np.float32),
-                                                                 digits(16, 1)[1]), (to_float(digits(32, 2)[0]),
-                                                                                     digits(32, 2)[1])
+        return (
+            (to_float(digits(64, 0)[0]), digits(64, 0)[1]),
+            (np.full((16, 1, 28, 28), np.nan, np.float32), digits(16, 1)[1]),
+            (to_float(digits(32, 2)[0]), digits(32, 2)[1]),
+        )
     (x, y), (xv, yv), (xt, yt) = digits(64, 0), digits(16, 1), digits(32, 2)
     return (to_float(x), y), (to_float(xv), yv), (to_float(xt), yt)
 
@@ -56,8 +58,19 @@ def fake_mnist():
         yield
 
 
-TRAIN = ["train", "--model", "mlp", "--batch-size", "32", "--schedule", "none", "--shift", "0", "--no-plots",
-         "--no-progress"]
+TRAIN = [
+    "train",
+    "--model",
+    "mlp",
+    "--batch-size",
+    "32",
+    "--schedule",
+    "none",
+    "--shift",
+    "0",
+    "--no-plots",
+    "--no-progress",
+]
 
 
 def train(out: Path, epochs: int, *extra: str) -> None:
@@ -109,8 +122,13 @@ def test_resume_from_every_path_continues_that_run(one_epoch, three_epochs, tmp_
 
 @pytest.mark.parametrize("what", ["missing", "empty folder", "a file", "a bare checkpoint", "a run's plots"])
 def test_resume_from_a_path_that_is_not_a_run_is_an_error(one_epoch, tmp_path, capsys, what):
-    path = {"missing": tmp_path / "nope", "empty folder": tmp_path, "a file": tmp_path / "notes.txt",
-            "a bare checkpoint": tmp_path / "ck", "a run's plots": tmp_path / "run" / "plots"}[what]
+    path = {
+        "missing": tmp_path / "nope",
+        "empty folder": tmp_path,
+        "a file": tmp_path / "notes.txt",
+        "a bare checkpoint": tmp_path / "ck",
+        "a run's plots": tmp_path / "run" / "plots",
+    }[what]
     if what == "a file":
         path.write_text("hello")
     elif what == "a bare checkpoint":
@@ -166,20 +184,34 @@ def _optimizer_shapes(folder: Path) -> None:
 
 BROKEN = {
     "weights of another network": (_other_weights, "model.safetensors: does not fit this model"),
-    "optimizer state shapes": (_optimizer_shapes, "optimizer.safetensors (with trainer.json's 'optimizer'): does "
-                                                  "not fit this optimizer"),
-    "unknown parameter id": (lambda f: _edit_json(f, lambda i: i["optimizer"]["scalars"].update({"99": {"step": 1}})),
-                             "optimizer.safetensors (with trainer.json's 'optimizer'): does not fit"),
-    "negative epoch": (lambda f: _edit_json(f, lambda i: i.update(epoch=-1)),
-                       "trainer.json: field 'epoch': expected an integer >= 0, got -1"),
-    "malformed betas": (lambda f: _edit_json(f, lambda i: i["optimizer"]["param_groups"][0].update(betas=[0.9])),
-                        "trainer.json: field 'optimizer.param_groups[0].betas': expected a list of 2"),
-    "missing scheduler": (lambda f: _edit_json(f, lambda i: i["config"].update(schedule="step")),
-                          "trainer.json: field 'scheduler': missing, but this run has a StepLR"),
-    "malformed scheduler": (lambda f: _edit_json(f, lambda i: i.update(scheduler=["x"])),
-                            "trainer.json: field 'scheduler': expected an object, got a list"),
-    "config of wrong type": (lambda f: _edit_json(f, lambda i: i["config"].update(lr="fast")),
-                             "trainer.json: field 'config.lr': must be a number in (0, 10), got 'fast'"),
+    "optimizer state shapes": (
+        _optimizer_shapes,
+        "optimizer.safetensors (with trainer.json's 'optimizer'): does not fit this optimizer",
+    ),
+    "unknown parameter id": (
+        lambda f: _edit_json(f, lambda i: i["optimizer"]["scalars"].update({"99": {"step": 1}})),
+        "optimizer.safetensors (with trainer.json's 'optimizer'): does not fit",
+    ),
+    "negative epoch": (
+        lambda f: _edit_json(f, lambda i: i.update(epoch=-1)),
+        "trainer.json: field 'epoch': expected an integer >= 0, got -1",
+    ),
+    "malformed betas": (
+        lambda f: _edit_json(f, lambda i: i["optimizer"]["param_groups"][0].update(betas=[0.9])),
+        "trainer.json: field 'optimizer.param_groups[0].betas': expected a list of 2",
+    ),
+    "missing scheduler": (
+        lambda f: _edit_json(f, lambda i: i["config"].update(schedule="step")),
+        "trainer.json: field 'scheduler': missing, but this run has a StepLR",
+    ),
+    "malformed scheduler": (
+        lambda f: _edit_json(f, lambda i: i.update(scheduler=["x"])),
+        "trainer.json: field 'scheduler': expected an object, got a list",
+    ),
+    "config of wrong type": (
+        lambda f: _edit_json(f, lambda i: i["config"].update(lr="fast")),
+        "trainer.json: field 'config.lr': must be a number in (0, 10), got 'fast'",
+    ),
 }
 
 
@@ -216,11 +248,15 @@ def test_eval_of_a_nan_checkpoint_prints_valid_json(fake_mnist, tmp_path, capsys
 
 def test_a_run_diverging_in_epoch_1_says_there_is_no_checkpoint(fake_mnist, tmp_path, capsys):
     (tmp_path / "poison-val").mkdir()  # the fake data's validation images are NaN
-    assert main([*TRAIN, "--epochs", "2", "--out", str(tmp_path / "run"), "--data-root",
-                 str(tmp_path / "poison-val")]) == 1
+    assert (
+        main([*TRAIN, "--epochs", "2", "--out", str(tmp_path / "run"), "--data-root", str(tmp_path / "poison-val")])
+        == 1
+    )
     err = capsys.readouterr().err.strip()
-    assert "training diverged: the val loss became nan at the end of epoch 1 (global step 2); nothing was " \
-           "saved (no checkpoint before it was good)" in err, err
+    assert (
+        "training diverged: the val loss became nan at the end of epoch 1 (global step 2); nothing was "
+        "saved (no checkpoint before it was good)" in err
+    ), err
     assert not (tmp_path / "run" / "checkpoints" / "last").exists()
 
 

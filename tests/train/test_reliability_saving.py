@@ -40,9 +40,12 @@ def test_a_nan_validation_loss_is_not_saved_and_the_message_names_the_good_check
     before = (tmp_path / "checkpoints" / "last" / "model.safetensors").read_bytes()
     trainer.val_data = (trainer.val_data[0] * np.float32(np.nan), trainer.val_data[1])  # train loss stays finite
     last = tmp_path / "checkpoints" / "last"
-    with pytest.raises(DivergenceError, match=rf"the val loss became nan at the end of epoch 2 \(global step "
-                                              rf"{2 * STEPS}\); the last good checkpoint is {last} \(epoch 1, "
-                                              rf"step {STEPS}\)"):
+    with pytest.raises(
+        DivergenceError,
+        match=rf"the val loss became nan at the end of epoch 2 \(global step "
+        rf"{2 * STEPS}\); the last good checkpoint is {last} \(epoch 1, "
+        rf"step {STEPS}\)",
+    ):
         trainer.fit(2)
     assert (last / "model.safetensors").read_bytes() == before and listing(tmp_path) == ["best", "last"]
     good(last)
@@ -52,9 +55,12 @@ def test_a_nan_validation_loss_is_not_saved_and_the_message_names_the_good_check
 def test_diverging_in_epoch_1_says_nothing_was_saved(tmp_path):
     trainer = make_trainer(tmp_path)
     trainer.augment = lambda batch, rng: batch * np.float32(np.nan) if rng.random() < 0.2 else batch
-    with pytest.raises(DivergenceError, match=r"training diverged: the loss became nan at epoch 1, step \d+ "
-                                              r"\(global step \d+\); nothing was saved \(no checkpoint before it "
-                                              r"was good\)\. Try a smaller learning rate\.$"):
+    with pytest.raises(
+        DivergenceError,
+        match=r"training diverged: the loss became nan at epoch 1, step \d+ "
+        r"\(global step \d+\); nothing was saved \(no checkpoint before it "
+        r"was good\)\. Try a smaller learning rate\.$",
+    ):
         trainer.fit(2)
     assert not (tmp_path / "checkpoints").exists() or listing(tmp_path) == []
 
@@ -70,8 +76,11 @@ class InfWeights(Callback):
 def test_non_finite_weights_are_not_saved_even_when_no_metric_shows_it(tmp_path):
     trainer = make_trainer(tmp_path, callbacks=[InfWeights()])
     trainer.val_data = None  # no validation loss to give it away
-    with pytest.raises(DivergenceError, match=r"weight 0.weight holds NaN or infinity at the end of epoch 2.*"
-                                              r"the last good checkpoint is .*last \(epoch 1"):
+    with pytest.raises(
+        DivergenceError,
+        match=r"weight 0.weight holds NaN or infinity at the end of epoch 2.*"
+        r"the last good checkpoint is .*last \(epoch 1",
+    ):
         trainer.fit(3)
     good(tmp_path / "checkpoints" / "last")
     assert read_info(tmp_path)["epoch"] == 1 and listing(tmp_path) == ["last"]
@@ -90,8 +99,7 @@ def test_ctrl_c_with_non_finite_weights_saves_nothing(tmp_path):
     lines = []
     trainer = make_trainer(tmp_path, callbacks=[InfThenStop()], log=lines.append)
     assert trainer.fit(3).stopped == "interrupted"
-    assert "weight 0.weight holds NaN or infinity, so this state is not saved; the last good checkpoint is" \
-        in lines[-1]
+    assert "weight 0.weight holds NaN or infinity, so this state is not saved; the last good checkpoint is" in lines[-1]
     good(tmp_path / "checkpoints" / "last")
     assert read_info(tmp_path)["epoch"] == 1
 
@@ -113,12 +121,15 @@ except CheckpointError as err:
 
 
 def test_disk_full_during_a_save_is_one_clear_error_and_leaves_the_old_checkpoint(tmp_path):
-    done = subprocess.run([sys.executable, "-c", DISK_FULL, str(tmp_path)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", DISK_FULL, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "checkpoints"
-    assert done.stdout.strip() == (f"{folder}: cannot write checkpoint 'last' (File too large); the previous "
-                                   f"checkpoint {folder / 'last'} is intact")
+    assert done.stdout.strip() == (
+        f"{folder}: cannot write checkpoint 'last' (File too large); the previous "
+        f"checkpoint {folder / 'last'} is intact"
+    )
     assert listing(tmp_path) == ["best", "last"]  # no last.tmp, no last.old
     good(folder / "last")
     assert read_info(tmp_path)["epoch"] == 1
@@ -129,14 +140,19 @@ def test_a_failed_first_save_says_nothing_was_saved(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(checkpoint, "_write_synced", full)
-    with pytest.raises(CheckpointError, match=r"ck: cannot write checkpoint 'last' \(No space left on device\); "
-                                              r"no checkpoint was saved"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"ck: cannot write checkpoint 'last' \(No space left on device\); "
+        r"no checkpoint was saved",
+    ):
         save_checkpoint(tmp_path / "ck" / "last", make_trainer().model)
     assert list((tmp_path / "ck").iterdir()) == []
 
 
-ROOT_SKIP = ("root ignores chmod (CI runs as root): test_a_read_only_folder_for_any_user and the disk-full "
-             "test (RLIMIT_FSIZE) cover the failing write")
+ROOT_SKIP = (
+    "root ignores chmod (CI runs as root): test_a_read_only_folder_for_any_user and the disk-full "
+    "test (RLIMIT_FSIZE) cover the failing write"
+)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason=ROOT_SKIP)
@@ -146,8 +162,11 @@ def test_a_read_only_checkpoint_folder_is_one_clear_error(tmp_path):
     folder = tmp_path / "checkpoints"
     folder.chmod(0o555)
     try:
-        with pytest.raises(CheckpointError, match=rf"{folder}: cannot write checkpoint 'last' \(Permission denied\); "
-                                                  rf"the previous checkpoint {folder / 'last'} is intact"):
+        with pytest.raises(
+            CheckpointError,
+            match=rf"{folder}: cannot write checkpoint 'last' \(Permission denied\); "
+            rf"the previous checkpoint {folder / 'last'} is intact",
+        ):
             trainer.fit(2)
     finally:
         folder.chmod(0o755)
@@ -168,8 +187,11 @@ def test_a_read_only_folder_for_any_user(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "mkdir", read_only)
     folder = tmp_path / "checkpoints"
-    with pytest.raises(CheckpointError, match=rf"{folder}: cannot write checkpoint 'last' \(Permission denied\); "
-                                              rf"the previous checkpoint {folder / 'last'} is intact"):
+    with pytest.raises(
+        CheckpointError,
+        match=rf"{folder}: cannot write checkpoint 'last' \(Permission denied\); "
+        rf"the previous checkpoint {folder / 'last'} is intact",
+    ):
         trainer.fit(2)
     assert listing(tmp_path) == ["best", "last"]
     good(folder / "last")

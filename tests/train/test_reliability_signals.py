@@ -58,8 +58,14 @@ def check_checkpoint(folder: Path, straight: dict, to_the_end: bool = False) -> 
 
 
 def test_sigints_at_random_moments_leave_only_states_the_run_passed_through(tmp_path, straight):
-    worker = subprocess.Popen([sys.executable, "-m", "tests.train.tiny_run"], cwd=ROOT, text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.train.tiny_run"],
+        cwd=ROOT,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     watchdog = threading.Timer(120, worker.kill)
     watchdog.start()
     rng = random.Random(14)
@@ -169,6 +175,8 @@ def test_an_interrupt_during_validation_saves_the_trained_epoch(tmp_path, straig
     resumed.fit(3)
     reference = make_trainer()
     reference.fit(3)
-    assert resumed.history == [{**r, "seconds": s["seconds"], "images_per_s": s["images_per_s"]}
-                               for r, s in zip(reference.history, resumed.history)]  # same epoch records
+    assert resumed.history == [
+        {**r, "seconds": s["seconds"], "images_per_s": s["images_per_s"]}
+        for r, s in zip(reference.history, resumed.history)
+    ]  # same epoch records
     assert_same(weights(resumed.model), straight[3 * STEPS], "resumed after validation")

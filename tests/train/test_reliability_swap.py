@@ -39,8 +39,9 @@ trainer.fit(2)
 @pytest.fixture(scope="module")
 def crashed(tmp_path_factory):
     run = tmp_path_factory.mktemp("crashed")
-    done = subprocess.run([sys.executable, "-c", CRASH, str(run)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", CRASH, str(run)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 3, done.stderr
     reference = make_trainer()
     reference.fit(2)

@@ -42,10 +42,17 @@ def paths(value, prefix=()):
         yield from paths(child, (*prefix, key))
 
 
-BAD = st.one_of(st.text(max_size=4), st.integers(-3, 3), st.just(10**400), st.just(-(10**400)),
-                st.sampled_from([float("nan"), float("inf"), -1.5, 1e300]), st.booleans(), st.none(),
-                st.lists(st.integers(-1, 2), max_size=3), st.dictionaries(st.text(max_size=2), st.integers(0, 2),
-                                                                          max_size=2))
+BAD = st.one_of(
+    st.text(max_size=4),
+    st.integers(-3, 3),
+    st.just(10**400),
+    st.just(-(10**400)),
+    st.sampled_from([float("nan"), float("inf"), -1.5, 1e300]),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(-1, 2), max_size=3),
+    st.dictionaries(st.text(max_size=2), st.integers(0, 2), max_size=2),
+)
 
 
 def mutate(info, path, action, value):
@@ -101,16 +108,25 @@ CASES = {
     "a string for a number": ({"step": "9"}, "field 'step': expected an integer >= 0, got '9'"),
     "10**400": ({"best_val_loss": 10**400}, "field 'best_val_loss': expected a number or null, got 1000"),
     "bare NaN": ({"best_val_loss": float("nan")}, "trainer.json: unreadable checkpoint file (ValueError: NaN is not"),
-    "scheduler of the wrong shape": ({"scheduler": {"base_lrs": [0.1, 0.2]}},
-                                     "field 'scheduler.base_lrs': expected a list of 1, got a list of 2"),
-    "scheduler past its end": ({"scheduler": {"last_epoch": 1000}}, "field 'scheduler.last_epoch': the scheduler "
-                               "stands at 1000 but the position at step 31: the checkpoint holds half an update"),
-    "rng of the wrong shape": ({"rng": {"state": {"state": "x"}}},
-                               "field 'rng.state.state': expected a number (as this run's state has), got 'x'"),
+    "scheduler of the wrong shape": (
+        {"scheduler": {"base_lrs": [0.1, 0.2]}},
+        "field 'scheduler.base_lrs': expected a list of 1, got a list of 2",
+    ),
+    "scheduler past its end": (
+        {"scheduler": {"last_epoch": 1000}},
+        "field 'scheduler.last_epoch': the scheduler "
+        "stands at 1000 but the position at step 31: the checkpoint holds half an update",
+    ),
+    "rng of the wrong shape": (
+        {"rng": {"state": {"state": "x"}}},
+        "field 'rng.state.state': expected a number (as this run's state has), got 'x'",
+    ),
     "rng out of range": ({"rng": {"state": {"state": -1}}}, "field 'rng': not a PCG64 state"),
     "unknown device": ({"config": {"device": "gpu7"}}, "field 'config.device': device: unknown device 'gpu7'"),
-    "unknown config value": ({"config": {"schedule": "warp"}},
-                             "field 'config.schedule': must be one of onecycle, cosine, step, none, got 'warp'"),
+    "unknown config value": (
+        {"config": {"schedule": "warp"}},
+        "field 'config.schedule': must be one of onecycle, cosine, step, none, got 'warp'",
+    ),
 }
 
 

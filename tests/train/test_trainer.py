@@ -40,8 +40,19 @@ def make_trainer(run_dir=None, lr=0.01, augment=None, patience=None, epochs=3):
     opt = optim.Adam(model.parameters(), lr=lr)
     train, val = quadrant_data(), quadrant_data(80, seed=1)
     sched = optim.OneCycleLR(opt, max_lr=lr, total_steps=epochs * 8)
-    return Trainer(model, opt, F.cross_entropy, train, val, plugins(run_dir, patience=patience), batch_size=32,
-                   epochs=epochs, scheduler=sched, augment=augment, seed=3)
+    return Trainer(
+        model,
+        opt,
+        F.cross_entropy,
+        train,
+        val,
+        plugins(run_dir, patience=patience),
+        batch_size=32,
+        epochs=epochs,
+        scheduler=sched,
+        augment=augment,
+        seed=3,
+    )
 
 
 def weights(model):
@@ -147,7 +158,10 @@ def test_run_folder_files(tmp_path):
     assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 3
     assert {p.name for p in (tmp_path / "checkpoints").iterdir()} == {"last", "best"}
     assert sorted(p.name for p in (tmp_path / "checkpoints" / "last").iterdir()) == [
-        "model.safetensors", "optimizer.safetensors", "trainer.json"]
+        "model.safetensors",
+        "optimizer.safetensors",
+        "trainer.json",
+    ]
 
 
 def test_early_stopping():
@@ -163,8 +177,13 @@ def test_checkpoint_loads_into_torch(tmp_path):
 
     model = tiny_model()
     save_checkpoint(tmp_path / "ck", model)
-    ref = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-                              torch.nn.Flatten(), torch.nn.Linear(64, 4))
+    ref = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(64, 4),
+    )
     ref.load_state_dict(load_file(str(tmp_path / "ck" / "model.safetensors")))  # strict: keys and shapes
     x = quadrant_data(4)[0]
     np.testing.assert_allclose(model(cr.tensor(x)).data, ref(torch.tensor(x)).detach().numpy(), atol=1e-5)
@@ -204,8 +223,10 @@ def test_optimizer_state_held_as_tensors_is_saved(tmp_path):
 
     class TensorStateOptimizer:
         def state_dict(self):
-            return {"state": {0: {"momentum_buffer": cr.arange(6.0).reshape(2, 3), "step": cr.tensor(3.0)}},
-                    "param_groups": [{"lr": 0.1, "params": [0]}]}
+            return {
+                "state": {0: {"momentum_buffer": cr.arange(6.0).reshape(2, 3), "step": cr.tensor(3.0)}},
+                "param_groups": [{"lr": 0.1, "params": [0]}],
+            }
 
     save_checkpoint(tmp_path / "ck", tiny_model(), TensorStateOptimizer())
     _, state, _ = read_checkpoint(tmp_path / "ck")

@@ -55,9 +55,19 @@ def make_trainer(run_dir=None, callbacks=(), log=lambda s: None, lr=0.02) -> Tra
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 4))
     opt = optim.Adam(model.parameters(), lr=lr)
     sched = optim.OneCycleLR(opt, max_lr=lr, total_steps=TOTAL)
-    return Trainer(model, opt, F.cross_entropy, quadrant_data(N_TRAIN, 0), quadrant_data(80, 1),
-                   [*callbacks, *plugins(run_dir, log)], batch_size=BATCH, epochs=EPOCHS, scheduler=sched,
-                   augment=shift, seed=3)
+    return Trainer(
+        model,
+        opt,
+        F.cross_entropy,
+        quadrant_data(N_TRAIN, 0),
+        quadrant_data(80, 1),
+        [*callbacks, *plugins(run_dir, log)],
+        batch_size=BATCH,
+        epochs=EPOCHS,
+        scheduler=sched,
+        augment=shift,
+        seed=3,
+    )
 
 
 def weights(model) -> dict:

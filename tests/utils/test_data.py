@@ -59,10 +59,12 @@ def data(n=23, seed=0):
 def test_tensor_dataset_batches_match_torch_for_the_same_indices(batch_size, drop_last):
     x, y = data()
     order = np.random.default_rng(1).permutation(len(x)).tolist()
-    ours = D.DataLoader(D.TensorDataset(cr.tensor(x), cr.tensor(y)), batch_size=batch_size, sampler=order,
-                        drop_last=drop_last)
-    theirs = tud.DataLoader(tud.TensorDataset(torch.tensor(x), torch.tensor(y)), batch_size=batch_size,
-                            sampler=order, drop_last=drop_last)
+    ours = D.DataLoader(
+        D.TensorDataset(cr.tensor(x), cr.tensor(y)), batch_size=batch_size, sampler=order, drop_last=drop_last
+    )
+    theirs = tud.DataLoader(
+        tud.TensorDataset(torch.tensor(x), torch.tensor(y)), batch_size=batch_size, sampler=order, drop_last=drop_last
+    )
     assert len(ours) == len(theirs)
     got, want = list(ours), list(theirs)
     assert len(got) == len(want) == len(ours)
@@ -77,8 +79,13 @@ def test_tensor_dataset_fast_path_equals_the_per_sample_path():
     sub = D.random_split(ds, [30, 7], generator=Generator().manual_seed(3))[0]
     for dataset in (ds, sub):
         fast = D.DataLoader(dataset, batch_size=8, shuffle=True, generator=Generator().manual_seed(5))
-        slow = D.DataLoader(dataset, batch_size=8, shuffle=True, generator=Generator().manual_seed(5),
-                            collate_fn=lambda batch: D.default_collate(batch))
+        slow = D.DataLoader(
+            dataset,
+            batch_size=8,
+            shuffle=True,
+            generator=Generator().manual_seed(5),
+            collate_fn=lambda batch: D.default_collate(batch),
+        )
         pairs = list(zip(fast, slow, strict=True))
         assert len(pairs) == len(fast)
         for a, b in pairs:
@@ -119,8 +126,11 @@ def test_default_collate_matches_torch(name):
 def test_default_collate_stacks_tensors_and_rejects_unequal_sizes():
     xs = [np.arange(3, dtype=np.float32) + i for i in range(4)]
     assert_same(D.default_collate([cr.tensor(v) for v in xs]), tud.default_collate([torch.tensor(v) for v in xs]))
-    with pytest.raises(RuntimeError, match=r"stack expects each tensor to be equal size, but got \[3\] at entry 0 "
-                                           r"and \[4\] at entry 1"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"stack expects each tensor to be equal size, but got \[3\] at entry 0 "
+        r"and \[4\] at entry 1",
+    ):
         D.default_collate([cr.tensor(np.zeros(3)), cr.tensor(np.zeros(4))])
     with pytest.raises(TypeError, match="default_collate: batch must contain tensors"):
         D.default_collate([object(), object()])
@@ -166,8 +176,10 @@ def test_a_user_dataset_of_dicts_batches_as_torch_and_concat_and_subset_index_al
     assert len(sub) == 3 and all(sub[i]["i"] == tsub[i]["i"] for i in range(3))
 
 
-@pytest.mark.parametrize("n, lengths", [(10, [0.3, 0.7]), (11, [0.5, 0.5]), (7, [0.2, 0.2, 0.6]),
-                                        (100, [1 / 3, 1 / 3, 1 / 3]), (9, [4, 5]), (5, [1.0])])
+@pytest.mark.parametrize(
+    "n, lengths",
+    [(10, [0.3, 0.7]), (11, [0.5, 0.5]), (7, [0.2, 0.2, 0.6]), (100, [1 / 3, 1 / 3, 1 / 3]), (9, [4, 5]), (5, [1.0])],
+)
 def test_random_split_lengths_match_torch_and_partition_the_dataset(n, lengths):
     ours = D.random_split(list(range(n)), lengths, generator=Generator().manual_seed(0))
     theirs = tud.random_split(list(range(n)), lengths, generator=torch.Generator().manual_seed(0))
@@ -216,8 +228,18 @@ def test_num_workers_and_pin_memory_give_the_same_batches():
     x, y = data(30)
     ds = D.TensorDataset(cr.tensor(x), cr.tensor(y))
     base = list(D.DataLoader(ds, batch_size=8, shuffle=True, generator=Generator().manual_seed(2)))
-    workers = list(D.DataLoader(ds, batch_size=8, shuffle=True, generator=Generator().manual_seed(2), num_workers=2,
-                                pin_memory=True, persistent_workers=True, prefetch_factor=4))
+    workers = list(
+        D.DataLoader(
+            ds,
+            batch_size=8,
+            shuffle=True,
+            generator=Generator().manual_seed(2),
+            num_workers=2,
+            pin_memory=True,
+            persistent_workers=True,
+            prefetch_factor=4,
+        )
+    )
     for a, b in zip(base, workers, strict=True):
         _assert_same(as_numpy(a), as_numpy(b))
     assert D.get_worker_info() is None
@@ -230,14 +252,17 @@ def test_len_matches_torch(n, batch_size, drop_last):
     assert len(ours) == len(theirs) == len(list(ours))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"sampler": [0, 1], "shuffle": True}, "sampler option is mutually exclusive with shuffle"),
-    ({"batch_sampler": [[0, 1]], "batch_size": 2}, "batch_sampler option is mutually exclusive"),
-    ({"batch_sampler": [[0, 1]], "drop_last": True}, "batch_sampler option is mutually exclusive"),
-    ({"batch_size": None, "drop_last": True}, "batch_size=None option disables auto-batching"),
-    ({"num_workers": -1}, "num_workers option should be non-negative"),
-    ({"prefetch_factor": 2}, "prefetch_factor option could only be specified in multiprocessing"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"sampler": [0, 1], "shuffle": True}, "sampler option is mutually exclusive with shuffle"),
+        ({"batch_sampler": [[0, 1]], "batch_size": 2}, "batch_sampler option is mutually exclusive"),
+        ({"batch_sampler": [[0, 1]], "drop_last": True}, "batch_sampler option is mutually exclusive"),
+        ({"batch_size": None, "drop_last": True}, "batch_size=None option disables auto-batching"),
+        ({"num_workers": -1}, "num_workers option should be non-negative"),
+        ({"prefetch_factor": 2}, "prefetch_factor option could only be specified in multiprocessing"),
+    ],
+)
 def test_argument_errors_as_torch(kwargs, message):
     with pytest.raises(ValueError, match=message):
         D.DataLoader(range(4), **kwargs)

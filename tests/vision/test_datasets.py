@@ -111,8 +111,11 @@ def test_real_mnist_through_a_dataloader(mnist_home, monkeypatch, tmp_path):
     assert batches[-1][0].shape == (16, 1, 28, 28)
     print(f"one pass over the 10,000 test images, batch 64: {seconds:.2f} s")
     cr.manual_seed(0)
-    aug = datasets.MNIST(str(tmp_path), train=False, transform=transforms.Compose(
-        [transforms.RandomAffine(10, translate=(0.1, 0.1)), transforms.ToTensor()]))
+    aug = datasets.MNIST(
+        str(tmp_path),
+        train=False,
+        transform=transforms.Compose([transforms.RandomAffine(10, translate=(0.1, 0.1)), transforms.ToTensor()]),
+    )
     moved = DataLoader(aug, batch_size=16, shuffle=True, generator=cr.Generator().manual_seed(0))
     xb, yb = next(iter(moved))
     assert xb.shape == (16, 1, 28, 28) and 0.0 <= float(xb.numpy().min()) and float(xb.numpy().max()) <= 1.0

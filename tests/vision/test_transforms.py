@@ -81,17 +81,19 @@ def test_to_pil_image_scales_and_truncates_as_torch():
 
 def pixel_shift(arr, dx, dy):
     """arr moved right by dx and down by dy (dx, dy >= 0), zeros coming in."""
-    return np.pad(arr, ((dy, 0), (dx, 0)))[:arr.shape[0], :arr.shape[1]]
+    return np.pad(arr, ((dy, 0), (dx, 0)))[: arr.shape[0], : arr.shape[1]]
 
 
 def test_affine_and_rotate_by_geometry_on_pil_and_tensor():
     """Quarter turns and integer shifts map pixel centres onto pixel centres: exact results to compare."""
     arr = digit(4)
     img, t = Image.fromarray(arr), cr.tensor(arr[None].astype(np.float32))
-    cases = [(lambda x: F.affine(x, 90, (0, 0), 1.0, 0), np.rot90(arr, -1)),  # affine: clockwise angle
-             (lambda x: F.rotate(x, 90), np.rot90(arr, 1)),  # rotate: counter-clockwise, as torchvision
-             (lambda x: F.affine(x, 0, (2, 1), 1.0, 0), pixel_shift(arr, 2, 1)),
-             (lambda x: F.affine(x, 180, (0, 0), 1.0, 0.0), arr[::-1, ::-1])]
+    cases = [
+        (lambda x: F.affine(x, 90, (0, 0), 1.0, 0), np.rot90(arr, -1)),  # affine: clockwise angle
+        (lambda x: F.rotate(x, 90), np.rot90(arr, 1)),  # rotate: counter-clockwise, as torchvision
+        (lambda x: F.affine(x, 0, (2, 1), 1.0, 0), pixel_shift(arr, 2, 1)),
+        (lambda x: F.affine(x, 180, (0, 0), 1.0, 0.0), arr[::-1, ::-1]),
+    ]
     for fn, want in cases:
         np.testing.assert_array_equal(np.asarray(fn(img)), want)
         np.testing.assert_array_equal(fn(t).numpy()[0], want.astype(np.float32))
@@ -139,8 +141,12 @@ def test_pil_and_tensor_affine_agree(seed):
     """torchvision's PIL path (Pillow's transform with the inverse matrix about (w/2, h/2)) and its
     tensor path (the grid) pick the same nearest pixels."""
     r, arr = np.random.default_rng(seed), digit(seed)
-    args = (r.uniform(-30, 30), (int(r.integers(-3, 4)), int(r.integers(-3, 4))), r.uniform(0.8, 1.2),
-            (r.uniform(-10, 10), 0.0))
+    args = (
+        r.uniform(-30, 30),
+        (int(r.integers(-3, 4)), int(r.integers(-3, 4))),
+        r.uniform(0.8, 1.2),
+        (r.uniform(-10, 10), 0.0),
+    )
     pil = np.asarray(F.affine(Image.fromarray(arr), *args))
     ten = F.affine(cr.tensor(arr[None]), *args).numpy()[0]  # uint8 tensor: sampled in float, rounded back
     np.testing.assert_array_equal(pil, ten)
@@ -197,7 +203,7 @@ def test_center_crop_and_pad():
     arr = digit(2, 7, 9)
     got = T.CenterCrop((3, 4))(cr.tensor(arr[None])).numpy()[0]
     top, left = int(round((7 - 3) / 2.0)), int(round((9 - 4) / 2.0))  # torchvision's offsets
-    np.testing.assert_array_equal(got, arr[top:top + 3, left:left + 4])
+    np.testing.assert_array_equal(got, arr[top : top + 3, left : left + 4])
     np.testing.assert_array_equal(np.asarray(T.CenterCrop((3, 4))(Image.fromarray(arr))), got)
     big = T.CenterCrop(11)(cr.tensor(arr[None])).numpy()[0]
     assert big.shape == (11, 11) and big[2:9, 1:10].tolist() == arr.tolist() and big[0].sum() == 0

@@ -32,6 +32,7 @@ def tv_make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, s
 
         def norm_range(t):
             norm_ip(t, *(value_range if value_range is not None else (float(t.min()), float(t.max()))))
+
         if scale_each:
             for t in tensor:
                 norm_range(t)
@@ -49,8 +50,9 @@ def tv_make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, s
         for x in range(xmaps):
             if k >= nmaps:
                 break
-            grid.narrow(1, y * height + padding, height - padding).narrow(2, x * width + padding,
-                                                                         width - padding).copy_(tensor[k])
+            grid.narrow(1, y * height + padding, height - padding).narrow(
+                2, x * width + padding, width - padding
+            ).copy_(tensor[k])
             k += 1
     return grid
 

@@ -19,9 +19,19 @@ def records(steps=4, layers=("0.weight", "0.bias", "2.weight", "4.weight")):
     for s in range(steps):
         for i, name in enumerate(layers):
             value = (s + 1) * 10.0 ** (i - len(layers))
-            out.append({"step": s, "epoch": 1, "layer": name, "ndim": 1 if name.endswith("bias") else 2,
-                        "grad_norm": value, "grad_abs_mean": value / 3, "weight_norm": 1.0, "update_norm": value / 10,
-                        "update_ratio": value / 10})
+            out.append(
+                {
+                    "step": s,
+                    "epoch": 1,
+                    "layer": name,
+                    "ndim": 1 if name.endswith("bias") else 2,
+                    "grad_norm": value,
+                    "grad_abs_mean": value / 3,
+                    "weight_norm": 1.0,
+                    "update_norm": value / 10,
+                    "update_ratio": value / 10,
+                }
+            )
     return out
 
 
@@ -63,10 +73,12 @@ def test_zero_and_nan_are_marked_not_dropped():
 def test_writes_pngs_from_records_a_file_or_a_run_folder(tmp_path):
     rows = records()
     (tmp_path / "grad_flow.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    written = [plot_grad_flow(rows, tmp_path / "a.png", step="last"),
-               plot_grad_flow(tmp_path / "grad_flow.jsonl", tmp_path / "b.png"),
-               plot_grad_flow(tmp_path, tmp_path / "sub" / "c.png", metric="grad_abs_mean", labels={"0.weight": "W1"}),
-               plot_grad_flow_compare([("a", rows), ("b", rows)], tmp_path / "d.png", step=0, title="two")]
+    written = [
+        plot_grad_flow(rows, tmp_path / "a.png", step="last"),
+        plot_grad_flow(tmp_path / "grad_flow.jsonl", tmp_path / "b.png"),
+        plot_grad_flow(tmp_path, tmp_path / "sub" / "c.png", metric="grad_abs_mean", labels={"0.weight": "W1"}),
+        plot_grad_flow_compare([("a", rows), ("b", rows)], tmp_path / "d.png", step=0, title="two"),
+    ]
     for path in written:
         assert path.read_bytes()[:8] == PNG
 

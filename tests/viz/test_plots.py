@@ -18,8 +18,14 @@ from chainrule.viz import plots as P
 
 def small_cnn() -> nn.Sequential:
     cr.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, stride=2, padding=1),
-                         nn.ReLU(), nn.Flatten(), nn.Linear(6 * 14 * 14, 10))
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(4, 6, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(6 * 14 * 14, 10),
+    )
 
 
 def digit() -> np.ndarray:
@@ -121,9 +127,11 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatc
 
 
 def test_no_pyplot_no_global_state(tmp_path):
-    code = ("import sys; from chainrule.viz import plots as P; "
-            f"P.plot_curves([{{'epoch': 1, 'train_loss': 1.0, 'train_acc': 0.5}}], {str(tmp_path / 'c.png')!r}); "
-            "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'")
+    code = (
+        "import sys; from chainrule.viz import plots as P; "
+        f"P.plot_curves([{{'epoch': 1, 'train_loss': 1.0, 'train_acc': 0.5}}], {str(tmp_path / 'c.png')!r}); "
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     assert_png(tmp_path / "c.png")
 
@@ -132,9 +140,13 @@ def test_no_pyplot_no_global_state(tmp_path):
 def test_confusion_matrix_hand_count():
     y_true = [0, 0, 1, 1, 1, 2, 2, 2, 2]
     y_pred = [0, 1, 1, 1, 0, 2, 2, 1, 2]
-    expected = np.array([[1, 1, 0],   # class 0: once right, once called 1
-                         [1, 2, 0],   # class 1: twice right, once called 0
-                         [0, 1, 3]])  # class 2: three right, once called 1
+    expected = np.array(
+        [
+            [1, 1, 0],  # class 0: once right, once called 1
+            [1, 2, 0],  # class 1: twice right, once called 0
+            [0, 1, 3],
+        ]
+    )  # class 2: three right, once called 1
     cm = P.confusion_matrix(y_true, y_pred, 3)
     assert cm.dtype == np.int64
     np.testing.assert_array_equal(cm, expected)
@@ -215,8 +227,7 @@ def test_feature_maps_names_shapes_values():
     assert [(n, a.shape) for n, a in maps] == [("0", (4, 28, 28)), ("2", (6, 14, 14))]
     conv0 = model[0](cr.tensor(x)).detach().numpy()[0]
     np.testing.assert_allclose(maps[0][1], conv0, rtol=1e-6)
-    np.testing.assert_allclose(maps[1][1], model[2](model[1](model[0](cr.tensor(x)))).detach().numpy()[0],
-                               rtol=1e-5)
+    np.testing.assert_allclose(maps[1][1], model[2](model[1](model[0](cr.tensor(x)))).detach().numpy()[0], rtol=1e-5)
     with_relu = P.feature_maps(model, x[0, 0], include_relu=True)  # (H, W) input accepted
     assert [n for n, _ in with_relu] == ["0", "1", "2", "3"]
     np.testing.assert_allclose(with_relu[1][1], np.maximum(conv0, 0), rtol=1e-6)
@@ -276,8 +287,15 @@ def test_plot_misclassified(tmp_path, figures):
     assert titles == ["true 3 / pred 2 (0.81)", "true 7 / pred 1 (0.91)", "true 0 / pred 9 (0.91)"]
     assert "3 of 40 (7.50%), first 3 shown" in figures[-1].get_suptitle()
 
-    P.plot_misclassified(images[:, 0], y_true, y_pred, tmp_path / "mis2.png", probs=probs.max(axis=1), n=2,
-                         class_names=[f"c{i}" for i in range(10)])
+    P.plot_misclassified(
+        images[:, 0],
+        y_true,
+        y_pred,
+        tmp_path / "mis2.png",
+        probs=probs.max(axis=1),
+        n=2,
+        class_names=[f"c{i}" for i in range(10)],
+    )
     titles = [ax.get_title() for ax in figures[-1].axes if ax.get_title()]
     assert titles == ["true c3 / pred c2 (0.81)", "true c7 / pred c1 (0.91)"]
 

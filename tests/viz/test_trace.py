@@ -63,10 +63,16 @@ def test_sigmoid_chain_has_every_gate_of_the_lecture():
     f = sigmoid_chain(v)
     f.name = "f"
     steps, text = run_trace(f)
-    for product in ["[1.00] x [-1.00/(1.37)^2] = -0.53", "[-0.53] x [1.00] = -0.53",
-                    "[-0.53] x [e^(-1.00)] = -0.20", "[-0.20] x [-1.00] = 0.20",
-                    "[0.20] x [-1.00] = -0.20", "[0.20] x [2.00] = 0.39",
-                    "[0.20] x [-2.00] = -0.39", "[0.20] x [-3.00] = -0.59"]:
+    for product in [
+        "[1.00] x [-1.00/(1.37)^2] = -0.53",
+        "[-0.53] x [1.00] = -0.53",
+        "[-0.53] x [e^(-1.00)] = -0.20",
+        "[-0.20] x [-1.00] = 0.20",
+        "[0.20] x [-1.00] = -0.20",
+        "[0.20] x [2.00] = 0.39",
+        "[0.20] x [-2.00] = -0.39",
+        "[0.20] x [-3.00] = -0.59",
+    ]:
         assert product in text, product
     assert [s.op for s in steps[:4]] == ["div", "add", "exp", "neg"]
     assert steps[0].node == "f" and steps[0].index == 1  # the constant 1 (input 0) gets no gradient
@@ -138,8 +144,9 @@ def test_array_edges_show_shapes_and_norms():
     for s in steps:
         assert not s.is_scalar and s.local is None
     assert np.allclose(steps[0].downstream, np.outer(g, x.data))
-    expected = (f"upstream (3,) |.|={np.linalg.norm(g):.3g} -> "
-                f"downstream (3,4) |.|={np.linalg.norm(np.outer(g, x.data)):.3g}")
+    expected = (
+        f"upstream (3,) |.|={np.linalg.norm(g):.3g} -> downstream (3,4) |.|={np.linalg.norm(np.outer(g, x.data)):.3g}"
+    )
     assert expected in text
     loss = (W * W).sum()
     steps, text = run_trace(loss)

@@ -8,8 +8,9 @@ from ..backend import devices as _device
 from .tensor import Tensor
 
 
-def tensor(data, dtype=None, device=None, requires_grad: bool = False, name: str | None = None,
-           pin_memory: bool = False) -> Tensor:
+def tensor(
+    data, dtype=None, device=None, requires_grad: bool = False, name: str | None = None, pin_memory: bool = False
+) -> Tensor:
     """Make a tensor from data, always copying (as ``torch.tensor``): Python floats become the
     default float dtype (float32), Python ints int64, NumPy arrays keep their dtype; ``device``
     ("cpu", "cuda[:k]") places it, by default on ``get_default_device()``."""

@@ -124,8 +124,9 @@ def rand(*sizes, size=None, generator=None, dtype=None, requires_grad: bool = Fa
     return _make(data, _float(dtype), requires_grad, device)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, requires_grad: bool = False,
-            device=None) -> Tensor:
+def randint(
+    low, high=None, size=None, *, generator=None, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """Integers drawn uniformly from [low, high) (``randint(high, size)`` starts at 0); int64 by default."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
@@ -151,8 +152,10 @@ def randperm(n: int, *, generator=None, dtype=None, requires_grad: bool = False,
 
 def _like(t: Tensor, data, dtype, requires_grad: bool, device) -> Tensor:
     """``data`` (host) cast to ``dtype`` (else t's) on ``device`` (else t's device)."""
-    out = tensor(data.astype(np.dtype(dtype) if dtype is not None else t.dtype, copy=False),
-                 device=device if device is not None else t.device)
+    out = tensor(
+        data.astype(np.dtype(dtype) if dtype is not None else t.dtype, copy=False),
+        device=device if device is not None else t.device,
+    )
     return out.requires_grad_(True) if requires_grad else out
 
 

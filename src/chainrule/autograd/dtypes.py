@@ -27,9 +27,17 @@ int64 = long = np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # noqa: A001
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
-_TORCH_NAMES = {float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor", uint8: "ByteTensor",
-                int8: "CharTensor", int16: "ShortTensor", int32: "IntTensor", int64: "LongTensor",
-                bool: "BoolTensor"}
+_TORCH_NAMES = {
+    float16: "HalfTensor",
+    float32: "FloatTensor",
+    float64: "DoubleTensor",
+    uint8: "ByteTensor",
+    int8: "CharTensor",
+    int16: "ShortTensor",
+    int32: "IntTensor",
+    int64: "LongTensor",
+    bool: "BoolTensor",
+}
 
 
 def set_default_dtype(dtype) -> None:

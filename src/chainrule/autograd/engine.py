@@ -127,8 +127,15 @@ def toposort(roots, constants: bool = False) -> list:
 EdgeHook = Callable[[object, int, object, object], None]
 
 
-def backpropagate(root, upstream, accumulate: bool = True, hook: EdgeHook | None = None,
-                  retain_graph: bool = True, only=None, capture=None) -> dict:
+def backpropagate(
+    root,
+    upstream,
+    accumulate: bool = True,
+    hook: EdgeHook | None = None,
+    retain_graph: bool = True,
+    only=None,
+    capture=None,
+) -> dict:
     """Run the backward pass from ``root`` (a tensor or a list of them) seeded with ``upstream``.
 
     With ``accumulate``, leaf tensors (and tensors that called ``retain_grad``) add their gradient
@@ -211,8 +218,12 @@ def _backward_nodes(order, pending, totals, state) -> None:
         if not accumulate or (capture is not None and key in capture):
             totals[key] = grad
         ctx = node._ctx
-        if accumulate and (ctx is None or node._retains_grad) and (only is None or key in only) \
-                and (capture is None or key not in capture):
+        if (
+            accumulate
+            and (ctx is None or node._retains_grad)
+            and (only is None or key in only)
+            and (capture is None or key not in capture)
+        ):
             node._accumulate_grad(grad)
         if ctx is None:
             continue
@@ -247,8 +258,15 @@ def run_backward(tensors, grad_tensors, retain_graph=None, create_graph=False, i
     backpropagate(list(tensors), seeds, retain_graph=bool(retain_graph), only=only)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, materialize_grads: bool = False) -> tuple:
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    materialize_grads: bool = False,
+) -> tuple:
     """``torch.autograd.grad``: d outputs / d inputs (times ``grad_outputs``), without touching ``.grad``."""
     from .tensor import Tensor
 
@@ -298,4 +316,3 @@ def _seed(t, g, what: str):
     if g.shape != t._data.shape:
         raise ShapeError(f"{what}: gradient has shape {g.shape}, the tensor has {t._data.shape}")
     return g
-

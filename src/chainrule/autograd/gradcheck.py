@@ -30,8 +30,9 @@ def _numeric_grad(fn, inputs, k, upstream, eps):
     return grad
 
 
-def grad_check(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-4,
-               seed: int = 0, raise_on_failure: bool = True) -> dict:
+def grad_check(
+    fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-4, seed: int = 0, raise_on_failure: bool = True
+) -> dict:
     """Compare ``fn``'s backward pass with float64 central differences on every float input.
 
     ``fn(*tensors)`` must return a tensor. Integer or boolean inputs (class targets, masks) are
@@ -66,16 +67,21 @@ def grad_check(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float =
         bad = ~(err <= atol + rtol * xp.abs(numeric))  # a NaN on either side is a failure
         report[k] = (float(err.max(initial=0.0)), float(rel.max(initial=0.0)))
         status = "ok" if not bad.any() else f"FAIL at {int(bad.sum())} of {bad.size} elements"
-        lines.append(f"  input {k} shape {tuple(t.shape)}: max abs err {report[k][0]:.3g}, "
-                     f"max rel err {report[k][1]:.3g}: {status}")
+        lines.append(
+            f"  input {k} shape {tuple(t.shape)}: max abs err {report[k][0]:.3g}, "
+            f"max rel err {report[k][1]:.3g}: {status}"
+        )
         if bad.any():
             failed = True
             i = int(xp.argmax(xp.where(bad, xp.nan_to_num(err, nan=B.numpy.inf), -1.0)))  # worst, not first
             idx = B.numpy.unravel_index(i, t.shape) if t.shape else ()
-            lines.append(f"    worst at {tuple(int(j) for j in idx)}: analytic "
-                         f"{analytic.reshape(-1)[i]:.8g}, numeric {numeric.reshape(-1)[i]:.8g}")
+            lines.append(
+                f"    worst at {tuple(int(j) for j in idx)}: analytic "
+                f"{analytic.reshape(-1)[i]:.8g}, numeric {numeric.reshape(-1)[i]:.8g}"
+            )
     if failed and raise_on_failure:
         name = getattr(fn, "__name__", "fn")
-        raise GradCheckError(f"grad_check({name}): gradients disagree (eps={eps}, atol={atol}, "
-                             f"rtol={rtol})\n" + "\n".join(lines))
+        raise GradCheckError(
+            f"grad_check({name}): gradients disagree (eps={eps}, atol={atol}, rtol={rtol})\n" + "\n".join(lines)
+        )
     return report

@@ -49,14 +49,36 @@ class TensorMethods:
     def argmin(self, dim=None, keepdim=False):
         return _ops.argmin(self, dim, keepdim)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None, ddof=None,
-            out=None, dtype=None):
+    def var(
+        self,
+        dim=None,
+        unbiased=None,
+        keepdim=False,
+        *,
+        correction=None,
+        axis=None,
+        keepdims=None,
+        ddof=None,
+        out=None,
+        dtype=None,
+    ):
         _no_out(out, "var")
         correction = ddof if ddof is not None else correction  # numpy.var(t) passes ddof (0 by default)
         return _ops.var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None, ddof=None,
-            out=None, dtype=None):
+    def std(
+        self,
+        dim=None,
+        unbiased=None,
+        keepdim=False,
+        *,
+        correction=None,
+        axis=None,
+        keepdims=None,
+        ddof=None,
+        out=None,
+        dtype=None,
+    ):
         _no_out(out, "std")
         correction = ddof if ddof is not None else correction
         return _ops.std(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
@@ -322,6 +344,7 @@ def _no_out(out, op: str) -> None:
     to write into is not supported."""
     if out is not None:
         raise TypeError(f"{op}: out= is not supported; use the returned tensor")
+
 
 def _size(size) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):

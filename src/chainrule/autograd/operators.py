@@ -140,8 +140,10 @@ class OperatorMethods:
 def _no_bool_sub(t, o) -> None:
     """PyTorch refuses ``-`` on booleans (NumPy: a TypeError for two, an integer result for one)."""
     if t._data.dtype.kind == "b" or isinstance(o, bool) or getattr(o, "dtype", None) == B.numpy.bool_:
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
-                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
 
 
 Tensor = None  # chainrule.autograd.tensor.Tensor, set by tensor.py (this mixin is one of its bases)

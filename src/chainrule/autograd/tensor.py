@@ -48,8 +48,7 @@ class Tensor(OperatorMethods, TensorMethods, InplaceMethods, DtypeMethods):
     pass can tell that an array an op saved has changed since.
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "_ctx", "_retains_grad", "name", "_vc", "_base",
-                 "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "_ctx", "_retains_grad", "name", "_vc", "_base", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
@@ -174,9 +173,7 @@ class Tensor(OperatorMethods, TensorMethods, InplaceMethods, DtypeMethods):
     def item(self):
         """The one value as a Python number."""
         if self._data.size != 1:
-            raise ShapeError(
-                f"item(): a Tensor with {self._data.size} elements cannot be converted to a Python number"
-            )
+            raise ShapeError(f"item(): a Tensor with {self._data.size} elements cannot be converted to a Python number")
         return self._data.reshape(-1)[0].item()
 
     def __float__(self) -> float:
@@ -205,8 +202,9 @@ class Tensor(OperatorMethods, TensorMethods, InplaceMethods, DtypeMethods):
         finite = host[np_.isfinite(host)] if host.dtype.kind == "f" else host
         whole = host.dtype.kind != "f" or bool(np_.all(finite == np_.round(finite)))
         # as PyTorch prints: 4 fixed decimals (or 4-digit scientific), "1." when every value is whole
-        body = np_.array2string(host, precision=4, floatmode="maxprec" if whole else "fixed", separator=", ",
-                                prefix="tensor(")
+        body = np_.array2string(
+            host, precision=4, floatmode="maxprec" if whole else "fixed", separator=", ", prefix="tensor("
+        )
         extra = "" if self.device.type == "cpu" else f", device='{self.device}'"
         if self._ctx is not None:
             extra += f", grad_fn=<{self._ctx.name()}>"
@@ -228,8 +226,9 @@ class Tensor(OperatorMethods, TensorMethods, InplaceMethods, DtypeMethods):
         self.requires_grad = bool(flag)
         return self
 
-    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
-                 inputs=None) -> None:
+    def backward(
+        self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None
+    ) -> None:
         """Backpropagate from this tensor; leaves with ``requires_grad`` accumulate into ``.grad``.
 
         ``gradient``: the upstream gradient (needed unless this is a one-element tensor).

@@ -97,5 +97,3 @@ def asarray(data, dtype=None):
             "use bool, integer or float data"
         )
     return arr
-
-

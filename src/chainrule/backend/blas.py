@@ -48,12 +48,13 @@ def _load_mkl():
     lib.MKL_Set_Interface_Layer(ctypes.c_int(0))  # LP64: 32-bit sizes, as the prototypes below
     c_int, ptr = ctypes.c_int, ctypes.c_void_p
     gemms = {}
-    for dtype, name, scalar in ((numpy.float32, "cblas_sgemm", ctypes.c_float),
-                                (numpy.float64, "cblas_dgemm", ctypes.c_double)):
+    for dtype, name, scalar in (
+        (numpy.float32, "cblas_sgemm", ctypes.c_float),
+        (numpy.float64, "cblas_dgemm", ctypes.c_double),
+    ):
         fn = getattr(lib, name)
         fn.restype = None
-        fn.argtypes = [c_int, c_int, c_int, c_int, c_int, c_int, scalar, ptr, c_int, ptr, c_int,
-                       scalar, ptr, c_int]
+        fn.argtypes = [c_int, c_int, c_int, c_int, c_int, c_int, scalar, ptr, c_int, ptr, c_int, scalar, ptr, c_int]
         gemms[numpy.dtype(dtype)] = fn
     return lib, gemms
 
@@ -148,8 +149,22 @@ def matmul(a, b, out=None):
         b, op_b = numpy.ascontiguousarray(b), (_NO_TRANS, n)
     if out is None:
         out = numpy.empty((m, n), dtype=a.dtype)
-    _mkl[1][a.dtype](_ROW_MAJOR, op_a[0], op_b[0], m, n, k, 1.0, a.ctypes.data, op_a[1],
-                     b.ctypes.data, op_b[1], 0.0, out.ctypes.data, _operand(out)[1])
+    _mkl[1][a.dtype](
+        _ROW_MAJOR,
+        op_a[0],
+        op_b[0],
+        m,
+        n,
+        k,
+        1.0,
+        a.ctypes.data,
+        op_a[1],
+        b.ctypes.data,
+        op_b[1],
+        0.0,
+        out.ctypes.data,
+        _operand(out)[1],
+    )
     return out
 
 

@@ -57,11 +57,13 @@ class Device:
         kind, colon, text = type.strip().lower().partition(":")
         if kind not in KNOWN_TYPES:
             raise DeviceNameError(
-                f"device: unknown device {type!r}; chainrule runs on 'cpu' and 'cuda[:index]' (NVIDIA, CuPy)")
+                f"device: unknown device {type!r}; chainrule runs on 'cpu' and 'cuda[:index]' (NVIDIA, CuPy)"
+            )
         if colon:
             if index is not None:
-                raise DeviceNameError(f"device({type!r}, {index!r}): the string must not include an index "
-                                      "when index is passed explicitly")
+                raise DeviceNameError(
+                    f"device({type!r}, {index!r}): the string must not include an index when index is passed explicitly"
+                )
             if not text.isdigit():
                 raise DeviceNameError(f"device: invalid device string {type!r}; the index must be a number >= 0")
             index = int(text)
@@ -142,7 +144,8 @@ def cupy():
         except ImportError as err:
             raise DeviceError(
                 "device 'cuda' needs CuPy, which is not installed: pip install 'chainrule[gpu]' "
-                f"(CuPy for CUDA 13; for CUDA 12 install cupy-cuda12x instead). ({err})") from None
+                f"(CuPy for CUDA 13; for CUDA 12 install cupy-cuda12x instead). ({err})"
+            ) from None
         try:
             count = cp.cuda.runtime.getDeviceCount()
         except Exception as err:  # CUDARuntimeError: no driver, no device

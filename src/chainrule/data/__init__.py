@@ -17,7 +17,22 @@ from .transforms import normalize, random_shift, to_float
 from .unpickle import RestrictedUnpickler, UnsafePickleError, restricted_load
 
 __all__ = [
-    "CLASSES", "DATASETS", "DataError", "DataLoader", "RestrictedUnpickler", "UnsafePickleError", "cache_home",
-    "load_fashion_mnist", "load_mnist", "normalize", "random_shift", "random_split", "read_idx",
-    "restricted_load", "to_float", "train_val_split", "transforms", "write_idx",
+    "CLASSES",
+    "DATASETS",
+    "DataError",
+    "DataLoader",
+    "RestrictedUnpickler",
+    "UnsafePickleError",
+    "cache_home",
+    "load_fashion_mnist",
+    "load_mnist",
+    "normalize",
+    "random_shift",
+    "random_split",
+    "read_idx",
+    "restricted_load",
+    "to_float",
+    "train_val_split",
+    "transforms",
+    "write_idx",
 ]

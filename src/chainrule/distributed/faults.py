@@ -96,8 +96,14 @@ class Watchdog:
         behind = [r for r in self.peers if self.seen[r] < self.seq]
         where = f"{what} (collective #{self.seq})"
         if not behind:
-            return RankFailure(f"{where} did not complete within {waited:.0f} s although every rank "
-                               "reached it: a lost connection between the ranks?", [])
+            return RankFailure(
+                f"{where} did not complete within {waited:.0f} s although every rank "
+                "reached it: a lost connection between the ranks?",
+                [],
+            )
         names = ", ".join(f"rank {r} (last heard at collective #{self.seen[r]})" for r in behind)
-        return RankFailure(f"{names} never reached the {where} within {waited:.0f} s: it died, hangs, or "
-                           "is slower than the distributed timeout", behind)
+        return RankFailure(
+            f"{names} never reached the {where} within {waited:.0f} s: it died, hangs, or "
+            "is slower than the distributed timeout",
+            behind,
+        )

@@ -32,5 +32,7 @@ def check_shardable(n: int, batch_size: int, world: int) -> None:
     last = n % batch_size
     if batch_size < world or 0 < last < world:
         size = batch_size if batch_size < world else last
-        raise ValueError(f"{world} ranks need at least {world} images in every batch, but with {n} training images "
-                         f"and --batch-size {batch_size} a batch has {size}: raise --batch-size or change --limit")
+        raise ValueError(
+            f"{world} ranks need at least {world} images in every batch, but with {n} training images "
+            f"and --batch-size {batch_size} a batch has {size}: raise --batch-size or change --limit"
+        )

@@ -47,8 +47,9 @@ def mnist_subsets(n_train: int, n_val: int, seed: int, data_root: str | None = N
     """
     x, y = _mnist_train(data_root)
     if n_train < 1 or n_val < 1 or n_train + n_val > len(x):
-        raise ValueError(f"mnist_subsets: need 1 <= n_train, n_val and n_train + n_val <= {len(x)}, "
-                         f"got {n_train} + {n_val}")
+        raise ValueError(
+            f"mnist_subsets: need 1 <= n_train, n_val and n_train + n_val <= {len(x)}, got {n_train} + {n_val}"
+        )
     order = np.random.default_rng([seed, 8]).permutation(len(x))
     val, train = np.sort(order[:n_val]), np.sort(order[n_val : n_val + n_train])
     return (x[train], y[train]), (x[val], y[val])
@@ -120,25 +121,55 @@ class RunResult:
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "diverged": self.diverged, "val_loss": self.val_loss, "val_acc": self.val_acc,
-                "steps": self.steps, "seconds": round(self.seconds, 2), "losses": self.losses,
-                "history": self.history}
+        return {
+            "name": self.name,
+            "diverged": self.diverged,
+            "val_loss": self.val_loss,
+            "val_acc": self.val_acc,
+            "steps": self.steps,
+            "seconds": round(self.seconds, 2),
+            "losses": self.losses,
+            "history": self.history,
+        }
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:
     return -(-n // batch_size)
 
 
-def train_run(name: str, model, optimizer, train, val, *, epochs: int, batch_size: int, seed: int,
-              augment=None, callbacks=(), bar=None, explode: float = 10.0) -> RunResult:
+def train_run(
+    name: str,
+    model,
+    optimizer,
+    train,
+    val,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    augment=None,
+    callbacks=(),
+    bar=None,
+    explode: float = 10.0,
+) -> RunResult:
     """Train ``model`` for ``epochs`` passes over ``train`` with the project's Trainer; never raises on divergence.
 
     The model must have been built after ``cr.manual_seed(seed)``: batches, augmentation and
     dropout are then the same on every run. A diverged run's bar is advanced by its unused steps.
     """
     log = StepLog(bar)
-    trainer = Trainer(model, optimizer, F.cross_entropy, train, val, [*callbacks, log, DivergenceGuard(explode)],
-                      batch_size=batch_size, epochs=epochs, seed=seed, augment=augment)
+    trainer = Trainer(
+        model,
+        optimizer,
+        F.cross_entropy,
+        train,
+        val,
+        [*callbacks, log, DivergenceGuard(explode)],
+        batch_size=batch_size,
+        epochs=epochs,
+        seed=seed,
+        augment=augment,
+    )
     result = RunResult(name)
     started = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -148,8 +179,10 @@ def train_run(name: str, model, optimizer, train, val, *, epochs: int, batch_siz
             result.diverged = str(err).split(". Try")[0].removeprefix("training diverged: ")
     result.history, result.losses, result.steps = trainer.history, log.losses, trainer.step
     if result.diverged is None and result.history:
-        result.val_loss, result.val_acc = result.history[-1].get("val_loss", math.nan), \
-            result.history[-1].get("val_acc", math.nan)
+        result.val_loss, result.val_acc = (
+            result.history[-1].get("val_loss", math.nan),
+            result.history[-1].get("val_acc", math.nan),
+        )
     elif bar is not None:
         bar.update(max(epochs * steps_per_epoch(len(train[0]), batch_size) - trainer.step, 0))
     result.seconds = time.perf_counter() - started

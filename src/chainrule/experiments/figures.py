@@ -50,8 +50,9 @@ def draw_losses(ax, runs: dict, title: str, ymax: float = 4.0, window: int = 10,
         losses = smooth(run.losses, window)
         steps = np.arange(len(losses))
         text = f"{label} (diverged)" if run.diverged else label
-        ax.plot(steps, np.clip(losses, 0, ymax * 1.5), color=color, lw=1.3, label=text,
-                ls="--" if run.diverged else "-")
+        ax.plot(
+            steps, np.clip(losses, 0, ymax * 1.5), color=color, lw=1.3, label=text, ls="--" if run.diverged else "-"
+        )
         if run.diverged:
             ax.plot([max(len(losses) - 1, 0)], [ymax * 0.97], marker="x", ms=10, mew=2.5, color=color)
     ax.set(xlabel="step", ylabel="training loss (running mean)", title=title, ylim=(0, ymax))
@@ -66,8 +67,14 @@ def plot_learning_curves(runs: dict, path, title: str = "learning curves") -> ob
     draw_losses(left, runs, "training loss")
     for i, (label, run) in enumerate(runs.items()):
         epochs = [r["epoch"] for r in run.history]
-        right.plot(epochs, [r.get("val_acc", math.nan) for r in run.history], marker="o", ms=4,
-                   color=COLORS[i % len(COLORS)], label=label)
+        right.plot(
+            epochs,
+            [r.get("val_acc", math.nan) for r in run.history],
+            marker="o",
+            ms=4,
+            color=COLORS[i % len(COLORS)],
+            label=label,
+        )
     right.set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy", ylim=(0, 1))
     right.grid(alpha=0.3)
     right.legend(fontsize=7)
@@ -85,8 +92,14 @@ def plot_ratio(results: dict, path) -> object:
         ax.plot(steps, values, color=COLORS[i % len(COLORS)], lw=1.3, label=label)
     for level, style in ((1e-2, ":"), (1e-1, "--")):
         ax.axhline(level, color="black", ls=style, lw=0.8)
-        ax.annotate(f"{level:g}", (0, level), xycoords=("axes fraction", "data"), xytext=(2, 2),
-                    textcoords="offset points", fontsize=7)
+        ax.annotate(
+            f"{level:g}",
+            (0, level),
+            xycoords=("axes fraction", "data"),
+            xytext=(2, 2),
+            textcoords="offset points",
+            fontsize=7,
+        )
     ax.set_yscale("log")
     ax.set(xlabel="step", ylabel="||dL/dW_first|| / ||dL/dW_last||", title="first/last-layer gradient ratio")
     ax.grid(alpha=0.3)
@@ -126,8 +139,14 @@ def plot_gap(names, train_acc, val_acc, path, title: str = "generalisation gap")
     ax.bar(x - 0.2, train_acc, 0.4, label="train (eval mode)", color="#1f77b4")
     ax.bar(x + 0.2, val_acc, 0.4, label="validation", color="#ff7f0e")
     for xi, t, v in zip(x, train_acc, val_acc):
-        ax.annotate(f"gap {100 * (t - v):.1f} pts", (xi, max(t, v)), xytext=(0, 4), textcoords="offset points",
-                    ha="center", fontsize=8)
+        ax.annotate(
+            f"gap {100 * (t - v):.1f} pts",
+            (xi, max(t, v)),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+        )
     low = min(min(train_acc), min(val_acc))
     ax.set_xticks(x, names, fontsize=9)
     ax.set(ylabel="accuracy", title=title, ylim=(max(0.0, low - 0.05), 1.02))
@@ -145,10 +164,12 @@ def plot_train_val(runs: dict, path, train_key: str = "train_eval", title: str =
         epochs = [r["epoch"] for r in run.history]
         for i, metric in enumerate(("loss", "acc")):
             ax = axes[i, j]
-            ax.plot(epochs, [r.get(f"{train_key}_{metric}", math.nan) for r in run.history], color="#1f77b4",
-                    label="train")
-            ax.plot(epochs, [r.get(f"val_{metric}", math.nan) for r in run.history], color="#ff7f0e",
-                    label="validation")
+            ax.plot(
+                epochs, [r.get(f"{train_key}_{metric}", math.nan) for r in run.history], color="#1f77b4", label="train"
+            )
+            ax.plot(
+                epochs, [r.get(f"val_{metric}", math.nan) for r in run.history], color="#ff7f0e", label="validation"
+            )
             ax.grid(alpha=0.3)
             ax.set(xlabel="epoch" if i else "", ylabel=("loss" if i == 0 else "accuracy") if j == 0 else "")
             if i == 0:

@@ -70,8 +70,19 @@ def run_one(setting: str, train, val, budget: Budget, seed: int, bar=None) -> co
     model = deep_cnn(budget.dropout if drop else 0.0)
     opt = optim.Adam(model.parameters(), lr=budget.lr, weight_decay=budget.weight_decay if wd else 0.0)
     augment = (lambda batch, rng: random_shift(batch, budget.shift, rng)) if aug else None
-    return common.train_run(setting, model, opt, train, val, epochs=budget.epochs, batch_size=budget.batch_size,
-                            seed=seed, augment=augment, callbacks=[common.EvalOn("train_eval", train)], bar=bar)
+    return common.train_run(
+        setting,
+        model,
+        opt,
+        train,
+        val,
+        epochs=budget.epochs,
+        batch_size=budget.batch_size,
+        seed=seed,
+        augment=augment,
+        callbacks=[common.EvalOn("train_eval", train)],
+        bar=bar,
+    )
 
 
 def gap_row(setting: str, r: common.RunResult) -> dict:
@@ -79,13 +90,29 @@ def gap_row(setting: str, r: common.RunResult) -> dict:
     train_acc, val_acc = last.get("train_eval_acc", float("nan")), last.get("val_acc", float("nan"))
     train_loss, val_loss = last.get("train_eval_loss", float("nan")), last.get("val_loss", float("nan"))
     best = max((h.get("val_acc", 0.0) for h in r.history), default=float("nan"))
-    return {"setting": setting, "train_acc": train_acc, "val_acc": val_acc, "gap": train_acc - val_acc,
-            "train_loss": train_loss, "val_loss": val_loss, "loss_gap": val_loss - train_loss,
-            "best_val_acc": best, "diverged": r.diverged}
+    return {
+        "setting": setting,
+        "train_acc": train_acc,
+        "val_acc": val_acc,
+        "gap": train_acc - val_acc,
+        "train_loss": train_loss,
+        "val_loss": val_loss,
+        "loss_gap": val_loss - train_loss,
+        "best_val_acc": best,
+        "diverged": r.diverged,
+    }
 
 
-def run(quick: bool = False, out: str | None = None, seed: int = 0, data_root: str | None = None,
-        progress: bool = True, log=print, budget: Budget | None = None, write: bool = True) -> dict:
+def run(
+    quick: bool = False,
+    out: str | None = None,
+    seed: int = 0,
+    data_root: str | None = None,
+    progress: bool = True,
+    log=print,
+    budget: Budget | None = None,
+    write: bool = True,
+) -> dict:
     """Train every setting; write train/val curves, the gap chart and report.md; print the gaps."""
     budget = budget or (QUICK if quick else FULL)
     folder = common.run_dir(out, "overfit") if write else None
@@ -105,10 +132,16 @@ def run(quick: bool = False, out: str | None = None, seed: int = 0, data_root: s
     if folder is not None:
         summary["run_dir"] = str(folder)
         title = f"deep CNN on {budget.n_train} images: train (eval mode) vs validation"
-        written = [figures.plot_train_val(results, folder / "train_val_curves.png", title=title),
-                   figures.plot_gap([r["setting"] for r in rows], [r["train_acc"] for r in rows],
-                                    [r["val_acc"] for r in rows], folder / "generalisation_gap.png",
-                                    title=f"generalisation gap after {budget.epochs} epochs")]
+        written = [
+            figures.plot_train_val(results, folder / "train_val_curves.png", title=title),
+            figures.plot_gap(
+                [r["setting"] for r in rows],
+                [r["train_acc"] for r in rows],
+                [r["val_acc"] for r in rows],
+                folder / "generalisation_gap.png",
+                title=f"generalisation gap after {budget.epochs} epochs",
+            ),
+        ]
         summary["plots"] = [p.name for p in written]
         common.write_json(folder / "summary.json", {**summary, "runs": {s: r.as_dict() for s, r in results.items()}})
         _report(folder, rows, budget, summary["plots"])
@@ -117,15 +150,19 @@ def run(quick: bool = False, out: str | None = None, seed: int = 0, data_root: s
 
 
 def _print(rows: list[dict], budget: Budget, log) -> None:
-    log(f"overfitting: deep CNN (229,340 parameters) on {budget.n_train} training images, {budget.epochs} epochs, "
-        f"Adam lr {budget.lr:g}; validation on {budget.n_val} images")
+    log(
+        f"overfitting: deep CNN (229,340 parameters) on {budget.n_train} training images, {budget.epochs} epochs, "
+        f"Adam lr {budget.lr:g}; validation on {budget.n_val} images"
+    )
     log(f"{'setting':<14}{'train acc':>10}{'val acc':>9}{'gap (pts)':>11}{'train loss':>12}{'val loss':>10}")
     for r in rows:
         if r["diverged"]:
             log(f"{r['setting']:<14}  diverged: {r['diverged']}")
             continue
-        log(f"{r['setting']:<14}{r['train_acc']:>10.4f}{r['val_acc']:>9.4f}{100 * r['gap']:>11.2f}"
-            f"{r['train_loss']:>12.4f}{r['val_loss']:>10.4f}")
+        log(
+            f"{r['setting']:<14}{r['train_acc']:>10.4f}{r['val_acc']:>9.4f}{100 * r['gap']:>11.2f}"
+            f"{r['train_loss']:>12.4f}{r['val_loss']:>10.4f}"
+        )
 
 
 def _report(folder, rows, budget: Budget, plots: list[str]) -> None:
@@ -137,11 +174,23 @@ def _report(folder, rows, budget: Budget, plots: list[str]) -> None:
         "training set: the generalisation gap (train accuracy − validation accuracy, both in eval mode) "
         "measures how much.",
         f"Weight decay: L2 penalty {budget.weight_decay:g} (Adam's weight_decay). Dropout: p = {budget.dropout:g} "
-        f"before each fully connected layer. Augmentation: random shifts of up to {budget.shift} pixels.")
-    report.table(["setting", "train acc", "val acc", "gap (points)", "train loss", "val loss", "best val acc"],
-                 [(r["setting"], common.fmt(r["train_acc"]), common.fmt(r["val_acc"]),
-                   common.fmt(100 * r["gap"], ".2f"), common.fmt(r["train_loss"]), common.fmt(r["val_loss"]),
-                   common.fmt(r["best_val_acc"])) for r in rows])
+        f"before each fully connected layer. Augmentation: random shifts of up to {budget.shift} pixels.",
+    )
+    report.table(
+        ["setting", "train acc", "val acc", "gap (points)", "train loss", "val loss", "best val acc"],
+        [
+            (
+                r["setting"],
+                common.fmt(r["train_acc"]),
+                common.fmt(r["val_acc"]),
+                common.fmt(100 * r["gap"], ".2f"),
+                common.fmt(r["train_loss"]),
+                common.fmt(r["val_loss"]),
+                common.fmt(r["best_val_acc"]),
+            )
+            for r in rows
+        ],
+    )
     report.image(plots[0], "train and validation curves per setting")
     report.image(plots[1], "generalisation gap per setting")
     report.write(folder / "report.md")

@@ -81,16 +81,25 @@ def run_one(spec: dict, train, val, budget: Budget, seed: int, bar=None) -> comm
     B.manual_seed(seed)
     model = shallow(None if spec["init"] == "default" else spec["init"])
     opt = make_optimizer(spec["optimizer"], model.parameters(), spec["lr"])
-    return common.train_run(label(spec), model, opt, train, val, epochs=budget.epochs, batch_size=budget.batch_size,
-                            seed=seed, bar=bar)
+    return common.train_run(
+        label(spec), model, opt, train, val, epochs=budget.epochs, batch_size=budget.batch_size, seed=seed, bar=bar
+    )
 
 
 def label(spec: dict) -> str:
     return f"{spec['init']} / {spec['optimizer']} / lr {spec['lr']:g}"
 
 
-def run(quick: bool = False, out: str | None = None, seed: int = 0, data_root: str | None = None,
-        progress: bool = True, log=print, budget: Budget | None = None, write: bool = True) -> dict:
+def run(
+    quick: bool = False,
+    out: str | None = None,
+    seed: int = 0,
+    data_root: str | None = None,
+    progress: bool = True,
+    log=print,
+    budget: Budget | None = None,
+    write: bool = True,
+) -> dict:
     """Run both sweeps; write loss curves, the accuracy heat map and report.md; print a table."""
     budget = budget or (QUICK if quick else FULL)
     folder = common.run_dir(out, "sensitivity") if write else None
@@ -107,9 +116,15 @@ def run(quick: bool = False, out: str | None = None, seed: int = 0, data_root: s
         bar.close()
     rows = [_row(spec, r) for spec, r in results]
     _print(rows, budget, per_run, log)
-    summary = {"experiment": "sensitivity", "seed": seed, "quick": quick, "budget": asdict(budget),
-               "steps_per_run": per_run, "runs": rows,
-               "diverged": [r["run"] for r in rows if r["diverged"]]}
+    summary = {
+        "experiment": "sensitivity",
+        "seed": seed,
+        "quick": quick,
+        "budget": asdict(budget),
+        "steps_per_run": per_run,
+        "runs": rows,
+        "diverged": [r["run"] for r in rows if r["diverged"]],
+    }
     if folder is not None:
         summary["run_dir"] = str(folder)
         summary["plots"] = _plots(folder, results, rows, budget)
@@ -123,19 +138,31 @@ def _row(spec: dict, r: common.RunResult) -> dict:
     tail = [v for v in r.losses[-10:] if math.isfinite(v)]
     final = sum(tail) / len(tail) if tail and not r.diverged else math.nan
     stuck = abs(final - common.CHANCE_LOSS) <= STUCK * common.CHANCE_LOSS
-    return {**spec, "run": r.name, "val_acc": r.val_acc, "val_loss": r.val_loss, "diverged": r.diverged,
-            "final_train_loss": final, "no_progress": bool(stuck), "steps": r.steps}
+    return {
+        **spec,
+        "run": r.name,
+        "val_acc": r.val_acc,
+        "val_loss": r.val_loss,
+        "diverged": r.diverged,
+        "final_train_loss": final,
+        "no_progress": bool(stuck),
+        "steps": r.steps,
+    }
 
 
 def _print(rows: list[dict], budget: Budget, per_run: int, log) -> None:
-    log(f"sensitivity: shallow CNN, {budget.n_train} training images x {budget.epochs} epoch(s), batch "
-        f"{budget.batch_size} ({per_run} steps per run), validation on {budget.n_val} images")
+    log(
+        f"sensitivity: shallow CNN, {budget.n_train} training images x {budget.epochs} epoch(s), batch "
+        f"{budget.batch_size} ({per_run} steps per run), validation on {budget.n_val} images"
+    )
     log(f"{'init':<11}{'optimizer':<14}{'lr':>8}{'train loss':>12}{'val acc':>9}  note")
     for r in rows:
         note = f"DIVERGED: {r['diverged']}" if r["diverged"] else ""
         note = note or ("no progress (loss ~ ln 10)" if r["no_progress"] else "")
-        log(f"{r['init']:<11}{r['optimizer']:<14}{r['lr']:>8g}{common.fmt(r['final_train_loss'], '.4f'):>12}"
-            f"{common.fmt(r['val_acc'], '.4f', '-'):>9}  {note}")
+        log(
+            f"{r['init']:<11}{r['optimizer']:<14}{r['lr']:>8g}{common.fmt(r['final_train_loss'], '.4f'):>12}"
+            f"{common.fmt(r['val_acc'], '.4f', '-'):>9}  {note}"
+        )
 
 
 def _grid(rows, group: str, row_key: str, row_names, col_key: str, col_names):
@@ -161,11 +188,25 @@ def _plots(folder, results, rows: list[dict], budget: Budget) -> list[str]:
     fig = new_figure(15, 4.8, 100)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 5]})
     acc, div = _grid(rows, "init", "init", list(INITS), "optimizer", list(INIT_OPTIMIZERS))
-    figures.draw_heatmap(left, acc, div, list(INITS), [f"{o}\nlr {lr:g}" for o, lr in INIT_OPTIMIZERS.items()],
-                         "initialisation", ylabel="initialisation")
+    figures.draw_heatmap(
+        left,
+        acc,
+        div,
+        list(INITS),
+        [f"{o}\nlr {lr:g}" for o, lr in INIT_OPTIMIZERS.items()],
+        "initialisation",
+        ylabel="initialisation",
+    )
     acc, div = _grid(rows, "lr", "optimizer", list(OPTIMIZERS), "lr", list(budget.lrs))
-    image = figures.draw_heatmap(right, acc, div, list(OPTIMIZERS), [f"{lr:g}" for lr in budget.lrs],
-                                 "learning rate x optimizer (default init)", xlabel="learning rate")
+    image = figures.draw_heatmap(
+        right,
+        acc,
+        div,
+        list(OPTIMIZERS),
+        [f"{lr:g}" for lr in budget.lrs],
+        "learning rate x optimizer (default init)",
+        xlabel="learning rate",
+    )
     fig.colorbar(image, ax=right, label="validation accuracy")
     fig.suptitle(f"validation accuracy after {budget.epochs} epoch(s) on {budget.n_train} images")
     heat = save_figure(fig, folder / "val_accuracy_heatmap.png")
@@ -174,8 +215,13 @@ def _plots(folder, results, rows: list[dict], budget: Budget) -> list[str]:
 
 def _legend_panel(ax, results) -> None:
     diverged = [f"{label(s)}: {r.diverged}" for s, r in results if r.diverged]
-    lines = ["Each curve: running mean of 10 steps.", "Diverged = loss NaN/Inf, above 10 x max(first loss, ln 10),",
-             "or weights NaN/Inf; the run is stopped there (x).", "", f"{len(diverged)} diverged run(s):"]
+    lines = [
+        "Each curve: running mean of 10 steps.",
+        "Diverged = loss NaN/Inf, above 10 x max(first loss, ln 10),",
+        "or weights NaN/Inf; the run is stopped there (x).",
+        "",
+        f"{len(diverged)} diverged run(s):",
+    ]
     lines += [f"  {d}" for d in diverged[:8]] + (["  ..."] if len(diverged) > 8 else [])
     ax.axis("off")
     ax.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", fontsize=8, family="monospace", wrap=True)
@@ -192,11 +238,26 @@ def _report(folder, rows, budget: Budget, per_run: int, plots: list[str]) -> Non
         "Init sweep: all weights drawn from the named distribution, biases zero. The zero init never breaks "
         "the symmetry between hidden units and its ReLUs pass no gradient; a too-small init starts with "
         "vanishing signals that plain SGD barely moves while Adam, which rescales each parameter's step, "
-        "recovers; a too-large one starts with huge logits.")
-    report.table(["init", "optimizer", "lr", "train loss (last 10 steps)", "val acc", "note"],
-                 [(r["init"], r["optimizer"], f"{r['lr']:g}", common.fmt(r["final_train_loss"]),
-                   common.fmt(r["val_acc"]), f"diverged: {r['diverged']}" if r["diverged"]
-                   else "no progress (loss ≈ ln 10)" if r["no_progress"] else "") for r in rows])
+        "recovers; a too-large one starts with huge logits.",
+    )
+    report.table(
+        ["init", "optimizer", "lr", "train loss (last 10 steps)", "val acc", "note"],
+        [
+            (
+                r["init"],
+                r["optimizer"],
+                f"{r['lr']:g}",
+                common.fmt(r["final_train_loss"]),
+                common.fmt(r["val_acc"]),
+                f"diverged: {r['diverged']}"
+                if r["diverged"]
+                else "no progress (loss ≈ ln 10)"
+                if r["no_progress"]
+                else "",
+            )
+            for r in rows
+        ],
+    )
     report.image(plots[0], "overlaid training-loss curves")
     report.image(plots[1], "validation accuracy heat map (hatched: diverged)")
     report.write(folder / "report.md")

@@ -98,8 +98,16 @@ def _ratios(records) -> tuple[float, float, list[tuple[int, float]]]:
     return start, math.exp(sum(map(math.log, tail)) / len(tail)) if all(v > 0 for v in tail) else math.nan, per_step
 
 
-def run(quick: bool = False, out: str | None = None, seed: int = 0, data_root: str | None = None,
-        progress: bool = True, log=print, budget: Budget | None = None, write: bool = True) -> dict:
+def run(
+    quick: bool = False,
+    out: str | None = None,
+    seed: int = 0,
+    data_root: str | None = None,
+    progress: bool = True,
+    log=print,
+    budget: Budget | None = None,
+    write: bool = True,
+) -> dict:
     """Train the three stacks, write plots and report.md into the run folder, print the ratios."""
     budget = budget or (QUICK if quick else FULL)
     folder = common.run_dir(out, "vanishing") if write else None
@@ -114,32 +122,62 @@ def run(quick: bool = False, out: str | None = None, seed: int = 0, data_root: s
             model = deep_mlp(activation, weight_init)
             opt = optim.SGD(model.parameters(), lr=budget.lr, momentum=budget.momentum)
             monitor = GradFlowMonitor(every=budget.every, path=None, summary=("grad_norm",))
-            run_ = common.train_run(name, model, opt, train, val, epochs=budget.epochs, batch_size=budget.batch_size,
-                                    seed=seed, callbacks=[monitor], bar=bar)
+            run_ = common.train_run(
+                name,
+                model,
+                opt,
+                train,
+                val,
+                epochs=budget.epochs,
+                batch_size=budget.batch_size,
+                seed=seed,
+                callbacks=[monitor],
+                bar=bar,
+            )
             start, end, per_step = _ratios(monitor.records)
-            results[name] = {"run": run_, "records": monitor.records, "ratio_start": start, "ratio_end": end,
-                             "ratio_steps": per_step}
+            results[name] = {
+                "run": run_,
+                "records": monitor.records,
+                "ratio_start": start,
+                "ratio_end": end,
+                "ratio_steps": per_step,
+            }
     finally:
         bar.close()
-    summary = {"experiment": "vanishing", "seed": seed, "quick": quick, "budget": asdict(budget),
-               "stacks": {n: {"ratio_start": r["ratio_start"], "ratio_last_epoch": r["ratio_end"],
-                              "val_acc": r["run"].val_acc, "diverged": r["run"].diverged} for n, r in results.items()}}
+    summary = {
+        "experiment": "vanishing",
+        "seed": seed,
+        "quick": quick,
+        "budget": asdict(budget),
+        "stacks": {
+            n: {
+                "ratio_start": r["ratio_start"],
+                "ratio_last_epoch": r["ratio_end"],
+                "val_acc": r["run"].val_acc,
+                "diverged": r["run"].diverged,
+            }
+            for n, r in results.items()
+        },
+    }
     for name, r in results.items():
         rows.append((name, r["ratio_start"], r["ratio_end"], r["run"].val_acc, r["run"].diverged))
     _print(rows, budget, log)
     if folder is not None:
         summary["run_dir"] = str(folder)
         summary["plots"] = _plots(folder, results)
-        common.write_json(folder / "summary.json", {**summary, "runs": {n: r["run"].as_dict()
-                                                                       for n, r in results.items()}})
+        common.write_json(
+            folder / "summary.json", {**summary, "runs": {n: r["run"].as_dict() for n, r in results.items()}}
+        )
         _report(folder, rows, budget, summary["plots"])
         log(f"plots and report.md in {folder}")
     return summary
 
 
 def _print(rows, budget: Budget, log) -> None:
-    log(f"vanishing gradients: {DEPTH}-layer MLP (784-{WIDTH}x{DEPTH - 1}-10), SGD lr {budget.lr} momentum "
-        f"{budget.momentum}, {budget.n_train} training images x {budget.epochs} epochs")
+    log(
+        f"vanishing gradients: {DEPTH}-layer MLP (784-{WIDTH}x{DEPTH - 1}-10), SGD lr {budget.lr} momentum "
+        f"{budget.momentum}, {budget.n_train} training images x {budget.epochs} epochs"
+    )
     log(f"{'stack':<22}{'|g1|/|g10| at start':>21}{'last epoch':>13}{'val acc':>10}")
     for name, start, end, acc, diverged in rows:
         note = f"  diverged: {diverged}" if diverged else ""
@@ -151,10 +189,16 @@ def _plots(folder, results) -> list[str]:
     names = layers(next(iter(results.values()))["records"], weights_only=True)
     labels = {name: f"W{i + 1}" for i, name in enumerate(names)}
     written = [
-        plot_grad_flow_compare(runs, folder / "grad_flow_start.png", step="first",
-                               title="gradient norm per layer at the first step (initialised networks)", labels=labels),
-        plot_grad_flow_compare(runs, folder / "grad_flow_training.png",
-                               title="gradient norm per layer during training", labels=labels),
+        plot_grad_flow_compare(
+            runs,
+            folder / "grad_flow_start.png",
+            step="first",
+            title="gradient norm per layer at the first step (initialised networks)",
+            labels=labels,
+        ),
+        plot_grad_flow_compare(
+            runs, folder / "grad_flow_training.png", title="gradient norm per layer during training", labels=labels
+        ),
         figures.plot_ratio(results, folder / "first_last_ratio.png"),
         figures.plot_learning_curves({n: r["run"] for n, r in results.items()}, folder / "learning_curves.png"),
     ]
@@ -169,13 +213,18 @@ def _report(folder, rows, budget: Budget, plots: list[str]) -> None:
         "three ways. The backward pass multiplies one local gradient per layer; the sigmoid's is at most 1/4, "
         "so the gradient that reaches the first layer is a product of numbers below 1.",
         "Ratio = ‖∂L/∂W₁‖ / ‖∂L/∂W₁₀‖: the first weight matrix's gradient norm over the last one's "
-        "(at the first step, and the geometric mean over the last epoch).")
-    report.table(["stack", "ratio at start", "ratio, last epoch", "validation accuracy"],
-                 [(n, f"{s:.3e}", f"{e:.3e}", common.fmt(a, ".4f", f"diverged ({d})")) for n, s, e, a, d in rows])
-    captions = {"grad_flow_start.png": "gradient norm per layer at the first step",
-                "grad_flow_training.png": "gradient norm per layer across training",
-                "first_last_ratio.png": "first/last-layer gradient ratio across training",
-                "learning_curves.png": "learning curves"}
+        "(at the first step, and the geometric mean over the last epoch).",
+    )
+    report.table(
+        ["stack", "ratio at start", "ratio, last epoch", "validation accuracy"],
+        [(n, f"{s:.3e}", f"{e:.3e}", common.fmt(a, ".4f", f"diverged ({d})")) for n, s, e, a, d in rows],
+    )
+    captions = {
+        "grad_flow_start.png": "gradient norm per layer at the first step",
+        "grad_flow_training.png": "gradient norm per layer across training",
+        "first_last_ratio.png": "first/last-layer gradient ratio across training",
+        "learning_curves.png": "learning curves",
+    }
     for name in plots:
         report.image(name, captions.get(name, name))
     report.write(folder / "report.md")

@@ -17,9 +17,22 @@ from .module import Module
 class _ConvNd(Module):
     dims = 2
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None, *,
-                 value: float = 0.0) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+        *,
+        value: float = 0.0,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         n = self.dims
@@ -38,8 +51,10 @@ class _ConvNd(Module):
         self.padding_mode, self.value = padding_mode, value
         self.groups = as_pair(groups, 1, "groups", name)[0]
         if self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(f"{name}: in_channels ({self.in_channels}) and out_channels ({self.out_channels}) "
-                             f"must both be divisible by groups ({self.groups})")
+            raise ValueError(
+                f"{name}: in_channels ({self.in_channels}) and out_channels ({self.out_channels}) "
+                f"must both be divisible by groups ({self.groups})"
+            )
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
         self.weight = new_parameter(shape, device, dtype)
         if bias:
@@ -78,9 +93,9 @@ class _ConvNd(Module):
             raise ShapeError(f"{name}: input of shape {tuple(x.shape)} should have {self.in_channels} channels")
         outs = []
         for g in range(self.groups):
-            bias = None if self.bias is None else self.bias[g * cout:(g + 1) * cout]
+            bias = None if self.bias is None else self.bias[g * cout : (g + 1) * cout]
             channels = (Ellipsis, slice(g * cin, (g + 1) * cin)) + (slice(None),) * self.dims
-            outs.append(conv(x[channels], self.weight[g * cout:(g + 1) * cout], bias, *args, name=name))
+            outs.append(conv(x[channels], self.weight[g * cout : (g + 1) * cout], bias, *args, name=name))
         return concatenate(outs, axis=-self.dims - 1)
 
     def _label(self) -> str:
@@ -94,8 +109,9 @@ class Conv2d(_ConvNd):
     dims = 2
 
     def forward(self, x):
-        return self._grouped(conv2d, x, self.stride, self.padding, self.dilation, self.padding_mode, self.value,
-                             name=self._label())
+        return self._grouped(
+            conv2d, x, self.stride, self.padding, self.dilation, self.padding_mode, self.value, name=self._label()
+        )
 
 
 class Conv1d(_ConvNd):
@@ -105,5 +121,6 @@ class Conv1d(_ConvNd):
 
     def forward(self, x):
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
-        return self._grouped(conv1d, x, self.stride[0], padding, self.dilation[0], self.padding_mode, self.value,
-                             name=self._label())
+        return self._grouped(
+            conv1d, x, self.stride[0], padding, self.dilation[0], self.padding_mode, self.value, name=self._label()
+        )

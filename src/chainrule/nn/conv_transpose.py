@@ -15,9 +15,21 @@ from .module import Module
 class _ConvTransposeNd(Module):
     dims = 2
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation=1,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         name, n = type(self).__name__, self.dims
         if padding_mode != "zeros":
@@ -32,8 +44,10 @@ class _ConvTransposeNd(Module):
         self.groups = as_pair(groups, 1, "groups", name)[0]
         self.padding_mode = padding_mode
         if self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(f"{name}: in_channels ({self.in_channels}) and out_channels ({self.out_channels}) "
-                             f"must both be divisible by groups ({self.groups})")
+            raise ValueError(
+                f"{name}: in_channels ({self.in_channels}) and out_channels ({self.out_channels}) "
+                f"must both be divisible by groups ({self.groups})"
+            )
         shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
         self.weight = new_parameter(shape, device, dtype)
         if bias:
@@ -61,15 +75,21 @@ class _ConvTransposeNd(Module):
         if len(output_size) == non_spatial + n:
             output_size = output_size[non_spatial:]
         if len(output_size) != n:
-            raise ValueError(f"{name}: for {input.ndim}D input, output_size must have {n} or {non_spatial + n} "
-                             f"elements (got {len(output_size)})")
+            raise ValueError(
+                f"{name}: for {input.ndim}D input, output_size must have {n} or {non_spatial + n} "
+                f"elements (got {len(output_size)})"
+            )
         sizes = tuple(input.shape[non_spatial:])
-        lows = [(size - 1) * s - 2 * p + d * (k - 1) + 1
-                for size, s, p, d, k in zip(sizes, self.stride, self.padding, self.dilation, self.kernel_size)]
+        lows = [
+            (size - 1) * s - 2 * p + d * (k - 1) + 1
+            for size, s, p, d, k in zip(sizes, self.stride, self.padding, self.dilation, self.kernel_size)
+        ]
         highs = [low + s - 1 for low, s in zip(lows, self.stride)]
         if any(not lo <= size <= hi for size, lo, hi in zip(output_size, lows, highs)):
-            raise ValueError(f"{name}: requested an output size of {list(output_size)}, but valid sizes range from "
-                             f"{lows} to {highs} (for an input of {list(sizes)})")
+            raise ValueError(
+                f"{name}: requested an output size of {list(output_size)}, but valid sizes range from "
+                f"{lows} to {highs} (for an input of {list(sizes)})"
+            )
         return tuple(size - lo for size, lo in zip(output_size, lows))
 
     def extra_repr(self) -> str:
@@ -100,8 +120,17 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     def forward(self, input, output_size=None) -> Tensor:
         output_padding = self._output_padding(input, output_size)
-        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                self.groups, self.dilation, name=self._label())
+        return conv_transpose2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+            name=self._label(),
+        )
 
 
 class ConvTranspose1d(_ConvTransposeNd):
@@ -112,5 +141,14 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     def forward(self, input, output_size=None) -> Tensor:
         output_padding = self._output_padding(input, output_size)
-        return conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                self.groups, self.dilation, name=self._label())
+        return conv_transpose1d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+            name=self._label(),
+        )

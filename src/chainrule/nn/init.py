@@ -58,8 +58,10 @@ def _calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
     """(fan_in, fan_out) = (shape[1] * receptive field, shape[0] * receptive field)."""
     shape = _array(tensor).shape
     if len(shape) < 2:
-        raise ValueError(f"nn.init: fan in and fan out can not be computed for a tensor with fewer than "
-                         f"2 dimensions, got shape {shape}")
+        raise ValueError(
+            f"nn.init: fan in and fan out can not be computed for a tensor with fewer than "
+            f"2 dimensions, got shape {shape}"
+        )
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
 
@@ -155,6 +157,16 @@ def lecun_normal_(tensor):
 
 
 __all__ = [
-    "calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "lecun_normal_", "lecun_uniform_",
-    "normal_", "ones_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
+    "calculate_gain",
+    "constant_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "lecun_normal_",
+    "lecun_uniform_",
+    "normal_",
+    "ones_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
 ]

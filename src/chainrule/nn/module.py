@@ -93,8 +93,10 @@ class Module:
     # --- registration --------------------------------------------------------------------------
     def _check_init(self, what: str) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign {what} before Module.__init__() call "
-                                 f"(call super().__init__() first in {type(self).__name__}.__init__)")
+            raise AttributeError(
+                f"cannot assign {what} before Module.__init__() call "
+                f"(call super().__init__() first in {type(self).__name__}.__init__)"
+            )
 
     def __setattr__(self, name: str, value) -> None:
         d = self.__dict__
@@ -108,13 +110,17 @@ class Module:
             d["_modules"][name] = value
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' of "
-                                f"{type(self).__name__} (nn.Parameter or None expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter '{name}' of "
+                    f"{type(self).__name__} (nn.Parameter or None expected)"
+                )
             d["_parameters"][name] = None
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as child module '{name}' of "
-                                f"{type(self).__name__} (nn.Module or None expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as child module '{name}' of "
+                    f"{type(self).__name__} (nn.Module or None expected)"
+                )
             d["_modules"][name] = None
         elif "_buffers" in d and name in d["_buffers"]:
             d["_buffers"][name] = None if value is None else self._as_buffer(name, value)
@@ -287,8 +293,10 @@ class Module:
                 continue
             value = _array_of(state_dict[key])
             if tuple(value.shape) != tuple(target.shape):
-                errors.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
-                              f"the state dict, the shape in the current model is {tuple(target.shape)}")
+                errors.append(
+                    f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
+                    f"the state dict, the shape in the current model is {tuple(target.shape)}"
+                )
             else:
                 staged.append((target, value))
         if strict:

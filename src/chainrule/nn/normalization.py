@@ -23,8 +23,18 @@ class _BatchNorm(Module):
     _ndims: tuple = ()
     _layout = ""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -57,8 +67,9 @@ class _BatchNorm(Module):
         if x.ndim not in self._ndims:
             raise ShapeError(f"{name}: expected input {self._layout}, got shape {tuple(x.shape)}")
         if x.shape[1] != self.num_features:
-            raise ShapeError(f"{name}: input has {x.shape[1]} channels, expected {self.num_features} "
-                             f"(input shape {tuple(x.shape)})")
+            raise ShapeError(
+                f"{name}: input has {x.shape[1]} channels, expected {self.num_features} (input shape {tuple(x.shape)})"
+            )
 
     def forward(self, x) -> Tensor:
         self._check_input(x)
@@ -69,13 +80,23 @@ class _BatchNorm(Module):
                 factor = 1.0 / float(self.num_batches_tracked._data)
         use_batch_stats = self.training or self.running_mean is None
         keep_stats = not self.training or self.track_running_stats
-        return batch_norm(x, self.running_mean if keep_stats else None, self.running_var if keep_stats else None,
-                          self.weight, self.bias, use_batch_stats, factor, self.eps,
-                          name=f"{type(self).__name__}({self.num_features})")
+        return batch_norm(
+            x,
+            self.running_mean if keep_stats else None,
+            self.running_var if keep_stats else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            factor,
+            self.eps,
+            name=f"{type(self).__name__}({self.num_features})",
+        )
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):

@@ -19,9 +19,20 @@ class Embedding(Module):
     ``_weight``: use this (num_embeddings, embedding_dim) tensor as the weight, untouched.
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                 sparse: bool = False, _weight=None, _freeze: bool = False, device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight=None,
+        _freeze: bool = False,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.padding_idx = check_padding_idx(padding_idx, self.num_embeddings, self._label())
@@ -45,8 +56,16 @@ class Embedding(Module):
             self.weight._data[self.padding_idx] = 0
 
     def forward(self, input) -> Tensor:
-        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
-                         self.scale_grad_by_freq, self.sparse, name=self._label())
+        return embedding(
+            input,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.sparse,
+            name=self._label(),
+        )
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -66,14 +85,24 @@ class Embedding(Module):
         return f"Embedding({self.num_embeddings}, {self.embedding_dim})"
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
-                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                        sparse: bool = False) -> Embedding:
+    def from_pretrained(
+        cls,
+        embeddings,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Embedding:
         """An Embedding whose weight is ``embeddings`` (2-D, shared); frozen (no gradient) by default."""
         embeddings = as_tensor(embeddings)
         if embeddings.ndim != 2:
-            raise ShapeError(f"Embedding.from_pretrained: embeddings parameter is expected to be 2-dimensional, "
-                             f"got shape {tuple(embeddings.shape)}")
+            raise ShapeError(
+                f"Embedding.from_pretrained: embeddings parameter is expected to be 2-dimensional, "
+                f"got shape {tuple(embeddings.shape)}"
+            )
         rows, cols = embeddings.shape
-        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
-                   _weight=embeddings, _freeze=freeze)
+        return cls(
+            rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings, _freeze=freeze
+        )

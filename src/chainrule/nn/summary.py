@@ -45,12 +45,20 @@ class ModelSummary:
         def line(cells):
             return f"{cells[0]:<{w0}}  {cells[1]:<{w1}}  {cells[2]:>{w2}}"
 
-        out = [f'Model: "{self.model_name}"  (input {_shape_text((None,) + self.input_shape)})',
-               "=" * width, line(header), "=" * width]
+        out = [
+            f'Model: "{self.model_name}"  (input {_shape_text((None,) + self.input_shape)})',
+            "=" * width,
+            line(header),
+            "=" * width,
+        ]
         out += [line(b) for b in body]
-        out += ["=" * width, f"Total params: {self.total_params:,}",
-                f"Trainable params: {self.trainable_params:,}",
-                f"Non-trainable params: {self.non_trainable_params:,}", "_" * width]
+        out += [
+            "=" * width,
+            f"Total params: {self.total_params:,}",
+            f"Trainable params: {self.trainable_params:,}",
+            f"Non-trainable params: {self.non_trainable_params:,}",
+            "_" * width,
+        ]
         return "\n".join(out)
 
     __repr__ = __str__
@@ -88,11 +96,20 @@ def summary(model: Module, input_shape, batch_size: int = 2, dtype=None) -> Mode
     def hook(module, inputs, out):
         own = [p for p in module.parameters(recurse=False) if id(p) not in counted]
         counted.update(id(p) for p in own)
-        result.rows.append(LayerRow(names.get(id(module)) or type(module).__name__, type(module).__name__,
-                                    _out_shape(out), sum(p.numel() for p in own)))
+        result.rows.append(
+            LayerRow(
+                names.get(id(module)) or type(module).__name__,
+                type(module).__name__,
+                _out_shape(out),
+                sum(p.numel() for p in own),
+            )
+        )
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if next(m.parameters(recurse=False), None) is not None or not m._modules]
+    handles = [
+        m.register_forward_hook(hook)
+        for m in model.modules()
+        if next(m.parameters(recurse=False), None) is not None or not m._modules
+    ]
     modes = {id(m): m.training for m in model.modules()}
     model.eval()
     try:

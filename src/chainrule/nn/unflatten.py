@@ -18,11 +18,17 @@ def unflatten(x: Tensor, dim: int, sizes: tuple) -> Tensor:
     n = x.shape[dim]
     known = math.prod(s for s in sizes if s != -1)
     wildcards = sum(s == -1 for s in sizes)
-    if wildcards > 1 or any(s < -1 for s in sizes) or (wildcards and (known == 0 or n % known)) or (
-            not wildcards and known != n):
-        raise ShapeError(f"unflatten: provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
-                         f"({n}) in the input tensor of shape {tuple(x.shape)}")
-    return x.reshape(*x.shape[:dim], *sizes, *x.shape[dim + 1:])
+    if (
+        wildcards > 1
+        or any(s < -1 for s in sizes)
+        or (wildcards and (known == 0 or n % known))
+        or (not wildcards and known != n)
+    ):
+        raise ShapeError(
+            f"unflatten: provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"({n}) in the input tensor of shape {tuple(x.shape)}"
+        )
+    return x.reshape(*x.shape[:dim], *sizes, *x.shape[dim + 1 :])
 
 
 class Unflatten(Module):
@@ -36,8 +42,10 @@ class Unflatten(Module):
             raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got {unflattened_size!r}")
         for i, s in enumerate(unflattened_size):
             if not isinstance(s, numbers.Integral):
-                raise TypeError(f"Unflatten: unflattened_size must be tuple of ints, but found element of type "
-                                f"{type(s).__name__} at pos {i}")
+                raise TypeError(
+                    f"Unflatten: unflattened_size must be tuple of ints, but found element of type "
+                    f"{type(s).__name__} at pos {i}"
+                )
         self.dim, self.unflattened_size = int(dim), unflattened_size  # kept as given, as torch (repr shows it)
 
     def forward(self, input) -> Tensor:

@@ -78,15 +78,17 @@ class AdaptiveMaxPool2d(Function):
         h, w = self.x_shape[-2:]
         planes = upstream.size // (upstream.shape[-1] * upstream.shape[-2]) if upstream.size else 0
         flat = self.idx.reshape(planes, -1) + (self.xp.arange(planes) * (h * w))[:, None]
-        dx = self.xp.bincount(flat.ravel(), weights=upstream.reshape(-1).astype(self.xp.float64),
-                           minlength=planes * h * w)
+        dx = self.xp.bincount(
+            flat.ravel(), weights=upstream.reshape(-1).astype(self.xp.float64), minlength=planes * h * w
+        )
         return (dx.astype(upstream.dtype, copy=False).reshape(self.x_shape),)
 
 
 def _output_size(output_size, x: Tensor, n: int, name: str) -> tuple:
     """An int, or an n-tuple of ints and Nones (None: the input's size on that axis)."""
-    sizes = (output_size,) * n if isinstance(output_size, numbers.Integral) or output_size is None \
-        else tuple(output_size)
+    sizes = (
+        (output_size,) * n if isinstance(output_size, numbers.Integral) or output_size is None else tuple(output_size)
+    )
     if len(sizes) != n:
         raise ValueError(f"{name}: output_size must be an int or a tuple of {n}, got {output_size!r}")
     in_sizes = tuple(x.shape[-n:])
@@ -100,7 +102,7 @@ def _check(x, ndims: tuple, layout: str, name: str) -> Tensor:
     x = as_tensor(x)
     if x.ndim not in ndims:
         raise ShapeError(f"{name}: expected input {layout}, got shape {tuple(x.shape)}")
-    if any(s == 0 for s in x.shape[-(min(ndims) - 1):]):
+    if any(s == 0 for s in x.shape[-(min(ndims) - 1) :]):
         raise ShapeError(f"{name}: the input of shape {tuple(x.shape)} has an empty non-batch axis")
     if x.dtype.kind != "f":
         raise DtypeError(f"{name}: input must be floating point, got dtype {x.dtype}; convert it with .float()")
@@ -118,8 +120,7 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     with ``return_indices``, also the flat index h * W + w of each maximum (int64)."""
     x = _check(input, (3, 4), "(N, C, H, W) or (C, H, W)", "adaptive_max_pool2d")
     box: list = []
-    out = AdaptiveMaxPool2d.apply(x, output_size=_output_size(output_size, x, 2, "adaptive_max_pool2d"),
-                                  indices=box)
+    out = AdaptiveMaxPool2d.apply(x, output_size=_output_size(output_size, x, 2, "adaptive_max_pool2d"), indices=box)
     return (out, Tensor(box[0])) if return_indices else out
 
 
@@ -136,7 +137,8 @@ def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
     x = _check(input, (2, 3), "(N, C, L) or (C, L)", "adaptive_max_pool1d")
     size = _output_size(output_size, x, 1, "adaptive_max_pool1d")
     box: list = []
-    out = AdaptiveMaxPool2d.apply(x.reshape(tuple(x.shape[:-1]) + (1, x.shape[-1])), output_size=(1,) + size,
-                                  indices=box)
+    out = AdaptiveMaxPool2d.apply(
+        x.reshape(tuple(x.shape[:-1]) + (1, x.shape[-1])), output_size=(1,) + size, indices=box
+    )
     out = out.reshape(tuple(x.shape[:-1]) + size)
     return (out, Tensor(box[0].reshape(out.shape))) if return_indices else out

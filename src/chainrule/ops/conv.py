@@ -155,14 +155,26 @@ def _check_conv(x, weight, bias, name: str, dims: int) -> None:
     if weight.ndim != dims + 2:
         raise ShapeError(f"{name}: weight must be {dims + 2}-D (out, in, *kernel), got shape {weight.shape}")
     if x.shape[1] != weight.shape[1]:
-        raise ShapeError(f"{name}: input has {x.shape[1]} channels, expected {weight.shape[1]} "
-                         f"(input shape {tuple(x.shape)}, weight shape {tuple(weight.shape)})")
+        raise ShapeError(
+            f"{name}: input has {x.shape[1]} channels, expected {weight.shape[1]} "
+            f"(input shape {tuple(x.shape)}, weight shape {tuple(weight.shape)})"
+        )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ShapeError(f"{name}: bias has shape {tuple(bias.shape)}, expected ({weight.shape[0]},)")
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: str = "zeros",
-           value: float = 0.0, *, name: str = "conv2d") -> Tensor:
+def conv2d(
+    x,
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    padding_mode: str = "zeros",
+    value: float = 0.0,
+    *,
+    name: str = "conv2d",
+) -> Tensor:
     """2-D cross-correlation: x (N, C, H, W), weight (F, C, kh, kw), bias (F,) -> (N, F, Ho, Wo).
 
     Ho = floor((H + pad_top + pad_bottom - dilation*(kh-1) - 1) / stride) + 1, and so Wo.
@@ -181,8 +193,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: 
     for axis, (size, (b, a), k, d) in enumerate(zip(x.shape[2:], pads, kernel, dilation)):
         if size + b + a < d * (k - 1) + 1:
             dim = "HW"[axis] if len(kernel) == 2 else "L"
-            raise ShapeError(f"{name}: kernel of size {k} (dilation {d}, span {d * (k - 1) + 1}) is larger "
-                             f"than the padded input along {dim}: {size} + {b} + {a} = {size + b + a}")
+            raise ShapeError(
+                f"{name}: kernel of size {k} (dilation {d}, span {d * (k - 1) + 1}) is larger "
+                f"than the padded input along {dim}: {size} + {b} + {a} = {size + b + a}"
+            )
     if padding_mode != "zeros":  # other modes pad first as an op of their own; the conv sees no padding
         x = pad_spatial(x, pads, padding_mode, value, name)
         pads = ((0, 0), (0, 0))
@@ -190,8 +204,18 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: 
     return Conv2d.apply(*inputs, stride=stride, dilation=dilation, pads=pads)
 
 
-def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: str = "zeros",
-           value: float = 0.0, *, name: str = "conv1d") -> Tensor:
+def conv1d(
+    x,
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    padding_mode: str = "zeros",
+    value: float = 0.0,
+    *,
+    name: str = "conv1d",
+) -> Tensor:
     """1-D cross-correlation: x (N, C, L), weight (F, C, k) -> (N, F, L_out); a conv2d of height 1."""
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
@@ -199,6 +223,15 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode: 
     (s,), (d,) = as_pair(stride, 1, "stride", name), as_pair(dilation, 1, "dilation", name)
     (pad1,) = normalize_padding(padding, tuple(weight.shape[2:]), (s,), (d,), tuple(x.shape[2:]), name)
     n, c, length = x.shape
-    out = conv2d(x.reshape(n, c, 1, length), weight.reshape(*weight.shape[:2], 1, weight.shape[2]),
-                 bias, (1, s), ((0, 0), pad1), (1, d), padding_mode, value, name=name)
+    out = conv2d(
+        x.reshape(n, c, 1, length),
+        weight.reshape(*weight.shape[:2], 1, weight.shape[2]),
+        bias,
+        (1, s),
+        ((0, 0), pad1),
+        (1, d),
+        padding_mode,
+        value,
+        name=name,
+    )
     return out.reshape(n, out.shape[1], out.shape[3])

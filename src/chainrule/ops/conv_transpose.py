@@ -30,13 +30,14 @@ class ConvTranspose2d(Function):
 
     symbol = "conv_transpose2d"
 
-    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1),
-                groups=1):
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1), groups=1):
         n, cin, h, wd = x.shape
         _, cout_g, kh, kw = w.shape
         cout = cout_g * groups
-        canvas = tuple((size - 1) * s + d * (k - 1) + 1 + op
-                       for size, s, d, k, op in zip((h, wd), stride, dilation, (kh, kw), output_padding))
+        canvas = tuple(
+            (size - 1) * s + d * (k - 1) + 1 + op
+            for size, s, d, k, op in zip((h, wd), stride, dilation, (kh, kw), output_padding)
+        )
         out_hw = tuple(c - 2 * p for c, p in zip(canvas, padding))
         x2 = x.transpose(1, 2, 3, 0).reshape(groups, cin // groups, h * wd * n)  # (G, C_in/G, H*W*N)
         w3 = w.reshape(groups, cin // groups, cout_g * kh * kw)  # (G, C_in/G, C_out/G*kh*kw)
@@ -85,15 +86,20 @@ def _per_group(a, b):
 def _check(x, weight, bias, groups: int, name: str, dims: int):
     layout = "(N, C, L)" if dims == 1 else "(N, C, H, W)"
     if weight.ndim != dims + 2:
-        raise ShapeError(f"{name}: weight must be {dims + 2}-D (in_channels, out_channels / groups, *kernel), "
-                         f"got shape {tuple(weight.shape)}")
+        raise ShapeError(
+            f"{name}: weight must be {dims + 2}-D (in_channels, out_channels / groups, *kernel), "
+            f"got shape {tuple(weight.shape)}"
+        )
     if x.ndim not in (dims + 1, dims + 2):
-        raise ShapeError(f"{name}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D input {layout}, "
-                         f"got shape {tuple(x.shape)}")
+        raise ShapeError(
+            f"{name}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D input {layout}, got shape {tuple(x.shape)}"
+        )
     c = x.shape[-dims - 1]
     if c != weight.shape[0]:
-        raise ShapeError(f"{name}: input has {c} channels, expected {weight.shape[0]} (input shape "
-                         f"{tuple(x.shape)}, weight shape {tuple(weight.shape)} = (in, out / groups, *kernel))")
+        raise ShapeError(
+            f"{name}: input has {c} channels, expected {weight.shape[0]} (input shape "
+            f"{tuple(x.shape)}, weight shape {tuple(weight.shape)} = (in, out / groups, *kernel))"
+        )
     if c % groups:
         raise ShapeError(f"{name}: in_channels ({c}) must be divisible by groups ({groups})")
     cout = weight.shape[1] * groups
@@ -106,8 +112,18 @@ def output_size(size: int, k: int, stride: int, padding: int, output_padding: in
     return (size - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
-                     dilation=1, *, name: str = "conv_transpose2d") -> Tensor:
+def conv_transpose2d(
+    input,
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+    *,
+    name: str = "conv_transpose2d",
+) -> Tensor:
     """Transposed 2-D convolution: x (N, C_in, H, W), weight (C_in, C_out / groups, kh, kw), bias (C_out,)
     -> (N, C_out, Ho, Wo), Ho = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1."""
     x, weight = as_tensor(input), as_tensor(weight)
@@ -119,24 +135,40 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     padding = as_pair(padding, 2, "padding", name, minimum=0)
     output_padding = as_pair(output_padding, 2, "output_padding", name, minimum=0)
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
-        raise ShapeError(f"{name}: output_padding must be smaller than either stride or dilation, but got "
-                         f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
-    sizes = tuple(output_size(*a) for a in zip(x.shape[-2:], weight.shape[2:], stride, padding, output_padding,
-                                               dilation))
+        raise ShapeError(
+            f"{name}: output_padding must be smaller than either stride or dilation, but got "
+            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+        )
+    sizes = tuple(
+        output_size(*a) for a in zip(x.shape[-2:], weight.shape[2:], stride, padding, output_padding, dilation)
+    )
     if min(sizes) < 1:
-        raise ShapeError(f"{name}: given input size per channel {tuple(x.shape[-2:])}, the calculated output "
-                         f"size per channel {sizes} is too small")
+        raise ShapeError(
+            f"{name}: given input size per channel {tuple(x.shape[-2:])}, the calculated output "
+            f"size per channel {sizes} is too small"
+        )
     unbatched = x.ndim == 3
     if unbatched:
         x = x.reshape(1, *x.shape)
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    out = ConvTranspose2d.apply(*inputs, stride=stride, padding=padding, output_padding=output_padding,
-                                dilation=dilation, groups=groups)
+    out = ConvTranspose2d.apply(
+        *inputs, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=groups
+    )
     return out.reshape(out.shape[1:]) if unbatched else out
 
 
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
-                     dilation=1, *, name: str = "conv_transpose1d") -> Tensor:
+def conv_transpose1d(
+    input,
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+    *,
+    name: str = "conv_transpose1d",
+) -> Tensor:
     """Transposed 1-D convolution: x (N, C_in, L), weight (C_in, C_out / groups, k) -> (N, C_out, L_out);
     a conv_transpose2d of height 1."""
     x, weight = as_tensor(input), as_tensor(weight)
@@ -146,6 +178,15 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     _check(x, weight, bias, groups, name, 1)
     (s,), (d,) = as_pair(stride, 1, "stride", name), as_pair(dilation, 1, "dilation", name)
     (p,), (op,) = as_pair(padding, 1, "padding", name, 0), as_pair(output_padding, 1, "output_padding", name, 0)
-    out = conv_transpose2d(x.reshape(*x.shape[:-1], 1, x.shape[-1]), weight.reshape(*weight.shape[:2], 1, -1),
-                           bias, (1, s), (0, p), (0, op), groups, (1, d), name=name)
+    out = conv_transpose2d(
+        x.reshape(*x.shape[:-1], 1, x.shape[-1]),
+        weight.reshape(*weight.shape[:2], 1, -1),
+        bias,
+        (1, s),
+        (0, p),
+        (0, op),
+        groups,
+        (1, d),
+        name=name,
+    )
     return out.reshape(*out.shape[:-2], out.shape[-1])

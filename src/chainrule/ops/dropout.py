@@ -64,11 +64,19 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     """
     x = as_tensor(input)
     if x.ndim not in (3, 4):
-        warnings.warn(f"dropout2d: received a {x.ndim}-D input, which is deprecated (as in PyTorch); it expects "
-                      "(N, C, H, W) or (C, H, W) inputs", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"dropout2d: received a {x.ndim}-D input, which is deprecated (as in PyTorch); it expects "
+            "(N, C, H, W) or (C, H, W) inputs",
+            UserWarning,
+            stacklevel=2,
+        )
     elif x.ndim == 3:
-        warnings.warn("dropout2d: received a 3-D input; as PyTorch, it is read as (N, C, L) and each of its "
-                      "channels dropped whole (1-D channel-wise dropout)", UserWarning, stacklevel=2)
+        warnings.warn(
+            "dropout2d: received a 3-D input; as PyTorch, it is read as (N, C, L) and each of its "
+            "channels dropped whole (1-D channel-wise dropout)",
+            UserWarning,
+            stacklevel=2,
+        )
     if x.ndim < 2:
         raise ShapeError(f"dropout2d: expected an input with a channel axis (N, C, ...), got shape {tuple(x.shape)}")
     return _dropout(x, p, training, "dropout2d", (*x.shape[:2],) + (1,) * (x.ndim - 2))

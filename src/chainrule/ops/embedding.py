@@ -45,8 +45,10 @@ def check_padding_idx(padding_idx, num_embeddings: int, name: str) -> int | None
         return None
     if not isinstance(padding_idx, numbers.Integral) or not -num_embeddings <= padding_idx < num_embeddings:
         # AssertionError, as torch
-        raise AssertionError(f"{name}: padding_idx must be within num_embeddings: got {padding_idx!r}, "
-                             f"allowed [{-num_embeddings}, {num_embeddings})")
+        raise AssertionError(
+            f"{name}: padding_idx must be within num_embeddings: got {padding_idx!r}, "
+            f"allowed [{-num_embeddings}, {num_embeddings})"
+        )
     return int(padding_idx) % num_embeddings
 
 
@@ -56,8 +58,10 @@ def _check_indices(indices, num_embeddings: int, name: str):
         raise DtypeError(f"{name}: indices must be an integer tensor (int64 or int32), got dtype {idx.dtype}")
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num_embeddings):
         bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
-        raise IndexError(f"{name}: index out of range in self: index {bad} for a weight of "
-                         f"{num_embeddings} rows (valid 0..{num_embeddings - 1})")
+        raise IndexError(
+            f"{name}: index out of range in self: index {bad} for a weight of "
+            f"{num_embeddings} rows (valid 0..{num_embeddings - 1})"
+        )
     return idx
 
 
@@ -76,9 +80,17 @@ def renorm_rows_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None
         weight._bump_version()
 
 
-def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None,
-              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False, *,
-              name: str = "embedding") -> Tensor:
+def embedding(
+    input,
+    weight,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+    *,
+    name: str = "embedding",
+) -> Tensor:
     """Rows of ``weight`` (V, D) at integer ``input`` (*): -> (*, D).
 
     ``padding_idx``: that row gets no gradient. ``max_norm``: the rows looked up are first renormed
@@ -87,8 +99,9 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm: float | N
     """
     indices, weight = as_tensor(input), as_tensor(weight)
     if weight.ndim != 2:
-        raise ShapeError(f"{name}: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
-                         f"{tuple(weight.shape)}")
+        raise ShapeError(
+            f"{name}: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}"
+        )
     v = weight.shape[0]
     idx = _check_indices(indices, v, name)
     padding_idx = check_padding_idx(padding_idx, v, name)

@@ -38,8 +38,9 @@ class Gather(Function):
     def forward(self, x, index=None, dim=0):
         index = _index_array(self.xp, index, "gather")
         if index.ndim != x.ndim:
-            raise ShapeError(f"gather: index has {index.ndim} dimensions, input {x.shape} has {x.ndim}; "
-                             "they must agree")
+            raise ShapeError(
+                f"gather: index has {index.ndim} dimensions, input {x.shape} has {x.ndim}; they must agree"
+            )
         for d, (n, m) in enumerate(zip(index.shape, x.shape)):
             if d != dim and n > m:
                 raise ShapeError(f"gather: index {index.shape} is larger than input {x.shape} at dimension {d}")

@@ -21,8 +21,7 @@ class MatMul(Function):
         if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
             k_b = b.shape[0 if b.ndim == 1 else -2]
             raise ShapeError(
-                f"matmul: shapes {a.shape} and {b.shape} do not align: "
-                f"a has {a.shape[-1]} columns, b has {k_b} rows"
+                f"matmul: shapes {a.shape} and {b.shape} do not align: a has {a.shape[-1]} columns, b has {k_b} rows"
             )
         self.a, self.b = a, b
         return gemm(a, b)  # 2-D float: the fast BLAS; otherwise NumPy's batched @
@@ -53,17 +52,21 @@ def mm(a, b):
     if a.ndim != 2 or b.ndim != 2:
         raise ShapeError(f"mm: both operands must be matrices (2-D), got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     if a.shape[1] != b.shape[0]:
-        raise ShapeError(f"mm: mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
-                         f"{b.shape[0]}x{b.shape[1]})")
+        raise ShapeError(
+            f"mm: mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})"
+        )
     return MatMul.apply(a, b)
 
 
 def bmm(a, b):
     """A batch of matrix products, (B, n, k) @ (B, k, m) -> (B, n, m), as torch.bmm (no broadcasting)."""
     if a.ndim != 3 or b.ndim != 3:
-        raise ShapeError(f"bmm: both operands must be 3-D (batch, rows, cols), got shapes {tuple(a.shape)} "
-                         f"and {tuple(b.shape)}")
+        raise ShapeError(
+            f"bmm: both operands must be 3-D (batch, rows, cols), got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
-        raise ShapeError(f"bmm: shapes {tuple(a.shape)} and {tuple(b.shape)} do not match: expected b of shape "
-                         f"({a.shape[0]}, {a.shape[2]}, m)")
+        raise ShapeError(
+            f"bmm: shapes {tuple(a.shape)} and {tuple(b.shape)} do not match: expected b of shape "
+            f"({a.shape[0]}, {a.shape[2]}, m)"
+        )
     return MatMul.apply(a, b)

@@ -60,8 +60,10 @@ def linear(x, weight, bias=None, *, name: str = "linear") -> Tensor:
     if x.ndim == 0:
         raise ShapeError(f"{name}: input must have at least 1 dimension (..., {in_f}), got a scalar")
     if x.shape[-1] != in_f:
-        raise ShapeError(f"{name}: input has {x.shape[-1]} features, expected {in_f} "
-                         f"(input shape {tuple(x.shape)}, weight shape {tuple(weight.shape)})")
+        raise ShapeError(
+            f"{name}: input has {x.shape[-1]} features, expected {in_f} "
+            f"(input shape {tuple(x.shape)}, weight shape {tuple(weight.shape)})"
+        )
     if bias is not None and tuple(bias.shape) != (out_f,):
         raise ShapeError(f"{name}: bias has shape {tuple(bias.shape)}, expected ({out_f},)")
     inputs = (x, weight) if bias is None else (x, weight, bias)

@@ -175,13 +175,22 @@ def _softmax_input(x, dtype) -> Tensor:
 def _implicit_dim(x: Tensor, dim, op: str) -> int:
     if dim is not None:
         return dim
-    warnings.warn(f"Implicit dimension choice for {op} has been deprecated (as in PyTorch): pass dim=",
-                  UserWarning, stacklevel=4)
+    warnings.warn(
+        f"Implicit dimension choice for {op} has been deprecated (as in PyTorch): pass dim=", UserWarning, stacklevel=4
+    )
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Fused log-softmax + negative log-likelihood, as ``torch.nn.functional.cross_entropy``.
 
     input: logits (N, C) or (N, C, d1, ...) or (C,); target: class indices (N,) / (N, d1, ...) / (),
@@ -197,12 +206,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     target = _check_target(logits, target, "cross_entropy", ignore_index)
     w = _check_weight(weight, logits, "cross_entropy")
-    return CrossEntropy.apply(logits, target, weight=w, reduction=reduction,
-                              label_smoothing=float(label_smoothing), ignore_index=ignore_index)
+    return CrossEntropy.apply(
+        logits, target, weight=w, reduction=reduction, label_smoothing=float(label_smoothing), ignore_index=ignore_index
+    )
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None, reduction: str = "mean"
+) -> Tensor:
     """-input[i, target_i] (times weight[target_i]), reduced; input holds log-probabilities (log_softmax)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "nll_loss")
     logp, target = as_tensor(input), as_tensor(target)
@@ -237,8 +248,9 @@ def legacy_reduction(size_average, reduce, reduction, op: str, allowed: tuple = 
     if isinstance(size_average, str):
         reduction, size_average = size_average, None
     if size_average is not None or reduce is not None:
-        warnings.warn(f"{op}: size_average and reduce are deprecated, as in PyTorch; use reduction=",
-                      UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{op}: size_average and reduce are deprecated, as in PyTorch; use reduction=", UserWarning, stacklevel=3
+        )
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
         reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
@@ -268,19 +280,25 @@ def _check_target(x: Tensor, target: Tensor, op: str, ignore_index: int, allow_s
         return target
     expected = () if x.ndim == 1 else (x.shape[0],) + tuple(x.shape[2:])
     if t.shape != expected:
-        raise ShapeError(f"{op}: input of shape {tuple(x.shape)} needs class-index targets of shape {expected}"
-                         + (" (or probabilities of the input's shape)" if allow_soft else "")
-                         + f", got {t.shape}")
+        raise ShapeError(
+            f"{op}: input of shape {tuple(x.shape)} needs class-index targets of shape {expected}"
+            + (" (or probabilities of the input's shape)" if allow_soft else "")
+            + f", got {t.shape}"
+        )
     if t.dtype.kind not in "iuf":
         raise TypeError(f"{op}: targets must be integer class indices, got dtype {t.dtype}")
     if t.dtype.kind == "f":
         fractional = t != B.module_of(t).round(t)
         if fractional.any():
-            raise ValueError(f"{op}: targets must be integer class indices in [0, {n_classes}), "
-                             f"got {float(t[fractional].reshape(-1)[0])} ({n_classes} classes)")
+            raise ValueError(
+                f"{op}: targets must be integer class indices in [0, {n_classes}), "
+                f"got {float(t[fractional].reshape(-1)[0])} ({n_classes} classes)"
+            )
     t = t.astype(B.numpy.int64, copy=False)
     bad = ((t < 0) | (t >= n_classes)) & (t != ignore_index)
     if bad.any():
-        raise ValueError(f"{op}: target {int(t[bad].reshape(-1)[0])} is out of range for {n_classes} classes "
-                         f"(valid: 0 to {n_classes - 1})")
+        raise ValueError(
+            f"{op}: target {int(t[bad].reshape(-1)[0])} is out of range for {n_classes} classes "
+            f"(valid: 0 to {n_classes - 1})"
+        )
     return Tensor(t)

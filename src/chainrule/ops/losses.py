@@ -206,8 +206,12 @@ def _weight_array(weight, shape, op: str, exact: bool = False):
 def _difference_loss(op_cls, name, input, target, reduction, weight, weighted_mean, **options) -> Tensor:
     input, target = as_tensor(input), as_tensor(target)
     if tuple(input.shape) != tuple(target.shape):
-        warnings.warn(f"{name}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ "
-                      "and will be broadcast, which is rarely intended", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{name}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} differ "
+            "and will be broadcast, which is rarely intended",
+            UserWarning,
+            stacklevel=3,
+        )
     w = _weight_array(weight, input.shape, name, exact=True)
     denom = None
     if w is not None and weighted_mean == "sum_of_weights":
@@ -227,8 +231,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     return _difference_loss(L1Loss, "l1_loss", input, target, reduction, weight, "sum_of_weights")
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
-                   beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """d^2 / (2 beta) where |d| < beta, else |d| - beta / 2 (d = input - target), reduced."""
     reduction = legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
@@ -246,27 +249,31 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
 
 def _check_same_size(input: Tensor, target: Tensor, op: str) -> None:
     if tuple(input.shape) != tuple(target.shape):
-        raise ShapeError(f"{op}: target size {tuple(target.shape)} differs from input size {tuple(input.shape)}; "
-                         "they must be the same")
+        raise ShapeError(
+            f"{op}: target size {tuple(target.shape)} differs from input size {tuple(input.shape)}; "
+            "they must be the same"
+        )
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """-w (t log x + (1 - t) log(1 - x)) of probabilities x in [0, 1] (logs clamped at -100), reduced."""
     reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     input, target = as_tensor(input), as_tensor(target)
     _check_same_size(input, target, "binary_cross_entropy")
     x = input._data
     if x.size and not bool(((x >= 0) & (x <= 1)).all()):
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
-                         f"(probabilities; found values from {float(x.min())} to {float(x.max())}); "
-                         "for logits use binary_cross_entropy_with_logits")
+        raise ValueError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 "
+            f"(probabilities; found values from {float(x.min())} to {float(x.max())}); "
+            "for logits use binary_cross_entropy_with_logits"
+        )
     w = _weight_array(weight, input.shape, "binary_cross_entropy")
     return BinaryCrossEntropy.apply(input, target, reduction=reduction, weight=w)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction: str = "mean", pos_weight=None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None
+) -> Tensor:
     """BCE of sigmoid(input), computed stably from the logits; ``pos_weight`` scales the positive term
     (broadcast along the last, class, dimension), ``weight`` each element."""
     reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
@@ -277,8 +284,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return BinaryCrossEntropyWithLogits.apply(input, target, reduction=reduction, weight=w, pos_weight=pw)
 
 
-def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",
-           log_target: bool = False) -> Tensor:
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL(target || exp(input)) pointwise: target (log target - input), input holding log-probabilities.
 
     "mean" divides by the number of elements (PyTorch's warning says so); "batchmean" by the batch
@@ -286,9 +292,13 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     """
     reduction = legacy_reduction(size_average, reduce, reduction, "kl_div", ("mean", "batchmean", "sum", "none"))
     if reduction == "mean":
-        warnings.warn("kl_div: reduction='mean' divides the total loss by both the batch size and the support "
-                      "size; 'batchmean' divides only by the batch size and matches the KL divergence's "
-                      "definition (as PyTorch warns)", UserWarning, stacklevel=2)
+        warnings.warn(
+            "kl_div: reduction='mean' divides the total loss by both the batch size and the support "
+            "size; 'batchmean' divides only by the batch size and matches the KL divergence's "
+            "definition (as PyTorch warns)",
+            UserWarning,
+            stacklevel=2,
+        )
     input, target = as_tensor(input), as_tensor(target)
     denom = None
     if reduction == "batchmean":
@@ -324,6 +334,5 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     if idx.size and int(idx.min()) < 0:
         raise ValueError(f"one_hot: class values must be non-negative, got {int(idx.min())}")
     if idx.size and int(idx.max()) >= num_classes:
-        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, "
-                         f"got {int(idx.max())}")
+        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {int(idx.max())}")
     return _OneHot.apply(tensor, num_classes=int(num_classes))

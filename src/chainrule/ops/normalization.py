@@ -18,8 +18,18 @@ class BatchNorm(Function):
 
     symbol = "batch_norm"
 
-    def forward(self, x, *affine, has_weight=True, has_bias=True, running_mean=None, running_var=None,
-                training=True, momentum=0.1, eps=1e-5):
+    def forward(
+        self,
+        x,
+        *affine,
+        has_weight=True,
+        has_bias=True,
+        running_mean=None,
+        running_var=None,
+        training=True,
+        momentum=0.1,
+        eps=1e-5,
+    ):
         c = x.shape[1]
         self.axes = (0,) + tuple(range(2, x.ndim))
         self.bshape = (1, c) + (1,) * (x.ndim - 2)  # per-channel arrays broadcast over (N, C, ...)
@@ -70,8 +80,18 @@ def _array(x):
     return x._data if isinstance(x, Tensor) else x
 
 
-def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5, *, name: str = "batch_norm") -> Tensor:
+def batch_norm(
+    x,
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+    *,
+    name: str = "batch_norm",
+) -> Tensor:
     """Batch normalisation of x (N, C) or (N, C, L) or (N, C, H, W) per channel, as PyTorch's.
 
     In ``training`` the batch statistics normalise, and running_mean / running_var (arrays or
@@ -86,16 +106,27 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
     rm, rv = _array(running_mean), _array(running_var)
     for label, arr in (("running_mean", rm), ("running_var", rv), ("weight", weight), ("bias", bias)):
         if arr is not None and tuple(arr.shape) != (c,):
-            raise ShapeError(f"{name}: {label} has shape {tuple(arr.shape)}, expected ({c},) for input "
-                             f"of shape {tuple(x.shape)} with {c} channels")
+            raise ShapeError(
+                f"{name}: {label} has shape {tuple(arr.shape)}, expected ({c},) for input "
+                f"of shape {tuple(x.shape)} with {c} channels"
+            )
     if (rm is None) != (rv is None):
         raise ValueError(f"{name}: give both running_mean and running_var, or neither")
     if training and x.numel() // max(c, 1) <= 1:
-        raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of shape "
-                         f"{tuple(x.shape)}")
+        raise ValueError(
+            f"{name}: expected more than 1 value per channel when training, got input of shape {tuple(x.shape)}"
+        )
     if not training and rm is None:
         raise ValueError(f"{name}: evaluation mode needs running_mean and running_var (or use training=True)")
     affine = [as_tensor(t) for t in (weight, bias) if t is not None]
-    return BatchNorm.apply(x, *affine, has_weight=weight is not None, has_bias=bias is not None,
-                           running_mean=rm, running_var=rv, training=bool(training),
-                           momentum=float(momentum), eps=float(eps))
+    return BatchNorm.apply(
+        x,
+        *affine,
+        has_weight=weight is not None,
+        has_bias=bias is not None,
+        running_mean=rm,
+        running_var=rv,
+        training=bool(training),
+        momentum=float(momentum),
+        eps=float(eps),
+    )

@@ -15,8 +15,7 @@ NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 MODES = ("constant", *NUMPY_MODE)
 
 
-def normalize_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, sizes: tuple,
-                      name: str) -> tuple:
+def normalize_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, sizes: tuple, name: str) -> tuple:
     """Every padding argument as ((before, after), ...) per spatial dimension.
 
     ``padding``: an int; a tuple with one int or (before, after) pair per dimension; or
@@ -71,11 +70,15 @@ def check_mode(mode: str, pairs: tuple, shape: tuple, name: str) -> None:
         if widest == 0:
             continue
         if mode == "reflect" and widest >= size:
-            raise ValueError(f"{name}: reflect padding {widest} on dimension {axis} needs pad < size, "
-                             f"but that dimension has size {size}")
+            raise ValueError(
+                f"{name}: reflect padding {widest} on dimension {axis} needs pad < size, "
+                f"but that dimension has size {size}"
+            )
         if mode == "circular" and widest > size:
-            raise ValueError(f"{name}: circular padding {widest} on dimension {axis} needs pad <= size, "
-                             f"but that dimension has size {size}")
+            raise ValueError(
+                f"{name}: circular padding {widest} on dimension {axis} needs pad <= size, "
+                f"but that dimension has size {size}"
+            )
         if mode == "replicate" and size == 0:
             raise ValueError(f"{name}: replicate padding of the empty dimension {axis}")
 

@@ -22,8 +22,9 @@ def _geometry(x, kernel_size, stride, padding, ceil_mode, dilation, name):
     for size, k, s, d, (b, a) in zip(x.shape[2:], kernel, stride, dilation, pads):
         n = out_size(size, b, a, k, s, d, ceil_mode)
         if n <= 0:
-            raise ShapeError(f"{name}: kernel {k} (dilation {d}) does not fit the input of size {size} "
-                             f"padded by ({b}, {a})")
+            raise ShapeError(
+                f"{name}: kernel {k} (dilation {d}) does not fit the input of size {size} padded by ({b}, {a})"
+            )
         out.append(n)
         # ceil_mode's last window may run past the padding: pad that far too (ignored by the op)
         full.append((b, max(a, (n - 1) * s + d * (k - 1) + 1 - size - b)))
@@ -116,8 +117,9 @@ class AvgPool2d(Function):
         return (dpad[:, :, pt : pt + x_shape[2], pl : pl + x_shape[3]],)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False, *, dilation=1,
-               name: str = "max_pool2d") -> Tensor:
+def max_pool2d(
+    x, kernel_size, stride=None, padding=0, ceil_mode: bool = False, *, dilation=1, name: str = "max_pool2d"
+) -> Tensor:
     """Max pooling: x (N, C, H, W) -> (N, C, Ho, Wo); stride defaults to kernel_size."""
     x = as_tensor(x)
     check_floating(name, "fiu", "floating point or integer (as PyTorch, bool is not pooled)", input=x)
@@ -125,15 +127,22 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False, 
     return MaxPool2d.apply(x, geometry=geometry)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override=None, *,
-               name: str = "avg_pool2d") -> Tensor:
+def avg_pool2d(
+    x,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override=None,
+    *,
+    name: str = "avg_pool2d",
+) -> Tensor:
     """Average pooling: x (N, C, H, W) -> (N, C, Ho, Wo); stride defaults to kernel_size."""
     x = as_tensor(x)
     check_floating(name, input=x)  # an average of integers is not one (PyTorch refuses most integer dtypes too)
     geometry = _geometry(x, kernel_size, stride, padding, ceil_mode, 1, name)
-    return AvgPool2d.apply(x, geometry=geometry, count_include_pad=count_include_pad,
-                           divisor_override=divisor_override)
+    return AvgPool2d.apply(x, geometry=geometry, count_include_pad=count_include_pad, divisor_override=divisor_override)
 
 
 def _pool1d(pool2d, x, kernel_size, stride, padding, name, **kw) -> Tensor:
@@ -149,18 +158,29 @@ def _pool1d(pool2d, x, kernel_size, stride, padding, name, **kw) -> Tensor:
     return out.reshape(lead + (out.shape[-1],))
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
-               return_indices: bool = False) -> Tensor:
+def max_pool1d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False, return_indices: bool = False
+) -> Tensor:
     """Max pooling over L: (N, C, L) -> (N, C, L_out); stride defaults to kernel_size."""
     if return_indices:
         raise NotImplementedError("max_pool1d: return_indices=True is not supported; use return_indices=False")
     dilation = (1, as_pair(dilation, 1, "dilation", "max_pool1d")[0])
-    return _pool1d(max_pool2d, input, kernel_size, stride, padding, "max_pool1d", ceil_mode=ceil_mode,
-                   dilation=dilation)
+    return _pool1d(
+        max_pool2d, input, kernel_size, stride, padding, "max_pool1d", ceil_mode=ceil_mode, dilation=dilation
+    )
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-               count_include_pad: bool = True) -> Tensor:
+def avg_pool1d(
+    input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True
+) -> Tensor:
     """Average pooling over L: (N, C, L) -> (N, C, L_out); stride defaults to kernel_size."""
-    return _pool1d(avg_pool2d, input, kernel_size, stride, padding, "avg_pool1d", ceil_mode=ceil_mode,
-                   count_include_pad=count_include_pad)
+    return _pool1d(
+        avg_pool2d,
+        input,
+        kernel_size,
+        stride,
+        padding,
+        "avg_pool1d",
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+    )

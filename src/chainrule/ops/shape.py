@@ -190,8 +190,10 @@ def expand(x, *sizes):
     sizes = _sizes(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise ShapeError(f"expand: {len(sizes)} sizes {sizes} for a tensor of {x.ndim} dims {tuple(x.shape)}; "
-                         "give at least one size per dim")
+        raise ShapeError(
+            f"expand: {len(sizes)} sizes {sizes} for a tensor of {x.ndim} dims {tuple(x.shape)}; "
+            "give at least one size per dim"
+        )
     shape = list(sizes)
     for d, n in enumerate(sizes):
         have = x.shape[d - lead] if d >= lead else None
@@ -200,8 +202,10 @@ def expand(x, *sizes):
         if n == -1:
             shape[d] = have
         elif have is not None and have != 1 and have != n:
-            raise ShapeError(f"expand: the size of dim {d - lead} ({have}) must match the expanded size ({n}) "
-                             f"at a non-singleton dim: tensor {tuple(x.shape)}, sizes {sizes}")
+            raise ShapeError(
+                f"expand: the size of dim {d - lead} ({have}) must match the expanded size ({n}) "
+                f"at a non-singleton dim: tensor {tuple(x.shape)}, sizes {sizes}"
+            )
     return Expand.apply(x, shape=tuple(shape))
 
 
@@ -213,16 +217,20 @@ def repeat(x, *sizes):
     """x tiled ``sizes[d]`` times along each dim (as torch.repeat); extra sizes add leading dims."""
     sizes = _sizes(sizes)
     if len(sizes) < x.ndim:
-        raise ShapeError(f"repeat: {len(sizes)} repeats {sizes} for a tensor of {x.ndim} dims {tuple(x.shape)}; "
-                         "give at least one per dim")
+        raise ShapeError(
+            f"repeat: {len(sizes)} repeats {sizes} for a tensor of {x.ndim} dims {tuple(x.shape)}; "
+            "give at least one per dim"
+        )
     return Repeat.apply(x, reps=sizes)
 
 
 def t(x):
     """The transpose of a matrix (a 0-d or 1-D tensor as it is), as torch.t."""
     if x.ndim > 2:
-        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but it has {x.ndim} (shape {tuple(x.shape)}); "
-                         "use transpose(d0, d1) or permute")
+        raise ShapeError(
+            f"t() expects a tensor with <= 2 dimensions, but it has {x.ndim} (shape {tuple(x.shape)}); "
+            "use transpose(d0, d1) or permute"
+        )
     return Permute.apply(x, dims=None)
 
 
@@ -306,8 +314,10 @@ def split(x, split_size_or_sections, dim: int = 0) -> tuple:
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
-            raise ShapeError(f"split: sizes {sizes} must be >= 0 and add up to {n}, the size of dim {d} "
-                             f"of the tensor {tuple(x.shape)}")
+            raise ShapeError(
+                f"split: sizes {sizes} must be >= 0 and add up to {n}, the size of dim {d} "
+                f"of the tensor {tuple(x.shape)}"
+            )
     cuts = [0, *itertools.accumulate(sizes)]
     head = (slice(None),) * d
     return tuple(getitem(x, head + (slice(a, b),)) for a, b in zip(cuts[:-1], cuts[1:]))

@@ -29,7 +29,7 @@ def _pick(x: Tensor, order, dim: int, keepdim: bool = True) -> Tensor:
     """x's values at ``order`` (an index array with x's ndim) along ``dim``; the gradient flows back."""
     values = Gather.apply(x, index=order, dim=dim)
     if not keepdim:
-        values = reshape(values, *order.shape[:dim], *order.shape[dim + 1:])
+        values = reshape(values, *order.shape[:dim], *order.shape[dim + 1 :])
     return values
 
 

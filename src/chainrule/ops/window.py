@@ -21,8 +21,13 @@ from ..autograd.function import ShapeError
 
 def as_pair(value, n: int, what: str, name: str, minimum: int = 1) -> tuple:
     """An int or a length-``n`` tuple of ints (>= minimum) as an ``n``-tuple, else a clear error."""
-    values = (value,) * n if isinstance(value, numbers.Integral) else tuple(value) if isinstance(
-        value, (tuple, list)) else None
+    values = (
+        (value,) * n
+        if isinstance(value, numbers.Integral)
+        else tuple(value)
+        if isinstance(value, (tuple, list))
+        else None
+    )
     if values is None or len(values) != n or not all(isinstance(v, numbers.Integral) for v in values):
         raise ValueError(f"{name}: {what} must be an int or a tuple of {n} ints, got {value!r}")
     if any(v < minimum for v in values):
@@ -30,8 +35,7 @@ def as_pair(value, n: int, what: str, name: str, minimum: int = 1) -> tuple:
     return tuple(int(v) for v in values)
 
 
-def out_size(size: int, before: int, after: int, k: int, stride: int, dilation: int,
-             ceil_mode: bool = False) -> int:
+def out_size(size: int, before: int, after: int, k: int, stride: int, dilation: int, ceil_mode: bool = False) -> int:
     """floor((in + before + after - dilation*(k-1) - 1) / stride) + 1 (ceil with ``ceil_mode``)."""
     span = size + before + after - dilation * (k - 1) - 1
     if span < 0:
@@ -49,8 +53,9 @@ def windows(x, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple, lea
     """
     sh, sw = x.strides[lead : lead + 2]
     shape = x.shape[:lead] + (kernel[0], kernel[1], out_hw[0], out_hw[1]) + x.shape[lead + 2 :]
-    strides = (x.strides[:lead] + (sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
-               + x.strides[lead + 2 :])
+    strides = (
+        x.strides[:lead] + (sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1]) + x.strides[lead + 2 :]
+    )
     if type(x) is B.numpy.ndarray:  # read-only, so a stray write cannot reach the overlapping input
         return B.numpy.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
     return B.module_of(x).lib.stride_tricks.as_strided(x, shape=shape, strides=strides)  # CuPy's takes no writeable
@@ -87,8 +92,9 @@ def check_input(x, ndim: int, name: str, layout: str) -> None:
         raise ShapeError(f"{name}: expected a {ndim}-D input {layout}, got shape {tuple(x.shape)}")
 
 
-def check_floating(name: str, kinds: str = "f", expected: str = "floating point (float16, float32 or float64)",
-                   **tensors) -> None:
+def check_floating(
+    name: str, kinds: str = "f", expected: str = "floating point (float16, float32 or float64)", **tensors
+) -> None:
     """DtypeError (a TypeError and a RuntimeError, as PyTorch's) for a tensor whose dtype kind is not in
     ``kinds``: "conv2d: input must be floating point (...), got dtype int64; convert it with .float()"."""
     for what, t in tensors.items():

@@ -23,23 +23,47 @@ class Adagrad(Optimizer):
     group but not used). ``foreach`` and ``fused`` are accepted for PyTorch code and change nothing.
     """
 
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
-                 initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
-                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
         if differentiable:
             raise NotImplementedError("Adagrad: differentiable=True (a step recorded by autograd) is not supported")
-        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
-                    "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
-                    "maximize": maximize, "differentiable": differentiable, "fused": fused}
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(self.state[p], p)
 
     def _validate(self, options: dict[str, Any]) -> None:
-        self._check_nonnegative(options, lr="learning rate", lr_decay="lr_decay value",
-                                weight_decay="weight_decay value",
-                                initial_accumulator_value="initial_accumulator_value value", eps="epsilon value")
+        self._check_nonnegative(
+            options,
+            lr="learning rate",
+            lr_decay="lr_decay value",
+            weight_decay="weight_decay value",
+            initial_accumulator_value="initial_accumulator_value value",
+            eps="epsilon value",
+        )
 
     def _init_state(self, state: dict, p) -> None:
         state["step"] = 0

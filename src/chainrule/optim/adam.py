@@ -31,24 +31,40 @@ class Adam(Optimizer):
     less than lr * 1e-22: no result changes, and the step time stays flat.
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
-                 maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
-        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
-                    "amsgrad": amsgrad, "maximize": maximize,
-                    "decoupled_weight_decay": decoupled_weight_decay}
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
         super().__init__(params, defaults)
 
     def _validate(self, options: dict[str, Any]) -> None:
-        self._check_nonnegative(options, lr="learning rate", eps="epsilon value",
-                                weight_decay="weight_decay value")
+        self._check_nonnegative(options, lr="learning rate", eps="epsilon value", weight_decay="weight_decay value")
         betas = options["betas"]
         if len(betas) != 2:
             raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas}")
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: betas[{i}]={beta} "
-                                 f"({type(self).__name__} needs 0 <= betas[{i}] < 1)")
+                raise ValueError(
+                    f"Invalid beta parameter at index {i}: betas[{i}]={beta} "
+                    f"({type(self).__name__} needs 0 <= betas[{i}] < 1)"
+                )
 
     def _update(self, p, grad, state: dict, group: dict) -> None:
         xp = B.module_of(p._data)  # NumPy or CuPy, where the parameter is
@@ -95,11 +111,18 @@ class AdamW(Adam):
     before the Adam step, instead of adding ``wd * p`` to the gradient. Default weight_decay 1e-2.
     """
 
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)
 
     def _fix_loaded_group(self, group: dict[str, Any]) -> None:
         group["decoupled_weight_decay"] = True

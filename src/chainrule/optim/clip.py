@@ -35,8 +35,9 @@ def _vector_norm(x, norm_type: float):
     return xp.sum(xp.abs(x) ** norm_type) ** (1.0 / norm_type)
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+def clip_grad_norm_(
+    parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach: bool | None = None
+) -> Tensor:
     r"""Scale all gradients by ``min(1, max_norm / (total_norm + 1e-6))``, in place.
 
     ``total_norm`` is the ``norm_type``-norm of all gradients taken as one vector (the norm of

@@ -35,9 +35,11 @@ class LRScheduler:
             if last_epoch == -1:
                 group.setdefault("initial_lr", group["lr"])
             elif "initial_lr" not in group:
-                raise KeyError(f"{type(self).__name__}: param_groups[{i}] has no 'initial_lr' when "
-                               f"resuming with last_epoch={last_epoch}: load the optimizer's state "
-                               "dict first, or start with last_epoch=-1")
+                raise KeyError(
+                    f"{type(self).__name__}: param_groups[{i}] has no 'initial_lr' when "
+                    f"resuming with last_epoch={last_epoch}: load the optimizer's state "
+                    "dict first, or start with last_epoch=-1"
+                )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
@@ -59,20 +61,21 @@ class LRScheduler:
         """Advance one step (or jump to ``epoch``, with the closed form) and set the groups' lr."""
         opt = self.optimizer
         # (an optimizer that overrides step() does not count its calls: no warning for it)
-        if (self._step_count == 1 and type(opt).step is Optimizer.step
-                and getattr(opt, "_step_calls", 0) == 0):
+        if self._step_count == 1 and type(opt).step is Optimizer.step and getattr(opt, "_step_calls", 0) == 0:
             warnings.warn(
                 f"{type(self).__name__}.step() was called before optimizer.step(): call "
                 "optimizer.step() first, else the first value of the schedule is skipped",
-                UserWarning, stacklevel=2,
+                UserWarning,
+                stacklevel=2,
             )
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
         else:
-            warnings.warn("step(epoch) is deprecated, as in PyTorch: call step() once per step",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                "step(epoch) is deprecated, as in PyTorch: call step() once per step", UserWarning, stacklevel=2
+            )
             self.last_epoch = epoch
             values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
@@ -90,15 +93,13 @@ class LRScheduler:
 def _positive(owner: str, name: str, value, integer: bool = False) -> None:
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
-        raise ValueError(f"{owner}: expected a positive {'integer' if integer else 'number'} "
-                         f"{name}, got {value!r}")
+        raise ValueError(f"{owner}: expected a positive {'integer' if integer else 'number'} {name}, got {value!r}")
 
 
 class StepLR(LRScheduler):
     """``lr = base_lr * gamma ** (step // step_size)``: multiply by gamma every step_size steps."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         _positive("StepLR", "step_size", step_size, integer=True)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
@@ -173,8 +174,9 @@ class LambdaLR(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         state = {k: copy.deepcopy(v) for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
-                               for fn in self.lr_lambdas]
+        state["lr_lambdas"] = [
+            None if isinstance(fn, types.FunctionType) else dict(fn.__dict__) for fn in self.lr_lambdas
+        ]
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -195,8 +197,7 @@ class CosineAnnealingLR(LRScheduler):
     cosine climbs back up (period 2 * T_max), as in PyTorch.
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
-                 last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         _positive("CosineAnnealingLR", "T_max", T_max)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
@@ -206,26 +207,29 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial:
             return [group["lr"] for group in groups]
         if self._step_count == 1 and t > 0:
-            return [eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / T)) / 2
-                    for base in self.base_lrs]
+            return [eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / T)) / 2 for base in self.base_lrs]
         if (t - 1 - T) % (2 * T) == 0:  # the minimum, where the recurrence would divide by 0
-            return [group["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
-                    for base, group in zip(self.base_lrs, groups)]
-        return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
-                * (group["lr"] - eta_min) + eta_min for group in groups]
+            return [
+                group["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for base, group in zip(self.base_lrs, groups)
+            ]
+        return [
+            (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (group["lr"] - eta_min) + eta_min
+            for group in groups
+        ]
 
     def _get_closed_form_lr(self) -> list[float]:
-        return [self.eta_min + (base - self.eta_min)
-                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
-                for base in self.base_lrs]
+        return [
+            self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+            for base in self.base_lrs
+        ]
 
 
 def _per_group(name: str, optimizer: Optimizer, value) -> list:
     n = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
         if len(value) != n:
-            raise ValueError(f"OneCycleLR: {name} has {len(value)} values, the optimizer has "
-                             f"{n} parameter groups")
+            raise ValueError(f"OneCycleLR: {name} has {len(value)} values, the optimizer has {n} parameter groups")
         return list(value)
     return [value] * n
 
@@ -239,12 +243,23 @@ class OneCycleLR(LRScheduler):
     Call ``step()`` once per batch, ``total_steps`` (or ``epochs * steps_per_epoch``) times.
     """
 
-    def __init__(self, optimizer: Optimizer, max_lr, total_steps: int | None = None,
-                 epochs: int | None = None, steps_per_epoch: int | None = None,
-                 pct_start: float = 0.3, anneal_strategy: str = "cos", cycle_momentum: bool = True,
-                 base_momentum=0.85, max_momentum=0.95, div_factor: float = 25.0,
-                 final_div_factor: float = 1e4, three_phase: bool = False,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr,
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum=0.85,
+        max_momentum=0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"OneCycleLR: {type(optimizer).__name__} is not an Optimizer")
         if total_steps is not None:
@@ -255,28 +270,28 @@ class OneCycleLR(LRScheduler):
             total_steps = epochs * steps_per_epoch
         else:
             raise ValueError("OneCycleLR: give either total_steps or (epochs and steps_per_epoch)")
-        if isinstance(pct_start, bool) or not isinstance(pct_start, numbers.Real) \
-                or not 0 <= pct_start <= 1:
+        if isinstance(pct_start, bool) or not isinstance(pct_start, numbers.Real) or not 0 <= pct_start <= 1:
             raise ValueError(f"OneCycleLR: expected pct_start between 0 and 1, got {pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
-                             f"{anneal_strategy!r}")
+            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         self.total_steps = total_steps
         self._anneal_func_type = anneal_strategy
         phase = lambda end, lr0, lr1, m0, m1: {  # noqa: E731
-            "end_step": end, "start_lr": lr0, "end_lr": lr1, "start_momentum": m0, "end_momentum": m1}
-        warm = phase(float(pct_start * total_steps) - 1, "initial_lr", "max_lr",
-                     "max_momentum", "base_momentum")
+            "end_step": end,
+            "start_lr": lr0,
+            "end_lr": lr1,
+            "start_momentum": m0,
+            "end_momentum": m1,
+        }
+        warm = phase(float(pct_start * total_steps) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum")
         if three_phase:
             self._schedule_phases = [
                 warm,
-                phase(float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr",
-                      "base_momentum", "max_momentum"),
+                phase(float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
                 phase(total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
             ]
         else:
-            self._schedule_phases = [
-                warm, phase(total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+            self._schedule_phases = [warm, phase(total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
 
         groups = optimizer.param_groups
         if last_epoch == -1:
@@ -287,14 +302,18 @@ class OneCycleLR(LRScheduler):
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"OneCycleLR: cycle_momentum=True needs an optimizer with momentum "
-                                 f"or betas; {type(optimizer).__name__} has neither (pass "
-                                 "cycle_momentum=False)")
+                raise ValueError(
+                    f"OneCycleLR: cycle_momentum=True needs an optimizer with momentum "
+                    f"or betas; {type(optimizer).__name__} has neither (pass "
+                    "cycle_momentum=False)"
+                )
             self.use_beta1 = "betas" in optimizer.defaults
             if last_epoch == -1:
                 for group, m_max, m_base in zip(
-                        groups, _per_group("max_momentum", optimizer, max_momentum),
-                        _per_group("base_momentum", optimizer, base_momentum)):
+                    groups,
+                    _per_group("max_momentum", optimizer, max_momentum),
+                    _per_group("base_momentum", optimizer, base_momentum),
+                ):
                     self._set_momentum(group, m_max)
                     group["max_momentum"], group["base_momentum"] = m_max, m_base
         super().__init__(optimizer, last_epoch)
@@ -313,8 +332,7 @@ class OneCycleLR(LRScheduler):
     def get_lr(self) -> list[float]:
         step_num = self.last_epoch
         if step_num > self.total_steps:
-            raise ValueError(f"OneCycleLR: tried to step {step_num} times; total_steps is "
-                             f"{self.total_steps}")
+            raise ValueError(f"OneCycleLR: tried to step {step_num} times; total_steps is {self.total_steps}")
         lrs = []
         for group in self.optimizer.param_groups:
             start_step = 0.0
@@ -326,8 +344,9 @@ class OneCycleLR(LRScheduler):
                     pct = (step_num - start_step) / span if span else 1.0
                     lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(
-                            group[phase["start_momentum"]], group[phase["end_momentum"]], pct))
+                        self._set_momentum(
+                            group, self._anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
+                        )
                     break
                 start_step = phase["end_step"]
         return lrs

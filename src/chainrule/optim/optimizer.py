@@ -95,8 +95,10 @@ class Optimizer:
         self._updates: dict[int, int] = {}  # updates per parameter (id), for the flush period
         self._scratch_bufs: dict[tuple, Any] = {}
         if isinstance(params, (set, frozenset)):
-            raise TypeError(f"{type(self).__name__}: params must be an ordered collection (list), "
-                            "not a set: the order numbers the parameters in state_dict()")
+            raise TypeError(
+                f"{type(self).__name__}: params must be an ordered collection (list), "
+                "not a set: the order numbers the parameters in state_dict()"
+            )
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list")
@@ -114,9 +116,7 @@ class Optimizer:
         for key, label in labels.items():
             value = options[key]
             if not value >= 0:
-                raise ValueError(
-                    f"Invalid {label}: {key}={value} ({type(self).__name__} needs {key} >= 0)"
-                )
+                raise ValueError(f"Invalid {label}: {key}={value} ({type(self).__name__} needs {key} >= 0)")
 
     def _update(self, p: Tensor, grad, state: dict, group: dict) -> None:
         raise NotImplementedError
@@ -144,11 +144,12 @@ class Optimizer:
             params = [p for _, p in params]
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{name} can only optimize Tensors, but params[{i}] is a "
-                                f"{type(p).__name__}")
+                raise TypeError(f"{name} can only optimize Tensors, but params[{i}] is a {type(p).__name__}")
             if not p.is_leaf:
-                raise ValueError(f"{name}: can't optimize a non-leaf Tensor (params[{i}], shape "
-                                 f"{p.shape}); optimize the leaf it was computed from")
+                raise ValueError(
+                    f"{name}: can't optimize a non-leaf Tensor (params[{i}], shape "
+                    f"{p.shape}); optimize the leaf it was computed from"
+                )
         group["params"] = params
         for key, default in self.defaults.items():
             group.setdefault(key, default)
@@ -275,12 +276,16 @@ class Optimizer:
         """
         name = type(self).__name__
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
-            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
-                             "'param_groups' keys (as returned by state_dict())")
+            raise ValueError(
+                f"{name}.load_state_dict: expected a dict with 'state' and "
+                "'param_groups' keys (as returned by state_dict())"
+            )
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} "
-                             f"parameter groups, the optimizer has {len(self.param_groups)}")
+            raise ValueError(
+                f"{name}.load_state_dict: the state dict has {len(saved_groups)} "
+                f"parameter groups, the optimizer has {len(self.param_groups)}"
+            )
         params: dict[Any, Tensor] = {}
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if len(saved["params"]) != len(group["params"]):
@@ -292,8 +297,10 @@ class Optimizer:
         new_state = _ParamState()
         for key, saved_state in state_dict["state"].items():
             if key not in params:
-                raise ValueError(f"{name}.load_state_dict: state for parameter {key!r}, which no "
-                                 f"group lists (parameters: {sorted(params, key=str)})")
+                raise ValueError(
+                    f"{name}.load_state_dict: state for parameter {key!r}, which no "
+                    f"group lists (parameters: {sorted(params, key=str)})"
+                )
             new_state[params[key]] = self._load_param_state(params[key], key, saved_state)
         new_groups = []
         for group, saved in zip(self.param_groups, saved_groups):
@@ -329,4 +336,3 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k not in ("params", "param_names")]
         return "\n".join(lines + [")"])
-

@@ -19,9 +19,18 @@ class ReduceLROnPlateau(LRScheduler):
     > best + threshold). A cut smaller than ``eps`` is skipped. Exactly PyTorch's rules.
     """
 
-    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
-                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr=0,
-                 eps: float = 1e-8) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr=0,
+        eps: float = 1e-8,
+    ) -> None:
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
         if not isinstance(optimizer, Optimizer):
@@ -30,8 +39,9 @@ class ReduceLROnPlateau(LRScheduler):
         n = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n:
-                raise ValueError(f"ReduceLROnPlateau: expected {n} min_lrs (one per parameter group), "
-                                 f"got {len(min_lr)}")
+                raise ValueError(
+                    f"ReduceLROnPlateau: expected {n} min_lrs (one per parameter group), got {len(min_lr)}"
+                )
             self.default_min_lr, self.min_lrs = None, list(min_lr)
         else:
             self.default_min_lr, self.min_lrs = min_lr, [min_lr] * n
@@ -54,8 +64,11 @@ class ReduceLROnPlateau(LRScheduler):
         if epoch is None:
             epoch = self.last_epoch + 1
         else:
-            warnings.warn("step(metrics, epoch) is deprecated, as in PyTorch: call step(metrics) once per epoch",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                "step(metrics, epoch) is deprecated, as in PyTorch: call step(metrics) once per epoch",
+                UserWarning,
+                stacklevel=2,
+            )
         self.last_epoch = epoch
         if self._is_better(current, self.best):
             self.best, self.num_bad_epochs = current, 0
@@ -73,8 +86,10 @@ class ReduceLROnPlateau(LRScheduler):
         groups = self.optimizer.param_groups
         if len(groups) != len(self.min_lrs):
             if self.default_min_lr is None:
-                raise RuntimeError(f"ReduceLROnPlateau: the optimizer has {len(groups)} parameter groups, "
-                                   f"{len(self.min_lrs)} when the scheduler was made; set min_lrs to match")
+                raise RuntimeError(
+                    f"ReduceLROnPlateau: the optimizer has {len(groups)} parameter groups, "
+                    f"{len(self.min_lrs)} when the scheduler was made; set min_lrs to match"
+                )
             self.min_lrs = [self.default_min_lr] * len(groups)
         for group, min_lr in zip(groups, self.min_lrs):
             old = float(group["lr"])

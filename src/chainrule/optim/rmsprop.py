@@ -24,17 +24,38 @@ class RMSprop(Optimizer):
     they never become slow subnormal numbers (v only when eps > 0, so s never becomes 0).
     """
 
-    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
-                 maximize: bool = False) -> None:
-        defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
-                    "momentum": momentum, "centered": centered, "maximize": maximize}
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+            "maximize": maximize,
+        }
         super().__init__(params, defaults)
 
     def _validate(self, options: dict[str, Any]) -> None:
-        self._check_nonnegative(options, lr="learning rate", eps="epsilon value",
-                                momentum="momentum value", weight_decay="weight_decay value",
-                                alpha="alpha value")
+        self._check_nonnegative(
+            options,
+            lr="learning rate",
+            eps="epsilon value",
+            momentum="momentum value",
+            weight_decay="weight_decay value",
+            alpha="alpha value",
+        )
 
     def _update(self, p, grad, state: dict, group: dict) -> None:
         xp = B.module_of(p._data)  # NumPy or CuPy, where the parameter is

@@ -22,15 +22,31 @@ class SGD(Optimizer):
     1e-300 float64) are flushed to zero so they never become slow subnormal numbers.
     """
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False) -> None:
-        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
-                    "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
         super().__init__(params, defaults)
 
     def _validate(self, options: dict[str, Any]) -> None:
-        self._check_nonnegative(options, lr="learning rate", momentum="momentum value",
-                                weight_decay="weight_decay value")
+        self._check_nonnegative(
+            options, lr="learning rate", momentum="momentum value", weight_decay="weight_decay value"
+        )
         if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
             raise ValueError(
                 "Nesterov momentum requires a momentum and zero dampening: SGD got nesterov=True "

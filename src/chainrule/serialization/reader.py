@@ -75,8 +75,10 @@ def _strided(storage, offset, size, stride, dtype=None) -> numpy.ndarray:
     else:
         last = offset + sum((n - 1) * s for n, s in zip(size, stride))
         if offset < 0 or min(stride, default=0) < 0 or last >= flat.size:
-            raise SerializationError(f"a tensor of size {size}, stride {stride} at offset {offset} reaches past "
-                                     f"its storage of {flat.size} elements")
+            raise SerializationError(
+                f"a tensor of size {size}, stride {stride} at offset {offset} reaches past "
+                f"its storage of {flat.size} elements"
+            )
         view = numpy.lib.stride_tricks.as_strided(flat[offset:], size, tuple(s * flat.itemsize for s in stride))
         array = numpy.array(view, dtype=flat.dtype.newbyteorder("="))
     if (storage.dtype if dtype is None else dtype) == V.BFLOAT16:
@@ -104,8 +106,9 @@ def rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, back
     return _tensor(_strided(storage, storage_offset, size, stride), requires_grad)
 
 
-def rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype,
-                      metadata=None) -> Tensor:
+def rebuild_tensor_v3(
+    storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None
+) -> Tensor:
     """torch._utils._rebuild_tensor_v3: a tensor over untyped bytes, its dtype given (uint16, ...)."""
     _no_state(metadata, "tensor metadata (conjugate or negative bits)")
     if not isinstance(dtype, numpy.dtype) and dtype != V.BFLOAT16:
@@ -125,8 +128,10 @@ def rebuild_parameter_with_state(data, requires_grad, backward_hooks, state) -> 
     return rebuild_parameter(data, requires_grad, backward_hooks)
 
 
-REBUILDERS = {f.__name__.replace("rebuild", "_rebuild"): f for f in (
-    rebuild_tensor, rebuild_tensor_v2, rebuild_tensor_v3, rebuild_parameter, rebuild_parameter_with_state)}
+REBUILDERS = {
+    f.__name__.replace("rebuild", "_rebuild"): f
+    for f in (rebuild_tensor, rebuild_tensor_v2, rebuild_tensor_v3, rebuild_parameter, rebuild_parameter_with_state)
+}
 
 
 def rebuild_from_type_v2(func, new_type, args, state):
@@ -145,18 +150,20 @@ def _allowed() -> dict:
     allowed.update({("torch", name): StorageType(name, dtype) for name, dtype in V.STORAGE_DTYPES.items()})
     allowed[V.UNTYPED_STORAGE] = StorageType("UntypedStorage", numpy.dtype(numpy.uint8))
     allowed.update({("torch", name): dtype for name, dtype in V.TORCH_DTYPES.items()})
-    allowed.update({
-        ("collections", "OrderedDict"): OrderedDict,
-        ("torch", "Size"): tuple,
-        ("torch", "device"): D.device,
-        ("torch", "Tensor"): Tensor,
-        ("torch.nn.parameter", "Parameter"): Parameter,
-        # pure constructors that protocol-2 pickles use for bytes, sets and complex numbers
-        ("_codecs", "encode"): codecs.encode,
-        ("builtins", "bytearray"): bytearray,
-        ("builtins", "set"): set,
-        ("builtins", "complex"): complex,
-    })
+    allowed.update(
+        {
+            ("collections", "OrderedDict"): OrderedDict,
+            ("torch", "Size"): tuple,
+            ("torch", "device"): D.device,
+            ("torch", "Tensor"): Tensor,
+            ("torch.nn.parameter", "Parameter"): Parameter,
+            # pure constructors that protocol-2 pickles use for bytes, sets and complex numbers
+            ("_codecs", "encode"): codecs.encode,
+            ("builtins", "bytearray"): bytearray,
+            ("builtins", "set"): set,
+            ("builtins", "complex"): complex,
+        }
+    )
     return allowed
 
 
@@ -176,11 +183,18 @@ class TorchUnpickler(pickle.Unpickler):
         except KeyError:
             raise UnsafePickleError(
                 f"refusing to unpickle global {module}.{name}: only tensors (torch._utils rebuild functions, "
-                "storages, dtypes), OrderedDict and plain containers are allowed") from None
+                "storages, dtypes), OrderedDict and plain containers are allowed"
+            ) from None
 
     def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage" and isinstance(pid[1], StorageType)
-                and isinstance(pid[2], str) and isinstance(pid[3], str)):
+        if not (
+            isinstance(pid, tuple)
+            and len(pid) == 5
+            and pid[0] == "storage"
+            and isinstance(pid[1], StorageType)
+            and isinstance(pid[2], str)
+            and isinstance(pid[3], str)
+        ):
             raise UnsafePickleError(f"unknown persistent id {pid!r}: expected ('storage', type, key, location, numel)")
         _, kind, key, location, numel = pid
         return self._load_storage(kind, key, location, numel)
@@ -224,15 +238,19 @@ def load_zip(f, map_location=None):
                 raw = zf.read(member)
                 item = 2 if kind.dtype == V.BFLOAT16 else kind.dtype.itemsize
                 if not isinstance(numel, int) or numel < 0 or len(raw) < numel * item:
-                    raise SerializationError(f"storage {key!r} ({member}) holds {len(raw)} bytes, too few for "
-                                             f"{numel!r} elements of {kind.name}")
+                    raise SerializationError(
+                        f"storage {key!r} ({member}) holds {len(raw)} bytes, too few for "
+                        f"{numel!r} elements of {kind.name}"
+                    )
                 host = Storage(raw, kind.dtype, location, D.CPU, big_endian)
                 dev = _target_device(location, map_location, lambda: Tensor(host.elements()))
                 try:
                     dev = D.check(dev)
                 except D.DeviceError as err:
-                    raise D.DeviceError(f"a tensor saved on {location!r} cannot be loaded here ({err}); "
-                                        "pass map_location='cpu' to load it on the CPU") from None
+                    raise D.DeviceError(
+                        f"a tensor saved on {location!r} cannot be loaded here ({err}); "
+                        "pass map_location='cpu' to load it on the CPU"
+                    ) from None
                 storages[key] = Storage(raw, kind.dtype, location, dev, big_endian)
             return storages[key]
 
@@ -262,18 +280,30 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
         head = source.read(len(LEGACY_MAGIC))
         source.seek(-len(head), os.SEEK_CUR)
         if head == LEGACY_MAGIC:
-            raise SerializationError(f"{name}: the legacy format of torch < 1.6 (or _use_new_zipfile_serialization="
-                                     "False) is not supported; re-save it with torch.save in a recent PyTorch")
+            raise SerializationError(
+                f"{name}: the legacy format of torch < 1.6 (or _use_new_zipfile_serialization="
+                "False) is not supported; re-save it with torch.save in a recent PyTorch"
+            )
         try:
             return load_zip(source, map_location)
         except UnsafePickleError as err:
             raise UnsafePickleError(f"{name}: {err}") from None
         except (SerializationError, D.DeviceError) as err:
             raise type(err)(f"{name}: {err}") from None
-        except (zipfile.BadZipFile, EOFError, zlib.error, pickle.UnpicklingError, ValueError, TypeError,
-                IndexError, KeyError, AttributeError) as err:
-            raise SerializationError(f"{name}: not a readable PyTorch checkpoint "
-                                     f"(truncated or corrupt?): {type(err).__name__}: {err}") from None
+        except (
+            zipfile.BadZipFile,
+            EOFError,
+            zlib.error,
+            pickle.UnpicklingError,
+            ValueError,
+            TypeError,
+            IndexError,
+            KeyError,
+            AttributeError,
+        ) as err:
+            raise SerializationError(
+                f"{name}: not a readable PyTorch checkpoint (truncated or corrupt?): {type(err).__name__}: {err}"
+            ) from None
     finally:
         if source is not f:
             source.close()

@@ -30,12 +30,21 @@ STORAGE_NAMES = {dtype: name for name, dtype in STORAGE_DTYPES.items() if dtype 
 
 # torch's dtype names (GLOBAL torch <name>, e.g. for _rebuild_tensor_v3) -> element dtype
 TORCH_DTYPES = {
-    "float32": numpy.dtype(numpy.float32), "float64": numpy.dtype(numpy.float64),
-    "float16": numpy.dtype(numpy.float16), "bfloat16": BFLOAT16,
-    "int64": numpy.dtype(numpy.int64), "int32": numpy.dtype(numpy.int32), "int16": numpy.dtype(numpy.int16),
-    "int8": numpy.dtype(numpy.int8), "uint8": numpy.dtype(numpy.uint8), "uint16": numpy.dtype(numpy.uint16),
-    "uint32": numpy.dtype(numpy.uint32), "uint64": numpy.dtype(numpy.uint64), "bool": numpy.dtype(numpy.bool_),
-    "complex64": numpy.dtype(numpy.complex64), "complex128": numpy.dtype(numpy.complex128),
+    "float32": numpy.dtype(numpy.float32),
+    "float64": numpy.dtype(numpy.float64),
+    "float16": numpy.dtype(numpy.float16),
+    "bfloat16": BFLOAT16,
+    "int64": numpy.dtype(numpy.int64),
+    "int32": numpy.dtype(numpy.int32),
+    "int16": numpy.dtype(numpy.int16),
+    "int8": numpy.dtype(numpy.int8),
+    "uint8": numpy.dtype(numpy.uint8),
+    "uint16": numpy.dtype(numpy.uint16),
+    "uint32": numpy.dtype(numpy.uint32),
+    "uint64": numpy.dtype(numpy.uint64),
+    "bool": numpy.dtype(numpy.bool_),
+    "complex64": numpy.dtype(numpy.complex64),
+    "complex128": numpy.dtype(numpy.complex128),
 }
 DTYPE_NAMES = {dtype: name for name, dtype in TORCH_DTYPES.items() if dtype != BFLOAT16}
 

@@ -146,8 +146,12 @@ def _block_of(array: numpy.ndarray):
     while isinstance(root.base, numpy.ndarray):
         root = root.base
     item = array.itemsize
-    usable = (root.dtype == array.dtype and array.dtype.isnative and array.size > 0
-              and (root.flags.c_contiguous or root.flags.f_contiguous))
+    usable = (
+        root.dtype == array.dtype
+        and array.dtype.isnative
+        and array.size > 0
+        and (root.flags.c_contiguous or root.flags.f_contiguous)
+    )
     if not usable:
         return None, 0, ()
     start = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
@@ -179,8 +183,12 @@ def save(obj, f, pickle_protocol: int = 2) -> None:
     pickled = buffer.getvalue()
     storages = list(pickler.storages.values())
     serial = str(int(hashlib.sha1(pickled).hexdigest(), 16))[:40].encode()
-    records = [("data.pkl", pickled), (".format_version", b"1"),
-               (".storage_alignment", str(V.STORAGE_ALIGNMENT).encode()), ("byteorder", b"little")]
+    records = [
+        ("data.pkl", pickled),
+        (".format_version", b"1"),
+        (".storage_alignment", str(V.STORAGE_ALIGNMENT).encode()),
+        ("byteorder", b"little"),
+    ]
     records += [(f"data/{s.key}", numpy.ascontiguousarray(s.flat).view(numpy.uint8)) for s in storages]
     records += [("version", V.FORMAT_VERSION), (".data/serialization_id", serial)]
     target = open(f, "wb") if isinstance(f, (str, os.PathLike)) else f

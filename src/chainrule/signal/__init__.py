@@ -12,7 +12,19 @@ from .lti import Counterexample, LTISystem, PropertyCheck, Term, decompose, is_l
 from .table import ConvolutionTable, convolution_table
 
 __all__ = [
-    "ConvolutionTable", "Convolve", "Counterexample", "LTISystem", "PropertyCheck", "Term",
-    "convolution_table", "convolve", "convolve2d", "correlate", "correlate2d", "decompose",
-    "is_linear", "is_time_invariant", "unit_sample",
+    "ConvolutionTable",
+    "Convolve",
+    "Counterexample",
+    "LTISystem",
+    "PropertyCheck",
+    "Term",
+    "convolution_table",
+    "convolve",
+    "convolve2d",
+    "correlate",
+    "correlate2d",
+    "decompose",
+    "is_linear",
+    "is_time_invariant",
+    "unit_sample",
 ]

@@ -26,7 +26,8 @@ MAX_DIGITS = 1000  # per integer: exact products and sums stay far below Python'
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``convolve`` to an argparse subparsers object; its ``func`` default is ``run``."""
     p = subparsers.add_parser(
-        "convolve", help="discrete convolution y = x * h, with the flip-and-slide table",
+        "convolve",
+        help="discrete convolution y = x * h, with the flip-and-slide table",
         description="Convolve two sequences as numpy.convolve does (the kernel flipped, unlike a conv "
         "layer) and, with --table, show the lecture's flip-and-slide table with each y[n] as its sum "
         "of products. Integers are exact at any size.",
@@ -36,8 +37,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("x", metavar="X", type=sequence, help="the input sequence, comma-separated numbers: 3,1,2")
     p.add_argument("h", metavar="H", type=sequence, help="the unit sample response, comma-separated numbers: 3,2,1")
     p.add_argument("--mode", default="full", choices=MODES, help="full (default), same or valid, as numpy.convolve")
-    p.add_argument("--table", action="store_true", help="print the flip-and-slide table and each y[n] (for "
-                   f"reading by hand: at most {MAX_TABLE_SAMPLES} samples of X and H together)")
+    p.add_argument(
+        "--table",
+        action="store_true",
+        help="print the flip-and-slide table and each y[n] (for "
+        f"reading by hand: at most {MAX_TABLE_SAMPLES} samples of X and H together)",
+    )
     command(p, run)
     return p
 
@@ -50,8 +55,9 @@ def sequence(text: str):
     values = []
     for e in (e.strip() for e in text.split(",")):
         if len(e.lstrip("+-")) > MAX_DIGITS and e.lstrip("+-").isdigit():
-            raise argparse.ArgumentTypeError(f"an integer of {len(e.lstrip('+-'))} digits; at most {MAX_DIGITS} "
-                                             f"(in {_short(text)})")
+            raise argparse.ArgumentTypeError(
+                f"an integer of {len(e.lstrip('+-'))} digits; at most {MAX_DIGITS} (in {_short(text)})"
+            )
         try:
             values.append(int(e))
         except ValueError:
@@ -68,8 +74,10 @@ def sequence(text: str):
         return B.numpy.array(values, dtype=object)  # exact: Python ints
     for v in values:
         if isinstance(v, int) and not -1e308 < v < 1e308:  # float(v) would overflow
-            raise argparse.ArgumentTypeError(f"an integer of {len(str(abs(v)))} digits is too large to mix with "
-                                             f"decimals in one sequence (in {_short(text)})")
+            raise argparse.ArgumentTypeError(
+                f"an integer of {len(str(abs(v)))} digits is too large to mix with "
+                f"decimals in one sequence (in {_short(text)})"
+            )
     return B.numpy.asarray([float(v) for v in values])
 
 
@@ -95,6 +103,7 @@ def run(args) -> int:
         note = f"   (mode {args.mode}: y[{start}] .. y[{start + len(y) - 1}] of the full result)"
     print(f"y = {_show(y)}{note}")
     if y.dtype.kind == "f" and not B.module_of(y).isfinite(y).all():
-        print("note: some sums overflow float64 (inf, nan); integers without a decimal point are exact",
-              file=sys.stderr)
+        print(
+            "note: some sums overflow float64 (inf, nan); integers without a decimal point are exact", file=sys.stderr
+        )
     return OK

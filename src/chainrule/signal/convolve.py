@@ -114,10 +114,12 @@ def exact_dtype(x, h, terms: int, fn: str, fill: int = 0):
     if bound <= B.numpy.iinfo(dtype).max:
         return dtype
     if isinstance(x, Tensor) or isinstance(h, Tensor):
-        raise OverflowError(f"{fn}: integer tensors of {x.dtype} and {h.dtype} could overflow {dtype}: |x| up to "
-                            f"{_magnitude(x)}, |h| up to {_magnitude(h)}, {terms} products per sum (up to "
-                            f"{bound}, the largest {dtype} is {B.numpy.iinfo(dtype).max}); convolve arrays "
-                            "(exact, with Python ints) or floating-point tensors")
+        raise OverflowError(
+            f"{fn}: integer tensors of {x.dtype} and {h.dtype} could overflow {dtype}: |x| up to "
+            f"{_magnitude(x)}, |h| up to {_magnitude(h)}, {terms} products per sum (up to "
+            f"{bound}, the largest {dtype} is {B.numpy.iinfo(dtype).max}); convolve arrays "
+            "(exact, with Python ints) or floating-point tensors"
+        )
     return B.numpy.dtype("int64") if bound <= B.numpy.iinfo("int64").max else object
 
 
@@ -247,8 +249,10 @@ def _pads_2d(x_shape, h_shape, mode: str, flipped: bool, fn: str) -> tuple:
         return ((0, 0), (0, 0))
     if all(m <= k for m, k in zip(x_shape, h_shape)):
         return tuple((k - m, k - m) for m, k in zip(x_shape, h_shape))
-    raise ValueError(f"{fn}: for mode 'valid' one input must be at least as large as the other in every "
-                     f"dimension, got x of shape {tuple(x_shape)} and h of shape {tuple(h_shape)}")
+    raise ValueError(
+        f"{fn}: for mode 'valid' one input must be at least as large as the other in every "
+        f"dimension, got x of shape {tuple(x_shape)} and h of shape {tuple(h_shape)}"
+    )
 
 
 def _check_fill(boundary, fillvalue, fn: str) -> float:
@@ -275,8 +279,7 @@ def _slide_2d(x, h, mode: str, fill: float, flipped: bool, fn: str):
         x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
     if isinstance(x, Tensor):  # the bridge: conv2d correlates, so a flipped kernel convolves
         mode_kw = {"padding_mode": "constant", "value": fill} if fill else {}
-        out = conv2d(x.reshape(1, 1, *x.shape), kernel.reshape(1, 1, *h.shape), padding=pads,
-                     name=fn, **mode_kw)
+        out = conv2d(x.reshape(1, 1, *x.shape), kernel.reshape(1, 1, *h.shape), padding=pads, name=fn, **mode_kw)
         return out.reshape(out.shape[2], out.shape[3])
     xp = B.module_of(x)
     xpad = xp.pad(x, pads, constant_values=fill) if fill else xp.pad(x, pads)

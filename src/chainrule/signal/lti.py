@@ -25,8 +25,7 @@ def unit_sample(length: int, shift: int = 0, dtype=None):
     if not isinstance(length, numbers.Integral) or isinstance(length, bool) or length < 1:
         raise ValueError(f"unit_sample: length must be an int >= 1, got {length!r}")
     if not isinstance(shift, numbers.Integral) or isinstance(shift, bool) or not 0 <= shift < length:
-        raise ValueError(f"unit_sample: shift must be an int in [0, {length - 1}] for length {length}, "
-                         f"got {shift!r}")
+        raise ValueError(f"unit_sample: shift must be an int in [0, {length - 1}] for length {length}, got {shift!r}")
     delta = B.numpy.zeros(int(length), dtype=dtype or B.numpy.float64)
     delta[int(shift)] = 1
     return delta
@@ -201,8 +200,7 @@ def _compare(identity: str, inputs: dict, sides: dict, rtol: float, atol: float,
     if (err <= tol).all():  # a NaN on either side fails
         return None
     err = xp.where(xp.isnan(err), B.numpy.inf, err)
-    return Counterexample(identity, inputs, {left: lhs, right: rhs}, float(err.max()), start + int(err.argmax()),
-                          start)
+    return Counterexample(identity, inputs, {left: lhs, right: rhs}, float(err.max()), start + int(err.argmax()), start)
 
 
 def _random_sequence(rng, length: int):
@@ -215,8 +213,9 @@ def _check_trials(length, trials, fn):
             raise ValueError(f"{fn}: {name} must be an int >= 1, got {v!r}")
 
 
-def is_linear(system: Callable, length: int = 16, trials: int = 20, seed: int = 0,
-              rtol: float = 1e-5, atol: float = 1e-8) -> PropertyCheck:
+def is_linear(
+    system: Callable, length: int = 16, trials: int = 20, seed: int = 0, rtol: float = 1e-5, atol: float = 1e-8
+) -> PropertyCheck:
     """Test superposition S(a x1 + b x2) = a S(x1) + b S(x2) on random x1, x2, a, b.
 
     Trial t uses inputs of length 1 + t % ``length``, shortest first. ``system`` is any callable
@@ -232,15 +231,21 @@ def is_linear(system: Callable, length: int = 16, trials: int = 20, seed: int = 
         a, b = (float(v) for v in B.numpy.round(rng.uniform(-3, 3, 2), 2))
         lhs = _run(system, a * x1 + b * x2, "is_linear")
         rhs = a * _run(system, x1, "is_linear") + b * _run(system, x2, "is_linear")
-        cex = _compare("S(a x1 + b x2) = a S(x1) + b S(x2)", {"x1": x1, "x2": x2, "a": a, "b": b},
-                       {"S(a x1 + b x2)": lhs, "a S(x1) + b S(x2)": rhs}, rtol, atol)
+        cex = _compare(
+            "S(a x1 + b x2) = a S(x1) + b S(x2)",
+            {"x1": x1, "x2": x2, "a": a, "b": b},
+            {"S(a x1 + b x2)": lhs, "a S(x1) + b S(x2)": rhs},
+            rtol,
+            atol,
+        )
         if cex:
             return PropertyCheck("linearity", False, t + 1, cex)
     return PropertyCheck("linearity", True, trials)
 
 
-def is_time_invariant(system: Callable, length: int = 16, trials: int = 20, seed: int = 0,
-                      rtol: float = 1e-5, atol: float = 1e-8) -> PropertyCheck:
+def is_time_invariant(
+    system: Callable, length: int = 16, trials: int = 20, seed: int = 0, rtol: float = 1e-5, atol: float = 1e-8
+) -> PropertyCheck:
     """Test S(x[n - N]) = y[n - N] (y = S(x)) on random x and delays 1 <= N <= len(x).
 
     Trial t uses an x of length 1 + t % ``length``, shortest first; a delay by N puts N zeros in
@@ -259,8 +264,14 @@ def is_time_invariant(system: Callable, length: int = 16, trials: int = 20, seed
         rhs = B.numpy.concatenate([B.numpy.zeros(shift, y.dtype), y])
         # y is known from n = 0 on, so y[n - N] from n = N on: compare there (a non-causal system's
         # output before n = 0 is not in y, and x + 1 is time invariant though it answers 0 with 1)
-        cex = _compare("S(x[n - N]) = y[n - N], where y = S(x)", {"x": x, "N": shift},
-                       {"S(x[n - N])": lhs, "y[n - N]": rhs}, rtol, atol, start=shift)
+        cex = _compare(
+            "S(x[n - N]) = y[n - N], where y = S(x)",
+            {"x": x, "N": shift},
+            {"S(x[n - N])": lhs, "y[n - N]": rhs},
+            rtol,
+            atol,
+            start=shift,
+        )
         if cex:
             return PropertyCheck("time invariance", False, t + 1, cex)
     return PropertyCheck("time invariance", True, trials)

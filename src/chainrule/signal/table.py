@@ -26,9 +26,11 @@ MAX_TABLE_SAMPLES = 100  # len(x) + len(h): at most 100 rows of at most 200 colu
 def check_table_size(m: int, n: int, fn: str = "convolution_table") -> None:
     """ValueError when a table of sequences of lengths m and n would be longer than MAX_TABLE_SAMPLES."""
     if m + n > MAX_TABLE_SAMPLES:
-        raise ValueError(f"{fn}: the table of {m} + {n} = {m + n} samples would have {m + n} rows of {m + 2 * n - 1} "
-                         f"columns; it is for reading by hand, at most {MAX_TABLE_SAMPLES} samples in all "
-                         "(convolve itself takes sequences of any length)")
+        raise ValueError(
+            f"{fn}: the table of {m} + {n} = {m + n} samples would have {m + n} rows of {m + 2 * n - 1} "
+            f"columns; it is for reading by hand, at most {MAX_TABLE_SAMPLES} samples in all "
+            "(convolve itself takes sequences of any length)"
+        )
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,10 @@ class ConvolutionTable:
 
     @property
     def products(self) -> list[list[tuple]]:
-        return [[(k, self.x[k], self._h_at(n - k)) for k in range(len(self.x)) if self._h_at(n - k) is not None]
-                for n in self.n]
+        return [
+            [(k, self.x[k], self._h_at(n - k)) for k in range(len(self.x)) if self._h_at(n - k) is not None]
+            for n in self.n
+        ]
 
     @property
     def y(self):
@@ -66,8 +70,7 @@ class ConvolutionTable:
     def rows(self) -> list[tuple[str, list[str]]]:
         """(label, cells) for the k row, the x[k] row and each h[n-k] row; blank cells are ''."""
         k = self.k
-        rows = [("k:", [str(i) for i in k]),
-                ("x[k]:", [_cell(self.x[i]) if 0 <= i < len(self.x) else "" for i in k])]
+        rows = [("k:", [str(i) for i in k]), ("x[k]:", [_cell(self.x[i]) if 0 <= i < len(self.x) else "" for i in k])]
         for n in self.n:
             label = "h[-k]:" if n == 0 else f"h[{n}-k]:"
             rows.append((label, [_cell(self._h_at(n - i)) for i in k]))
@@ -89,8 +92,7 @@ class ConvolutionTable:
         rows = self.rows()
         label_width = max(len(label) for label, _ in rows)
         width = max(len(c) for _, cells in rows for c in cells) + 2
-        lines = [(label.ljust(label_width) + "".join(c.rjust(width) for c in cells)).rstrip()
-                 for label, cells in rows]
+        lines = [(label.ljust(label_width) + "".join(c.rjust(width) for c in cells)).rstrip() for label, cells in rows]
         return "\n".join(lines + [""] + self.equations())
 
     __str__ = text
@@ -107,7 +109,7 @@ def convolution_table(x, h) -> ConvolutionTable:
 
 def _as_array(values: tuple):
     """The entries as an array: int64 or float as NumPy makes them, Python ints (object) past int64."""
-    if all(isinstance(v, int) for v in values) and not all(-2**63 <= v < 2**63 for v in values):
+    if all(isinstance(v, int) for v in values) and not all(-(2**63) <= v < 2**63 for v in values):
         return B.numpy.array(values, dtype=object)
     return B.numpy.asarray(values)
 

@@ -16,7 +16,24 @@ from .strategy import Strategy
 from .trainer import EvalResult, FitResult, Trainer, evaluate
 
 __all__ = [
-    "Callback", "CheckpointError", "Checkpoints", "DivergenceError", "DivergenceGuard", "EarlyStopping", "EvalResult",
-    "FitResult", "GradFlowMonitor", "MetricsLog", "Progress", "Strategy", "TrainConfig", "Trainer", "evaluate",
-    "load_weights", "read_checkpoint", "resume_run", "save_checkpoint", "train",
+    "Callback",
+    "CheckpointError",
+    "Checkpoints",
+    "DivergenceError",
+    "DivergenceGuard",
+    "EarlyStopping",
+    "EvalResult",
+    "FitResult",
+    "GradFlowMonitor",
+    "MetricsLog",
+    "Progress",
+    "Strategy",
+    "TrainConfig",
+    "Trainer",
+    "evaluate",
+    "load_weights",
+    "read_checkpoint",
+    "resume_run",
+    "save_checkpoint",
+    "train",
 ]

@@ -53,8 +53,15 @@ class Progress(Callback):
 
     def on_epoch_start(self, trainer) -> None:
         steps = -(-len(trainer.train_x) // trainer.batch_size)
-        self.bar = tqdm(total=steps, initial=trainer.batch_in_epoch, desc=f"epoch {trainer.epoch + 1}/{trainer.epochs}",
-                        unit="batch", disable=not self.bar_enabled, leave=True, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=steps,
+            initial=trainer.batch_in_epoch,
+            desc=f"epoch {trainer.epoch + 1}/{trainer.epochs}",
+            unit="batch",
+            disable=not self.bar_enabled,
+            leave=True,
+            dynamic_ncols=True,
+        )
 
     def after_step(self, trainer, loss: float) -> None:
         if self.bar is not None:
@@ -88,8 +95,10 @@ class EarlyStopping(Callback):
 
     def after_epoch(self, trainer, record: dict) -> None:
         if trainer.bad_epochs > self.patience:
-            self.log(f"early stopping: validation loss has not improved for {trainer.bad_epochs} epochs "
-                     f"(best {trainer.best_val_loss:.4f} at epoch {trainer.best_epoch})")
+            self.log(
+                f"early stopping: validation loss has not improved for {trainer.bad_epochs} epochs "
+                f"(best {trainer.best_val_loss:.4f} at epoch {trainer.best_epoch})"
+            )
             trainer.stop = "early_stopping"
 
 
@@ -116,8 +125,10 @@ class Checkpoints(Callback):
             path = self.save(trainer, "last")
             self.log(f"\ninterrupted {where}: checkpoint saved to {path}; continue with --resume {self.run_dir}")
         else:
-            self.log(f"\ninterrupted {where}: {problem}, so this state is not saved; "
-                     f"{self.kept(trainer, 'no checkpoint was saved')}")
+            self.log(
+                f"\ninterrupted {where}: {problem}, so this state is not saved; "
+                f"{self.kept(trainer, 'no checkpoint was saved')}"
+            )
 
     def save(self, trainer, tag: str = "last") -> Path:
         """Write the checkpoint ``tag`` of the trainer's present state; returns its folder."""
@@ -136,8 +147,9 @@ class Checkpoints(Callback):
 
 
 def diverged(what: str, kept: str | None = None) -> DivergenceError:
-    return DivergenceError(f"training diverged: {what}{'' if kept is None else '; ' + kept}. "
-                           "Try a smaller learning rate.")
+    return DivergenceError(
+        f"training diverged: {what}{'' if kept is None else '; ' + kept}. Try a smaller learning rate."
+    )
 
 
 class DivergenceGuard(Callback):
@@ -150,12 +162,18 @@ class DivergenceGuard(Callback):
 
     def after_loss(self, trainer, loss: float) -> None:
         if not math.isfinite(loss):
-            self._stop(trainer, f"the loss became {loss} at epoch {trainer.epoch + 1}, step "
-                                f"{trainer.batch_in_epoch + 1} (global step {trainer.step + 1})")
+            self._stop(
+                trainer,
+                f"the loss became {loss} at epoch {trainer.epoch + 1}, step "
+                f"{trainer.batch_in_epoch + 1} (global step {trainer.step + 1})",
+            )
 
     def check_epoch(self, trainer, record: dict) -> None:
-        bad = [k for k, v in record.items() if k.startswith(("train_", "val_")) and isinstance(v, float)
-               and not math.isfinite(v)]
+        bad = [
+            k
+            for k, v in record.items()
+            if k.startswith(("train_", "val_")) and isinstance(v, float) and not math.isfinite(v)
+        ]
         problem = f"the {bad[0].replace('_', ' ')} became {record[bad[0]]}" if bad else nonfinite_state(trainer)
         if problem:
             self._stop(trainer, f"{problem} at the end of epoch {trainer.epoch + 1} (global step {trainer.step})")

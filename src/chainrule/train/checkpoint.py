@@ -35,8 +35,17 @@ from .schema import POSITION, check_info
 
 FORMAT = "chainrule-checkpoint-1"
 
-__all__ = ["FORMAT", "POSITION", "CheckpointError", "load_weights", "locate_run", "read_checkpoint", "read_info",
-           "resolve", "save_checkpoint"]
+__all__ = [
+    "FORMAT",
+    "POSITION",
+    "CheckpointError",
+    "load_weights",
+    "locate_run",
+    "read_checkpoint",
+    "read_info",
+    "resolve",
+    "save_checkpoint",
+]
 
 
 def _pack_optimizer(state: dict) -> tuple[dict, dict]:
@@ -49,8 +58,9 @@ def _pack_optimizer(state: dict) -> tuple[dict, dict]:
             if isinstance(value, np.ndarray) and value.ndim > 0:
                 arrays[f"state.{index}.{name}"] = np.ascontiguousarray(value)
             else:
-                scalars.setdefault(str(index), {})[name] = to_json(np.asarray(value).item()
-                                                                   if isinstance(value, np.ndarray) else value)
+                scalars.setdefault(str(index), {})[name] = to_json(
+                    np.asarray(value).item() if isinstance(value, np.ndarray) else value
+                )
     return arrays, {"scalars": scalars, "param_groups": to_json(state["param_groups"])}
 
 
@@ -140,10 +150,14 @@ def save_checkpoint(folder, model, optimizer=None, info: dict | None = None) -> 
             _finish_swap(folder)
         if not isinstance(err, OSError):
             raise
-        kept = f"the previous checkpoint {folder} is intact" if (folder / "model.safetensors").is_file() \
+        kept = (
+            f"the previous checkpoint {folder} is intact"
+            if (folder / "model.safetensors").is_file()
             else "no checkpoint was saved"
-        raise CheckpointError(f"{folder.parent}: cannot write checkpoint {folder.name!r} "
-                              f"({err.strerror or err}); {kept}") from None
+        )
+        raise CheckpointError(
+            f"{folder.parent}: cannot write checkpoint {folder.name!r} ({err.strerror or err}); {kept}"
+        ) from None
     return folder
 
 
@@ -176,8 +190,9 @@ def resolve(path) -> Path:
         path = path / "last"
     found = _in_place(path)
     if found is None:
-        raise CheckpointError(f"{path}: no checkpoint here (expected model.safetensors in it, or in "
-                              f"checkpoints/last under a run folder)")
+        raise CheckpointError(
+            f"{path}: no checkpoint here (expected model.safetensors in it, or in checkpoints/last under a run folder)"
+        )
     return found
 
 
@@ -195,8 +210,12 @@ def locate_run(path) -> tuple[Path, Path]:
     elif path.parent.name == "checkpoints" and path.parent.is_dir():
         run = path.parent.parent
     else:
-        what = "does not exist" if not path.exists() else "is neither a run folder (with checkpoints/ in it) " \
-               "nor one of its checkpoint folders (RUN/checkpoints/last or best)"
+        what = (
+            "does not exist"
+            if not path.exists()
+            else "is neither a run folder (with checkpoints/ in it) "
+            "nor one of its checkpoint folders (RUN/checkpoints/last or best)"
+        )
         raise CheckpointError(f"{path}: cannot resume from here: it {what}")
     return run, resolve(path)
 
@@ -273,4 +292,3 @@ def load_model_state(model, weights: dict, file: Path) -> None:
     except (ValueError, TypeError, RuntimeError) as err:
         detail = "; ".join(line.strip() for line in str(err).splitlines() if line.strip())  # one line
         raise CheckpointError(f"{file}: does not fit this model: {detail}") from None
-

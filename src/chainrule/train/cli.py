@@ -56,19 +56,33 @@ def option(name: str):
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("train", help="train a network on MNIST or Fashion-MNIST",
-                       description="Train one of the lecture's networks; the run folder gets metrics, checkpoints "
-                       "and plots. Defaults: the shallow network on MNIST, Adam with a one-cycle schedule.")
+    p = sub.add_parser(
+        "train",
+        help="train a network on MNIST or Fashion-MNIST",
+        description="Train one of the lecture's networks; the run folder gets metrics, checkpoints "
+        "and plots. Defaults: the shallow network on MNIST, Adam with a one-cycle schedule.",
+    )
     _add_config_flags(p)
-    p.add_argument("--resume", metavar="RUN", help="continue the run saved in RUN, a run folder or one of its "
-                   "checkpoint folders (RUN/checkpoints/last or best); the run's config is reused")
-    p.add_argument("--distributed", action="store_true",
-                   help="data-parallel over MPI, one process per rank: mpirun -n N chainrule train --distributed "
-                   "(--batch-size is the global batch; needs chainrule[mpi])")
-    p.add_argument("--dist-timeout", type=ranged(float, Range(float, 0, 86_400, open_lo=True)), default=60.0,
-                   metavar="SECONDS",
-                   help="with --distributed: how long a rank waits for the others before the job is ended as "
-                   "broken, naming the missing rank (default 60)")
+    p.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue the run saved in RUN, a run folder or one of its "
+        "checkpoint folders (RUN/checkpoints/last or best); the run's config is reused",
+    )
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over MPI, one process per rank: mpirun -n N chainrule train --distributed "
+        "(--batch-size is the global batch; needs chainrule[mpi])",
+    )
+    p.add_argument(
+        "--dist-timeout",
+        type=ranged(float, Range(float, 0, 86_400, open_lo=True)),
+        default=60.0,
+        metavar="SECONDS",
+        help="with --distributed: how long a rank waits for the others before the job is ended as "
+        "broken, naming the missing rank (default 60)",
+    )
     command(p, cmd_train)
 
     p = sub.add_parser("eval", help="test accuracy of a checkpoint")
@@ -81,8 +95,12 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("predict", help="classify image files with a checkpoint (top-3 classes)")
     p.add_argument("checkpoint", help="a run folder or a checkpoint folder")
     p.add_argument("images", nargs="+", help="image files: any size, colour or grey, light or dark background")
-    p.add_argument("--top", type=ranged(int, Range(int, 1, MAX_TOP)), default=3,
-                   help=f"how many classes to print, 1..{MAX_TOP} (default 3)")
+    p.add_argument(
+        "--top",
+        type=ranged(int, Range(int, 1, MAX_TOP)),
+        default=3,
+        help=f"how many classes to print, 1..{MAX_TOP} (default 3)",
+    )
     command(p, cmd_predict)
 
     p = sub.add_parser("lecture", help="train both lecture networks and compare with the lecture's table")
@@ -106,19 +124,30 @@ def _add_config_flags(p) -> None:
     p.add_argument("--lr", type=option("lr"), default=d.lr, help="(peak) learning rate, in (0, 10)")
     p.add_argument("--weight-decay", type=option("weight_decay"), default=d.weight_decay)
     p.add_argument("--schedule", default=d.schedule, choices=SCHEDULES)
-    p.add_argument("--shift", type=option("shift"), default=d.shift,
-                   help=f"augmentation: random shifts up to N pixels, 0..{RANGES['shift'].hi} (0 off)")
+    p.add_argument(
+        "--shift",
+        type=option("shift"),
+        default=d.shift,
+        help=f"augmentation: random shifts up to N pixels, 0..{RANGES['shift'].hi} (0 off)",
+    )
     p.add_argument("--val-fraction", type=option("val_fraction"), default=d.val_fraction, help="in [0, 1)")
     p.add_argument("--seed", type=option("seed"), default=d.seed)
-    p.add_argument("--patience", type=option("patience"),
-                   help="early stopping: epochs without a better validation loss (>= 0)")
+    p.add_argument(
+        "--patience", type=option("patience"), help="early stopping: epochs without a better validation loss (>= 0)"
+    )
     p.add_argument("--limit", type=option("limit"), help="train on the first LIMIT training images only (>= 1)")
-    p.add_argument("--grad-flow", type=option("grad_flow"), metavar="N",
-                   help="record per-layer gradient flow every N steps (0: off)")
+    p.add_argument(
+        "--grad-flow",
+        type=option("grad_flow"),
+        metavar="N",
+        help="record per-layer gradient flow every N steps (0: off)",
+    )
     p.add_argument("--data-root", type=existing_folder, help="folder with the IDX files (else cache, mirrors, PyPI)")
     p.add_argument("--out", help="run folder (default runs/<model>-<dataset>-<time>)")
-    p.add_argument("--device", help="cpu (default) or cuda[:k]: an NVIDIA GPU (needs chainrule[gpu]); with "
-                   "--resume, where the run goes on")
+    p.add_argument(
+        "--device",
+        help="cpu (default) or cuda[:k]: an NVIDIA GPU (needs chainrule[gpu]); with --resume, where the run goes on",
+    )
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--no-progress", action="store_true")
 
@@ -135,8 +164,10 @@ def _strategy(args) -> Strategy:
         return distributed.DataParallel(distributed.init(timeout=args.dist_timeout))
     world = distributed.launcher_world_size()
     if world is not None and world > 1:
-        raise DistributedError(f"started by an MPI launcher as {world} processes but without --distributed: "
-                               "each would train alone on the same run folder")
+        raise DistributedError(
+            f"started by an MPI launcher as {world} processes but without --distributed: "
+            "each would train alone on the same run folder"
+        )
     return Strategy()
 
 
@@ -144,8 +175,9 @@ def cmd_train(args) -> int:
     strategy = _strategy(args)
     with strategy.failing_together(lambda err: explain(err, args.prog)):  # one rank's error ends them all
         if args.resume:
-            summary = resume_run(args.resume, epochs=args.epochs, device=args.device, progress=not args.no_progress,
-                                 strategy=strategy)
+            summary = resume_run(
+                args.resume, epochs=args.epochs, device=args.device, progress=not args.no_progress, strategy=strategy
+            )
         else:
             summary = train(_config_from_args(args), strategy=strategy)
     return INTERRUPTED if summary.get("stopped") == "interrupted" else OK
@@ -167,8 +199,18 @@ def cmd_eval(args) -> int:
     dataset = args.dataset or config.get("dataset", "mnist")
     images, labels = data.load_mnist(args.split, dataset=dataset, root=args.data_root)
     result = evaluate(model, to_float(images), labels)
-    print(dumps({"checkpoint": str(args.checkpoint), "dataset": dataset, "split": args.split,
-                 "images": int(len(labels)), "loss": round(result.loss, 5), "accuracy": round(result.accuracy, 5)}))
+    print(
+        dumps(
+            {
+                "checkpoint": str(args.checkpoint),
+                "dataset": dataset,
+                "split": args.split,
+                "images": int(len(labels)),
+                "loss": round(result.loss, 5),
+                "accuracy": round(result.accuracy, 5),
+            }
+        )
+    )
     return OK
 
 
@@ -191,8 +233,15 @@ def cmd_predict(args) -> int:
 def cmd_lecture(args) -> int:
     rows = []
     for name, epochs in (("shallow", args.epochs_shallow), ("deep", args.epochs_deep)):
-        config = TrainConfig(model=name, epochs=epochs, seed=args.seed, limit=args.limit, data_root=args.data_root,
-                             out=str(Path(args.out) / name), progress=not args.no_progress)
+        config = TrainConfig(
+            model=name,
+            epochs=epochs,
+            seed=args.seed,
+            limit=args.limit,
+            data_root=args.data_root,
+            out=str(Path(args.out) / name),
+            progress=not args.no_progress,
+        )
         summary = train(config)
         if summary["stopped"] == "interrupted":  # Ctrl-C: the run is saved, the table would be half empty
             return INTERRUPTED
@@ -200,6 +249,8 @@ def cmd_lecture(args) -> int:
     print()
     print(f"{'network':<10}{'parameters':>12}{'lecture acc':>13}{'our acc':>10}{'train time':>12}  run folder")
     for name, s in rows:
-        print(f"{name:<10}{s['parameters']:>12,}{models.LECTURE_ACCURACY[name]:>13.4f}{s['test_accuracy']:>10.4f}"
-              f"{s['train_seconds']:>11.0f}s  {s['run_dir']}")
+        print(
+            f"{name:<10}{s['parameters']:>12,}{models.LECTURE_ACCURACY[name]:>13.4f}{s['test_accuracy']:>10.4f}"
+            f"{s['train_seconds']:>11.0f}s  {s['run_dir']}"
+        )
     return OK

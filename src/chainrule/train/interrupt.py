@@ -33,8 +33,10 @@ class DeferredInterrupt:
         self.requested, self.count, self.depth, self._previous = False, 0, 0, None
 
     def __enter__(self) -> DeferredInterrupt:
-        if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
             self._previous = signal.signal(signal.SIGINT, self._handler)
         return self
 

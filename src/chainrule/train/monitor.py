@@ -39,8 +39,16 @@ from ..records import (
 )
 from .callbacks import Callback
 
-__all__ = ["GradFlowMonitor", "at_step", "epoch_summary", "first_last_ratio", "layers", "parameter_stats",
-           "read_grad_flow", "series"]  # the record helpers too: a training script looks for them here
+__all__ = [
+    "GradFlowMonitor",
+    "at_step",
+    "epoch_summary",
+    "first_last_ratio",
+    "layers",
+    "parameter_stats",
+    "read_grad_flow",
+    "series",
+]  # the record helpers too: a training script looks for them here
 
 
 def _norm(a) -> float:
@@ -59,9 +67,12 @@ def parameter_stats(model, include: Callable | None = None) -> dict[str, dict]:
             continue
         g = p.grad._data
         xp = B.module_of(g)
-        stats[name] = {"grad_norm": _norm(g),
-                       "grad_abs_mean": float(xp.mean(xp.abs(g), dtype=xp.float64)) if g.size else 0.0,
-                       "weight_norm": _norm(p._data), "ndim": int(p._data.ndim)}
+        stats[name] = {
+            "grad_norm": _norm(g),
+            "grad_abs_mean": float(xp.mean(xp.abs(g), dtype=xp.float64)) if g.size else 0.0,
+            "weight_norm": _norm(p._data),
+            "ndim": int(p._data.ndim),
+        }
     return stats
 
 
@@ -74,8 +85,14 @@ class GradFlowMonitor(Callback):
     recorded step, one pass over the gradients and one copy of the weights; other steps cost nothing.
     """
 
-    def __init__(self, every: int = 1, path=None, include: Callable | None = None, keep: bool = True,
-                 summary: Iterable[str] = SUMMARY_METRICS) -> None:
+    def __init__(
+        self,
+        every: int = 1,
+        path=None,
+        include: Callable | None = None,
+        keep: bool = True,
+        summary: Iterable[str] = SUMMARY_METRICS,
+    ) -> None:
         if int(every) < 1:
             raise ValueError(f"GradFlowMonitor: every must be >= 1, got {every}")
         unknown = set(summary) - set(METRICS)
@@ -110,10 +127,18 @@ class GradFlowMonitor(Callback):
         self._pending = None
         for name, s in stats.items():
             update = _norm(params[name]._data - before[name])
-            record = {"step": step, "epoch": epoch, "layer": name, "ndim": s["ndim"], "loss": float(loss),
-                      "grad_norm": s["grad_norm"], "grad_abs_mean": s["grad_abs_mean"],
-                      "weight_norm": s["weight_norm"], "update_norm": update,
-                      "update_ratio": ratio(update, s["weight_norm"])}
+            record = {
+                "step": step,
+                "epoch": epoch,
+                "layer": name,
+                "ndim": s["ndim"],
+                "loss": float(loss),
+                "grad_norm": s["grad_norm"],
+                "grad_abs_mean": s["grad_abs_mean"],
+                "weight_norm": s["weight_norm"],
+                "update_norm": update,
+                "update_ratio": ratio(update, s["weight_norm"]),
+            }
             if self.keep:
                 self.records.append(record)
             self._epoch_records.append(record)

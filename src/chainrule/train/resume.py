@@ -34,8 +34,9 @@ def locate(path, strategy: Strategy | None = None) -> Located:
     return Located(found.get("run"), checkpoint)
 
 
-def resume_config(checkpoint, *, epochs: int | None = None, device: str | None = None,
-                  progress: bool = True) -> TrainConfig:
+def resume_config(
+    checkpoint, *, epochs: int | None = None, device: str | None = None, progress: bool = True
+) -> TrainConfig:
     """The config saved in ``checkpoint`` (checked field by field), with the options that may change."""
     checkpoint = Path(checkpoint)
     info = read_info(checkpoint)
@@ -44,8 +45,10 @@ def resume_config(checkpoint, *, epochs: int | None = None, device: str | None =
     config = TrainConfig.from_saved(info["config"], checkpoint / "trainer.json")
     if epochs is not None and epochs != config.epochs:
         if config.schedule in ("onecycle", "cosine"):
-            raise ValueError(f"--epochs {epochs} with --resume: the run's {config.schedule} schedule was planned "
-                             f"for {config.epochs} epochs; resume without --epochs")
+            raise ValueError(
+                f"--epochs {epochs} with --resume: the run's {config.schedule} schedule was planned "
+                f"for {config.epochs} epochs; resume without --epochs"
+            )
         config.epochs = epochs
     if device is not None:
         config.device = device

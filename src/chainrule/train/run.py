@@ -67,14 +67,15 @@ def load_data(config: TrainConfig):
 def make_optimizer(config: TrainConfig, params, steps_per_epoch: int):
     params = list(params)
     kind, lr, wd = config.optimizer, config.lr, config.weight_decay
-    opt = {"adam": lambda: optim.Adam(params, lr=lr, weight_decay=wd),
-           "adamw": lambda: optim.AdamW(params, lr=lr, weight_decay=wd or 1e-2),
-           "sgd": lambda: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd),
-           "rmsprop": lambda: optim.RMSprop(params, lr=lr, weight_decay=wd)}[kind]()
+    opt = {
+        "adam": lambda: optim.Adam(params, lr=lr, weight_decay=wd),
+        "adamw": lambda: optim.AdamW(params, lr=lr, weight_decay=wd or 1e-2),
+        "sgd": lambda: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd),
+        "rmsprop": lambda: optim.RMSprop(params, lr=lr, weight_decay=wd),
+    }[kind]()
     total = config.epochs * steps_per_epoch
     if config.schedule == "onecycle":
-        sched = optim.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.25,
-                                 cycle_momentum=kind != "rmsprop")
+        sched = optim.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.25, cycle_momentum=kind != "rmsprop")
     elif config.schedule == "cosine":
         sched = optim.CosineAnnealingLR(opt, T_max=total)
     elif config.schedule == "step":
@@ -132,16 +133,29 @@ def train(config: TrainConfig, resume=None, log=print, strategy: Strategy | None
     train_data, val_data, test_data = load_data(config)
     model = models.get_model(config.model).to(config.device)  # before the optimizer, as in PyTorch
     optimizer, scheduler = make_optimizer(config, model.parameters(), -(-len(train_data[0]) // config.batch_size))
-    trainer = Trainer(model, optimizer, F.cross_entropy, train_data, val_data, run_callbacks(config, run_dir, log),
-                      batch_size=config.batch_size, epochs=config.epochs, seed=config.seed, scheduler=scheduler,
-                      augment=make_augment(config.shift), strategy=strategy)
+    trainer = Trainer(
+        model,
+        optimizer,
+        F.cross_entropy,
+        train_data,
+        val_data,
+        run_callbacks(config, run_dir, log),
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        seed=config.seed,
+        scheduler=scheduler,
+        augment=make_augment(config.shift),
+        strategy=strategy,
+    )
     if strategy.world > 1:
         log(f"{strategy}: {config.batch_size} images per step in all")
     if checkpoint is not None:
         trainer.resume(checkpoint)
         log(f"resumed {checkpoint} at epoch {trainer.epoch + 1}, step {trainer.step}")
-    log(f"{config.model} on {config.dataset}: {len(train_data[0])} training images, "
-        f"{0 if val_data is None else len(val_data[0])} validation, {len(test_data[0])} test; run folder {run_dir}")
+    log(
+        f"{config.model} on {config.dataset}: {len(train_data[0])} training images, "
+        f"{0 if val_data is None else len(val_data[0])} validation, {len(test_data[0])} test; run folder {run_dir}"
+    )
     started = time.perf_counter()
     result = trainer.fit()
     seconds = time.perf_counter() - started
@@ -153,10 +167,19 @@ def train(config: TrainConfig, resume=None, log=print, strategy: Strategy | None
     model.to("cpu")  # the test run, plots and summary read the weights on the host
     test = evaluate(model, *test_data)
     n_params = int(sum(p.numel() for p in model.parameters()))
-    summary = {"model": config.model, "dataset": config.dataset, "parameters": n_params,
-               "test_loss": test.loss, "test_accuracy": test.accuracy, "epochs_done": trainer.epoch,
-               "stopped": result.stopped, "train_seconds": seconds, "best_epoch": result.best_epoch,
-               "run_dir": str(run_dir), "config": asdict(config)}
+    summary = {
+        "model": config.model,
+        "dataset": config.dataset,
+        "parameters": n_params,
+        "test_loss": test.loss,
+        "test_accuracy": test.accuracy,
+        "epochs_done": trainer.epoch,
+        "stopped": result.stopped,
+        "train_seconds": seconds,
+        "best_epoch": result.best_epoch,
+        "run_dir": str(run_dir),
+        "config": asdict(config),
+    }
     write_json(run_dir / "summary.json", summary)
     log(f"test accuracy {test.accuracy:.4f}  test loss {test.loss:.4f}  ({seconds:.0f}s of training)")
     if config.plots:
@@ -164,8 +187,15 @@ def train(config: TrainConfig, resume=None, log=print, strategy: Strategy | None
     return summary
 
 
-def resume_run(path, *, epochs: int | None = None, device: str | None = None, progress: bool = True, log=print,
-               strategy: Strategy | None = None) -> dict:
+def resume_run(
+    path,
+    *,
+    epochs: int | None = None,
+    device: str | None = None,
+    progress: bool = True,
+    log=print,
+    strategy: Strategy | None = None,
+) -> dict:
     """Continue the run saved at ``path`` (a run folder or one of its checkpoint folders) with its own config;
     ``epochs`` and ``device`` may change (see ``resume.resume_config``). Returns the run's summary."""
     located = locate(path, strategy)
@@ -181,10 +211,17 @@ def make_plots(run_dir: Path, model, history, test_data, test, dataset: str) -> 
     wrong = np.flatnonzero(test.predictions != labels)
     written = [
         plots.plot_curves(history, folder / "curves.png"),
-        plots.plot_confusion(plots.confusion_matrix(labels, test.predictions, 10), folder / "confusion.png",
-                             class_names=names),
-        plots.plot_misclassified(images[wrong], labels[wrong], test.predictions[wrong], folder / "misclassified.png",
-                                 probs=test.probabilities[wrong].max(axis=1), class_names=names),
+        plots.plot_confusion(
+            plots.confusion_matrix(labels, test.predictions, 10), folder / "confusion.png", class_names=names
+        ),
+        plots.plot_misclassified(
+            images[wrong],
+            labels[wrong],
+            test.predictions[wrong],
+            folder / "misclassified.png",
+            probs=test.probabilities[wrong].max(axis=1),
+            class_names=names,
+        ),
     ]
     if (run_dir / "grad_flow.jsonl").is_file():
         written.append(plot_grad_flow(run_dir, folder / "grad_flow.png"))

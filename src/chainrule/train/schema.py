@@ -114,8 +114,11 @@ class List:
             return
         if not isinstance(value, list) or (self.length is not None and len(value) != self.length):
             count = "" if self.length is None else f" of {self.length}"
-            raise Mismatch(path, f"expected a list{count}, got {_show(value)}"
-                           + (f" of {len(value)}" if isinstance(value, list) else ""))
+            raise Mismatch(
+                path,
+                f"expected a list{count}, got {_show(value)}"
+                + (f" of {len(value)}" if isinstance(value, list) else ""),
+            )
         for i, v in enumerate(value):
             self.item.check(v, _join(path, i))
 
@@ -143,24 +146,58 @@ class Obj:
 
 SCALAR = Any()  # numbers finite; strings, bools and null as they come
 HISTORY_RECORD = Obj({"epoch": Int(1), "step": Int(0)})
-OPTIMIZER_GROUP = Obj({"params": List(Int(0)), "lr": Num(0), "betas": List(Num(0, 1, open_hi=True), 2),
-                       "eps": Num(0), "weight_decay": Num(0), "momentum": Num(0), "initial_lr": Num(0),
-                       "max_lr": Num(0), "min_lr": Num(0)}, required=("params",))
-TRAINER_JSON = Obj({
-    "format": Str(),
-    "config": Obj(),
-    "epoch": Int(0), "batch_in_epoch": Int(0), "step": Int(0),
-    "history": List(HISTORY_RECORD),
-    "best_val_loss": Num(null=True), "best_epoch": Int(0, null=True), "bad_epochs": Int(0),
-    "epoch_totals": Obj({"lr": Num(0), "loss_sum": Num(0), "correct": Int(0), "seen": Int(0), "seconds": Num(0)},
-                        required=("lr", "loss_sum", "correct", "seen", "seconds"), null=True),
-    "scheduler": Obj({"last_epoch": Int(-1), "_step_count": Int(0), "total_steps": Int(1),
-                      "base_lrs": List(Num(0)), "_last_lr": List(Num(0), null=True)}, null=True),
-    "rng": Obj({"bit_generator": Str(), "state": Obj(), "has_uint32": Int(0, 1), "uinteger": Int(0, 2**32 - 1)},
-               required=("bit_generator", "state", "has_uint32", "uinteger"), null=True),
-    "optimizer": Obj({"scalars": Obj(other=Obj(), keys=str.isdigit), "param_groups": List(OPTIMIZER_GROUP)},
-                     required=("scalars", "param_groups"), null=True),
-})
+OPTIMIZER_GROUP = Obj(
+    {
+        "params": List(Int(0)),
+        "lr": Num(0),
+        "betas": List(Num(0, 1, open_hi=True), 2),
+        "eps": Num(0),
+        "weight_decay": Num(0),
+        "momentum": Num(0),
+        "initial_lr": Num(0),
+        "max_lr": Num(0),
+        "min_lr": Num(0),
+    },
+    required=("params",),
+)
+TRAINER_JSON = Obj(
+    {
+        "format": Str(),
+        "config": Obj(),
+        "epoch": Int(0),
+        "batch_in_epoch": Int(0),
+        "step": Int(0),
+        "history": List(HISTORY_RECORD),
+        "best_val_loss": Num(null=True),
+        "best_epoch": Int(0, null=True),
+        "bad_epochs": Int(0),
+        "epoch_totals": Obj(
+            {"lr": Num(0), "loss_sum": Num(0), "correct": Int(0), "seen": Int(0), "seconds": Num(0)},
+            required=("lr", "loss_sum", "correct", "seen", "seconds"),
+            null=True,
+        ),
+        "scheduler": Obj(
+            {
+                "last_epoch": Int(-1),
+                "_step_count": Int(0),
+                "total_steps": Int(1),
+                "base_lrs": List(Num(0)),
+                "_last_lr": List(Num(0), null=True),
+            },
+            null=True,
+        ),
+        "rng": Obj(
+            {"bit_generator": Str(), "state": Obj(), "has_uint32": Int(0, 1), "uinteger": Int(0, 2**32 - 1)},
+            required=("bit_generator", "state", "has_uint32", "uinteger"),
+            null=True,
+        ),
+        "optimizer": Obj(
+            {"scalars": Obj(other=Obj(), keys=str.isdigit), "param_groups": List(OPTIMIZER_GROUP)},
+            required=("scalars", "param_groups"),
+            null=True,
+        ),
+    }
+)
 
 
 def check_info(info, file, require=()) -> dict:

@@ -30,8 +30,13 @@ class EpochTotals:
 
     def record(self) -> dict:
         n = max(self.seen, 1)
-        return {"lr": self.lr, "train_loss": self.loss_sum / n, "train_acc": self.correct / n,
-                "seconds": self.seconds, "images_per_s": self.seen / max(self.seconds, 1e-9)}
+        return {
+            "lr": self.lr,
+            "train_loss": self.loss_sum / n,
+            "train_acc": self.correct / n,
+            "seconds": self.seconds,
+            "images_per_s": self.seen / max(self.seconds, 1e-9),
+        }
 
     def postfix(self) -> dict:
         r = self.record()
@@ -72,9 +77,11 @@ def _check_position(trainer, info: dict, file) -> None:
     per_epoch = -(-len(trainer.train_x) // trainer.batch_size)
     epoch, batch, step = (info[k] for k in POSITION)
     if batch > per_epoch or step != epoch * per_epoch + batch:
-        raise CheckpointError(f"{file}: field 'step': the position (epoch {epoch}, batch {batch}, step {step}) "
-                              f"does not fit this run's {per_epoch} batches per epoch: the training data or the "
-                              "batch size differ from the checkpoint's")
+        raise CheckpointError(
+            f"{file}: field 'step': the position (epoch {epoch}, batch {batch}, step {step}) "
+            f"does not fit this run's {per_epoch} batches per epoch: the training data or the "
+            "batch size differ from the checkpoint's"
+        )
 
 
 def _check_scheduler(trainer, info: dict, file) -> dict | None:
@@ -89,14 +96,18 @@ def _check_scheduler(trainer, info: dict, file) -> dict | None:
         raise _mismatch(file, err) from None
     total = getattr(sched, "total_steps", None)
     if isinstance(total, int) and saved.get("total_steps", total) != total:
-        raise CheckpointError(f"{file}: field 'scheduler.total_steps': the checkpoint's schedule has "
-                              f"{saved['total_steps']} steps, this run's {total}")
+        raise CheckpointError(
+            f"{file}: field 'scheduler.total_steps': the checkpoint's schedule has "
+            f"{saved['total_steps']} steps, this run's {total}"
+        )
     last, live_last = saved.get("last_epoch"), getattr(sched, "last_epoch", None)
     if isinstance(last, int) and isinstance(live_last, int):  # the scheduler counts what the position counts
         unit = trainer.scheduler_interval
         if last - info[unit] != live_last - getattr(trainer, unit):
-            raise CheckpointError(f"{file}: field 'scheduler.last_epoch': the scheduler stands at {last} but the "
-                                  f"position at {unit} {info[unit]}: the checkpoint holds half an update")
+            raise CheckpointError(
+                f"{file}: field 'scheduler.last_epoch': the scheduler stands at {last} but the "
+                f"position at {unit} {info[unit]}: the checkpoint holds half an update"
+            )
     return saved
 
 
@@ -117,14 +128,19 @@ def _check_rng(info: dict, file) -> dict | None:
 
 def _check_optimizer(trainer, state: dict | None, folder) -> None:
     if state is None:
-        raise CheckpointError(f"{folder / 'trainer.json'}: field 'optimizer': missing (a checkpoint to resume "
-                              "from holds the optimizer's state)")
+        raise CheckpointError(
+            f"{folder / 'trainer.json'}: field 'optimizer': missing (a checkpoint to resume "
+            "from holds the optimizer's state)"
+        )
     live = trainer.optimizer.state_dict()["param_groups"]
     if len(state["param_groups"]) == len(live):
         try:
             for i, (saved, group) in enumerate(zip(state["param_groups"], live)):
-                check_like({k: v for k, v in saved.items() if k != "params"},
-                           to_json({k: v for k, v in group.items() if k != "params"}), f"optimizer.param_groups[{i}]")
+                check_like(
+                    {k: v for k, v in saved.items() if k != "params"},
+                    to_json({k: v for k, v in group.items() if k != "params"}),
+                    f"optimizer.param_groups[{i}]",
+                )
         except Mismatch as err:
             raise _mismatch(folder / "trainer.json", err) from None
 
@@ -142,8 +158,9 @@ def restore(trainer, path) -> None:
     try:
         trainer.optimizer.load_state_dict(optimizer_state)
     except (ValueError, TypeError, KeyError, OverflowError, IndexError) as err:
-        raise CheckpointError(f"{folder / 'optimizer.safetensors'} (with trainer.json's 'optimizer'): does not "
-                              f"fit this optimizer: {err}") from None
+        raise CheckpointError(
+            f"{folder / 'optimizer.safetensors'} (with trainer.json's 'optimizer'): does not fit this optimizer: {err}"
+        ) from None
     if scheduler_state is not None:
         trainer.scheduler.load_state_dict(scheduler_state)
     if rng_state is not None:

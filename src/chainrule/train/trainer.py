@@ -61,10 +61,24 @@ class Trainer:
     -> batch`` on each training batch; ``strategy``: how the loop spreads over processes.
     """
 
-    def __init__(self, model, optimizer, loss: Callable, train_data, val_data=None, callbacks=(), *,
-                 batch_size: int = 128, epochs: int = 1, device=None, seed: int = 0, scheduler=None,
-                 scheduler_interval: str = "step", augment: Callable | None = None,
-                 strategy: Strategy | None = None) -> None:
+    def __init__(
+        self,
+        model,
+        optimizer,
+        loss: Callable,
+        train_data,
+        val_data=None,
+        callbacks=(),
+        *,
+        batch_size: int = 128,
+        epochs: int = 1,
+        device=None,
+        seed: int = 0,
+        scheduler=None,
+        scheduler_interval: str = "step",
+        augment: Callable | None = None,
+        strategy: Strategy | None = None,
+    ) -> None:
         if scheduler_interval not in INTERVALS:
             raise ValueError(f"Trainer: scheduler_interval must be 'step' or 'epoch', got {scheduler_interval!r}")
         self.model, self.optimizer, self.loss, self.callbacks = model, optimizer, loss, list(callbacks)
@@ -149,8 +163,10 @@ class Trainer:
     def fit(self, epochs: int | None = None) -> FitResult:
         """Train until ``epochs`` are done (counting those of a resumed run), a callback stops it, or Ctrl-C."""
         if self.torn is not None:
-            raise RuntimeError(f"Trainer: {self.torn} was cut short by an exception, so the weights, optimizer "
-                               "and position may hold half an update; resume from a checkpoint before fitting again")
+            raise RuntimeError(
+                f"Trainer: {self.torn} was cut short by an exception, so the weights, optimizer "
+                "and position may hold half an update; resume from a checkpoint before fitting again"
+            )
         self.epochs = self.epochs if epochs is None else epochs
         self.stop, self._interrupt = None, DeferredInterrupt()
         result = FitResult(history=self.history)
@@ -191,10 +207,14 @@ class Trainer:
     def state(self) -> dict:
         """The trainer's part of a checkpoint (trainer.json): position, history, schedules, RNG."""
         return {
-            "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch, "step": self.step,
-            "epoch_totals": self.totals.as_dict(), "history": self.history,
+            "epoch": self.epoch,
+            "batch_in_epoch": self.batch_in_epoch,
+            "step": self.step,
+            "epoch_totals": self.totals.as_dict(),
+            "history": self.history,
             "best_val_loss": self.best_val_loss if math.isfinite(self.best_val_loss) else None,
-            "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "rng": B.rng().bit_generator.state,
         }

@@ -32,8 +32,18 @@ class MNIST(Dataset):
     """The MNIST handwritten digits: 60,000 training or 10,000 test images of 28x28 (see the module docstring)."""
 
     _dataset = "mnist"
-    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
-               "8 - eight", "9 - nine"]
+    classes = [
+        "0 - zero",
+        "1 - one",
+        "2 - two",
+        "3 - three",
+        "4 - four",
+        "5 - five",
+        "6 - six",
+        "7 - seven",
+        "8 - eight",
+        "9 - nine",
+    ]
 
     def __init__(self, root, train: bool = True, transform=None, target_transform=None, download: bool = False):
         self.root = os.path.expanduser(root) if isinstance(root, str) else root
@@ -79,8 +89,11 @@ class MNIST(Dataset):
         return len(self.data)
 
     def __repr__(self) -> str:
-        body = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}",
-                f"Split: {'Train' if self.train is True else 'Test'}"]
+        body = [
+            f"Number of datapoints: {len(self)}",
+            f"Root location: {self.root}",
+            f"Split: {'Train' if self.train is True else 'Test'}",
+        ]
         for head, t in (("Transform: ", self.transform), ("Target transform: ", self.target_transform)):
             if t is not None:
                 lines = repr(t).splitlines()
@@ -92,8 +105,7 @@ class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST: 28x28 grey images of ten kinds of clothing, MNIST's format and sizes."""
 
     _dataset = "fashion"
-    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-               "Ankle boot"]
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
 __all__ = ["MNIST", "FashionMNIST"]

@@ -45,13 +45,22 @@ def _normalized(arr: np.ndarray, value_range, scale_each: bool) -> np.ndarray:
         low, high = value_range if value_range is not None else (float(img.min()), float(img.max()))
         img = np.clip(img, low, high).astype(img.dtype, copy=False)
         return (img - img.dtype.type(low)) / img.dtype.type(max(high - low, 1e-5))
+
     if scale_each:
         return np.stack([norm(img) for img in arr])
     return norm(arr)
 
 
-def make_grid(tensor, nrow: int = 8, padding: int = 2, normalize: bool = False, value_range=None,
-              scale_each: bool = False, pad_value: float = 0.0, **kwargs) -> Tensor:
+def make_grid(
+    tensor,
+    nrow: int = 8,
+    padding: int = 2,
+    normalize: bool = False,
+    value_range=None,
+    scale_each: bool = False,
+    pad_value: float = 0.0,
+    **kwargs,
+) -> Tensor:
     """Tile a batch of images (B, C, H, W) into one image, ``nrow`` per row (see the module docstring).
 
     normalize: shift each image (scale_each) or the whole batch to [0, 1] by its min and max, or by
@@ -68,7 +77,7 @@ def make_grid(tensor, nrow: int = 8, padding: int = 2, normalize: bool = False, 
     height, width = h + padding, w + padding
     grid = np.full((channels, height * ymaps + padding, width * xmaps + padding), pad_value, dtype=arr.dtype)
     # view the grid as (C, ymaps, height, xmaps, width) cells; each image fills one cell after the padding
-    cells = grid[:, :height * ymaps, :width * xmaps].reshape(channels, ymaps, height, xmaps, width)
+    cells = grid[:, : height * ymaps, : width * xmaps].reshape(channels, ymaps, height, xmaps, width)
     full = np.zeros((ymaps * xmaps, channels, h, w), dtype=arr.dtype)
     full[:nmaps] = arr
     tiles = full.reshape(ymaps, xmaps, channels, h, w).transpose(2, 0, 3, 1, 4)

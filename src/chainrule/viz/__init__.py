@@ -14,7 +14,19 @@ from .plots import (
 from .trace import TraceStep, trace
 
 __all__ = [
-    "Graph", "GraphvizNotFound", "GraphvizNotFoundWarning", "TraceStep", "confusion_matrix", "draw_graph",
-    "feature_maps", "plot_confusion", "plot_curves", "plot_feature_maps", "plot_filters", "plot_grad_flow",
-    "plot_grad_flow_compare", "plot_misclassified", "trace",
+    "Graph",
+    "GraphvizNotFound",
+    "GraphvizNotFoundWarning",
+    "TraceStep",
+    "confusion_matrix",
+    "draw_graph",
+    "feature_maps",
+    "plot_confusion",
+    "plot_curves",
+    "plot_feature_maps",
+    "plot_filters",
+    "plot_grad_flow",
+    "plot_grad_flow_compare",
+    "plot_misclassified",
+    "trace",
 ]

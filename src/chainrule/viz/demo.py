@@ -17,8 +17,7 @@ from ..expression import parse, variables
 from .trace import seed_gradient, trace
 
 SIMPLE = ("(x + y) * z", {"x": -2.0, "y": 5.0, "z": -4.0})
-SIGMOID_CHAIN = ("1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))",
-                 {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0})
+SIGMOID_CHAIN = ("1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))", {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0})
 SIGMOID_NODE = ("sigmoid(w0*x0 + w1*x1 + w2)", SIGMOID_CHAIN[1])
 
 
@@ -35,14 +34,26 @@ class Pattern:
 
 # The slides draw each gate with numbers (CS231n's): the gate's output receives ``upstream``.
 PATTERNS = [
-    Pattern("add gate", "gradient distributor: each input gets the upstream gradient",
-            "x + y", {"x": 3.0, "y": 4.0}, 2.0),
-    Pattern("mul gate", "swap multiplier: each input gets upstream x the other input",
-            "x * y", {"x": 2.0, "y": 3.0}, 5.0),
-    Pattern("copy gate", "gradient adder: a value used twice gets the sum of both branches' gradients",
-            "4*x + 2*x", {"x": 7.0}, 1.0),
-    Pattern("max gate", "gradient router: the larger input gets the upstream gradient, the other 0",
-            "max(x, y)", {"x": 4.0, "y": 5.0}, 9.0),
+    Pattern(
+        "add gate", "gradient distributor: each input gets the upstream gradient", "x + y", {"x": 3.0, "y": 4.0}, 2.0
+    ),
+    Pattern(
+        "mul gate", "swap multiplier: each input gets upstream x the other input", "x * y", {"x": 2.0, "y": 3.0}, 5.0
+    ),
+    Pattern(
+        "copy gate",
+        "gradient adder: a value used twice gets the sum of both branches' gradients",
+        "4*x + 2*x",
+        {"x": 7.0},
+        1.0,
+    ),
+    Pattern(
+        "max gate",
+        "gradient router: the larger input gets the upstream gradient, the other 0",
+        "max(x, y)",
+        {"x": 4.0, "y": 5.0},
+        9.0,
+    ),
 ]
 
 
@@ -60,16 +71,24 @@ def gradients(f: Tensor, leaves: dict[str, Tensor], grad=None) -> dict[str, obje
     if not f.requires_grad:
         return {name: B.module_of(t._data).zeros_like(t._data) for name, t in leaves.items()}
     totals = engine.backpropagate(f, seed_gradient(f, grad, "gradients"), accumulate=False)
-    return {name: totals[id(t)] if id(t) in totals else B.module_of(t._data).zeros_like(t._data)
-            for name, t in leaves.items()}
+    return {
+        name: totals[id(t)] if id(t) in totals else B.module_of(t._data).zeros_like(t._data)
+        for name, t in leaves.items()
+    }
 
 
 def _num(x, digits: int) -> str:
     return f"{float(B.module_of(x).asarray(x).reshape(-1)[0]):.{digits}f}"
 
 
-def show(f: Tensor, leaves: dict[str, Tensor], grad=None, file: TextIO | None = None,
-         with_trace: bool = True, digits: int = 2) -> dict[str, object]:
+def show(
+    f: Tensor,
+    leaves: dict[str, Tensor],
+    grad=None,
+    file: TextIO | None = None,
+    with_trace: bool = True,
+    digits: int = 2,
+) -> dict[str, object]:
     """Print f's value, each variable's gradient and (optionally) the backward trace; return the grads."""
     out = sys.stdout if file is None else file
     print(f"f = {_num(f._data, digits)}", file=out)
@@ -98,6 +117,8 @@ def run(file: TextIO | None = None) -> None:
         grads = gradients(f, leaves, p.upstream)
         at = ", ".join(f"{k}={_num(v, 2)}" for k, v in p.values.items())
         got = ", ".join(f"d{k}={_num(g, 2)}" for k, g in grads.items())
-        print(f"\n{p.gate}: {p.rule}\n  {p.expr} at {at} = {_num(f._data, 2)}; "
-              f"upstream {_num(p.upstream, 2)} -> {got}", file=out)
+        print(
+            f"\n{p.gate}: {p.rule}\n  {p.expr} at {at} = {_num(f._data, 2)}; upstream {_num(p.upstream, 2)} -> {got}",
+            file=out,
+        )
         trace(f, grad=p.upstream, file=out)

@@ -16,8 +16,13 @@ from pathlib import Path
 from .. import records as flow  # the record format: read here, written by train.monitor
 from .plots import new_figure, save_figure
 
-METRIC_LABELS = {"grad_norm": "gradient norm ||g||", "grad_abs_mean": "mean |g|", "weight_norm": "weight norm ||w||",
-                 "update_norm": "update norm ||Δw||", "update_ratio": "update / weight ||Δw|| / ||w||"}
+METRIC_LABELS = {
+    "grad_norm": "gradient norm ||g||",
+    "grad_abs_mean": "mean |g|",
+    "weight_norm": "weight norm ||w||",
+    "update_norm": "update norm ||Δw||",
+    "update_ratio": "update / weight ||Δw|| / ||w||",
+}
 
 
 def _records(records) -> list[dict]:
@@ -46,9 +51,18 @@ def _short(name: str, labels: Mapping[str, str] | None = None) -> str:
     return labels[name] if labels and name in labels else name.removesuffix(".weight")
 
 
-def draw_grad_flow(ax, records, *, step=None, metric: str = "grad_norm", layers: Sequence[str] | None = None,
-                   title: str | None = None, color: str = "#1f77b4", legend: bool = True,
-                   labels: Mapping[str, str] | None = None) -> None:
+def draw_grad_flow(
+    ax,
+    records,
+    *,
+    step=None,
+    metric: str = "grad_norm",
+    layers: Sequence[str] | None = None,
+    title: str | None = None,
+    color: str = "#1f77b4",
+    legend: bool = True,
+    labels: Mapping[str, str] | None = None,
+) -> None:
     """Draw onto a matplotlib ``ax``: bars per layer at ``step`` (int, "first", "last"), else lines per layer.
 
     labels: display names for parameter names (default: the name without ".weight").
@@ -94,8 +108,17 @@ def _lines(ax, data: dict[str, tuple[list, list]], names: list[str], legend: boo
         ax.legend(fontsize=7, ncol=2 if len(names) > 6 else 1, title="layer", title_fontsize=7)
 
 
-def plot_grad_flow(records, path, *, step=None, metric: str = "grad_norm", layers: Sequence[str] | None = None,
-                   title: str | None = None, labels: Mapping[str, str] | None = None, dpi: int = 100) -> Path:
+def plot_grad_flow(
+    records,
+    path,
+    *,
+    step=None,
+    metric: str = "grad_norm",
+    layers: Sequence[str] | None = None,
+    title: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    dpi: int = 100,
+) -> Path:
     """Per-layer gradient magnitudes, log scale, as a PNG; returns the path written.
 
     records: GradFlowMonitor records, a grad_flow.jsonl file or a run folder. step: None for lines
@@ -111,9 +134,16 @@ def plot_grad_flow(records, path, *, step=None, metric: str = "grad_norm", layer
     return save_figure(fig, path)
 
 
-def plot_grad_flow_compare(runs: Iterable[tuple[str, list]], path, *, step=None, metric: str = "grad_norm",
-                           title: str | None = None, labels: Mapping[str, str] | None = None,
-                           dpi: int = 100) -> Path:
+def plot_grad_flow_compare(
+    runs: Iterable[tuple[str, list]],
+    path,
+    *,
+    step=None,
+    metric: str = "grad_norm",
+    title: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    dpi: int = 100,
+) -> Path:
     """One panel per (label, records) run, sharing the log y axis: gradient flow side by side."""
     runs = list(runs)
     if not runs:
@@ -122,8 +152,16 @@ def plot_grad_flow_compare(runs: Iterable[tuple[str, list]], path, *, step=None,
     axes = fig.subplots(1, len(runs), sharey=True, squeeze=False)[0]
     colors = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd")
     for i, (ax, (label, records)) in enumerate(zip(axes, runs)):
-        draw_grad_flow(ax, records, step=step, metric=metric, title=label, color=colors[i % len(colors)],
-                       legend=i == len(runs) - 1, labels=labels)
+        draw_grad_flow(
+            ax,
+            records,
+            step=step,
+            metric=metric,
+            title=label,
+            color=colors[i % len(colors)],
+            legend=i == len(runs) - 1,
+            labels=labels,
+        )
         if i:
             ax.set_ylabel("")
     if title:

@@ -63,7 +63,7 @@ def summary(a) -> str:
 
 
 def node_kind(t: Tensor, root: Tensor) -> str:
-    """"output", "op", "param", "leaf" (needs a gradient) or "const"."""
+    """ "output", "op", "param", "leaf" (needs a gradient) or "const"."""
     if t is root:
         return "output"
     if t._ctx is not None:
@@ -111,8 +111,7 @@ class Graph:
         dot = find_dot()
         if dot is None:
             raise GraphvizNotFound(f"Graphviz's `dot` program is not on PATH; {INSTALL_HINT}")
-        proc = subprocess.run([dot, f"-T{format}"], input=self.source.encode("utf-8"),
-                              capture_output=True, timeout=120)
+        proc = subprocess.run([dot, f"-T{format}"], input=self.source.encode("utf-8"), capture_output=True, timeout=120)
         if proc.returncode != 0:
             raise RuntimeError(f"dot -T{format} failed: {proc.stderr.decode(errors='replace').strip()}")
         return proc.stdout
@@ -139,7 +138,9 @@ class Graph:
                 f"Graphviz's `dot` program is not on PATH, so {path} was not drawn; the graph's DOT "
                 f"source is in {dot_path}. To draw it, {INSTALL_HINT}, then run "
                 f"`dot -T{fmt} {dot_path} -o {path}`",
-                GraphvizNotFoundWarning, stacklevel=2)
+                GraphvizNotFoundWarning,
+                stacklevel=2,
+            )
             return dot_path
         return path
 
@@ -161,8 +162,7 @@ def _gradients(out: Tensor, grad) -> tuple[dict, dict]:
     def hook(node, i, upstream, downstream):
         edges[(id(node), i)] = downstream
 
-    totals = engine.backpropagate(out, seed_gradient(out, grad, "draw_graph"), accumulate=False,
-                                  hook=hook)
+    totals = engine.backpropagate(out, seed_gradient(out, grad, "draw_graph"), accumulate=False, hook=hook)
     return totals, edges
 
 
@@ -187,8 +187,10 @@ def to_dot(out: Tensor, grad=None, rankdir: str = "LR", params: dict | None = No
         kind, nid = node_kind(t, out), ids[id(t)]
         if t._ctx is not None:
             op = t._ctx
-            lines.append(f'  {nid} [{STYLES["op"]}, label="{_dot_escape(op.symbol or op.op_name())}", '
-                         f'tooltip="{_dot_escape(op.op_name())}"];')
+            lines.append(
+                f'  {nid} [{STYLES["op"]}, label="{_dot_escape(op.symbol or op.op_name())}", '
+                f'tooltip="{_dot_escape(op.op_name())}"];'
+            )
         if t._ctx is None or kind == "output":
             box = f"out_{nid}" if t._ctx is not None else nid
             lines.append(f"  {box} [{STYLES[kind]}, label=<{_box_label(t, kind, names[id(t)], totals)}>];")
@@ -199,8 +201,7 @@ def to_dot(out: Tensor, grad=None, rankdir: str = "LR", params: dict | None = No
         for i, parent in enumerate(t._ctx.parents):
             name = names[id(parent)]
             # a box already names its leaf; an op's output is named on its edges (as in the trace)
-            label = _html_values(parent._data, edge_grads.get((id(t), i)),
-                                 None if parent._ctx is None else name)
+            label = _html_values(parent._data, edge_grads.get((id(t), i)), None if parent._ctx is None else name)
             lines.append(f"  {ids[id(parent)]} -> {nid} [label=<{label}>];")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -78,8 +78,10 @@ def plot_curves(history: Iterable[Mapping], path, title: str = "training curves"
         if not isinstance(row, Mapping):
             raise TypeError(f"plot_curves: history[{i}] must be a dict of metrics, got {type(row).__name__}")
     epochs = xp.asarray([_number(r.get("epoch", i + 1)) for i, r in enumerate(rows)])
-    col = {k: xp.asarray([_number(r.get(k)) for r in rows])
-           for k in ("train_loss", "train_acc", "val_loss", "val_acc", "lr")}
+    col = {
+        k: xp.asarray([_number(r.get(k)) for r in rows])
+        for k in ("train_loss", "train_acc", "val_loss", "val_acc", "lr")
+    }
     has = {k: bool(xp.isfinite(v).any()) for k, v in col.items()}
     best = None
     if has["val_loss"]:
@@ -97,8 +99,16 @@ def plot_curves(history: Iterable[Mapping], path, title: str = "training curves"
                 name = "train" if split == "train" else "validation"
                 ax.plot(epochs, col[f"{split}_{metric}"], color=color, marker=marker, ms=3, label=name)
         if best is not None and math.isfinite(col[f"val_{metric}"][best]):
-            ax.plot([epochs[best]], [col[f"val_{metric}"][best]], marker="*", ms=14, color=BEST_COLOR,
-                    ls="none", label=f"best val: {_best_text(col, best, epochs[best])}", zorder=5)
+            ax.plot(
+                [epochs[best]],
+                [col[f"val_{metric}"][best]],
+                marker="*",
+                ms=14,
+                color=BEST_COLOR,
+                ls="none",
+                label=f"best val: {_best_text(col, best, epochs[best])}",
+                zorder=5,
+            )
         if best is not None:
             ax.axvline(epochs[best], color=BEST_COLOR, ls="--", lw=1)
         ax.set(xlabel="epoch", ylabel=label, title=label)
@@ -155,8 +165,14 @@ def confusion_matrix(y_true, y_pred, num_classes: int) -> B.numpy.ndarray:
     return counts.reshape(k, k).astype(xp.int64)
 
 
-def plot_confusion(cm, path, class_names: Sequence[str] | None = None, normalize: bool = False,
-                   title: str = "confusion matrix", dpi: int = 100) -> Path:
+def plot_confusion(
+    cm,
+    path,
+    class_names: Sequence[str] | None = None,
+    normalize: bool = False,
+    title: str = "confusion matrix",
+    dpi: int = 100,
+) -> Path:
     """Heat map of a (K, K) confusion matrix (rows true, columns predicted), values in the cells.
 
     normalize: each row divided by its total (the recall of that class); the title gives the
@@ -240,8 +256,9 @@ def _one_image(model, image) -> Tensor:
     elif data.ndim == 3:
         data = data[None]
     if data.ndim != 4 or data.shape[0] != 1:
-        raise ValueError("feature_maps: image must be one image, (1, C, H, W), (C, H, W) or (H, W), "
-                         f"got shape {_host(image).shape}")
+        raise ValueError(
+            f"feature_maps: image must be one image, (1, C, H, W), (C, H, W) or (H, W), got shape {_host(image).shape}"
+        )
     params = list(model.parameters())
     dtype = params[0].dtype if params else B.default_float
     return Tensor(data.astype(dtype))
@@ -277,8 +294,9 @@ def feature_maps(model, image, include_relu: bool = False) -> list[tuple[str, B.
             m.training = mode
     out, seen, previous = [], {}, None
     for name, module, output in events:
-        keep = isinstance(module, Conv2d) or (include_relu and isinstance(module, ReLU)
-                                               and isinstance(previous, Conv2d))
+        keep = isinstance(module, Conv2d) or (
+            include_relu and isinstance(module, ReLU) and isinstance(previous, Conv2d)
+        )
         previous = module
         if keep:
             seen[name] = seen.get(name, 0) + 1  # a layer run twice is listed twice: "conv", "conv#2"
@@ -287,8 +305,9 @@ def feature_maps(model, image, include_relu: bool = False) -> list[tuple[str, B.
     return out
 
 
-def plot_feature_maps(model, image, path, max_channels: int = 16, include_relu: bool = False,
-                      title: str = "feature maps", dpi: int = 100) -> Path:
+def plot_feature_maps(
+    model, image, path, max_channels: int = 16, include_relu: bool = False, title: str = "feature maps", dpi: int = 100
+) -> Path:
     """The input digit, then one row per conv layer (up to ``max_channels`` of its channels).
 
     Each map is scaled to its own range (viridis); row titles give the layer, its shape and how
@@ -303,14 +322,18 @@ def plot_feature_maps(model, image, path, max_channels: int = 16, include_relu: 
     subfigs = fig.subfigures(len(maps) + 1, 1)
     digit = _one_image(model, image)._data[0]
     _maps_row(subfigs[0], digit[:1], cols, "gray")
-    subfigs[0].suptitle(f"{title}: input {digit.shape[1]}x{digit.shape[2]}"
-                        + (f" (channel 0 of {digit.shape[0]})" if digit.shape[0] > 1 else ""), fontsize=10)
+    subfigs[0].suptitle(
+        f"{title}: input {digit.shape[1]}x{digit.shape[2]}"
+        + (f" (channel 0 of {digit.shape[0]})" if digit.shape[0] > 1 else ""),
+        fontsize=10,
+    )
     for sub, (name, arr) in zip(subfigs[1:], maps):
         c, h, w = arr.shape
         shown = min(c, max_channels)
         note = f", first {shown} of {c} shown" if shown < c else ""
-        sub.suptitle(f"layer {name} ({kinds.get(name.split('#')[0], 'layer')}): {c} channels, {h}x{w}{note}",
-                     fontsize=9)
+        sub.suptitle(
+            f"layer {name} ({kinds.get(name.split('#')[0], 'layer')}): {c} channels, {h}x{w}{note}", fontsize=9
+        )
         _maps_row(sub, arr[:shown], cols, "viridis")
     return save_figure(fig, path)
 
@@ -328,8 +351,17 @@ def _maps_row(sub, maps, cols: int, cmap: str) -> None:
 
 
 # --- misclassified digits ---------------------------------------------------------------------------
-def plot_misclassified(images, y_true, y_pred, path, probs=None, class_names: Sequence[str] | None = None,
-                       n: int = 25, title: str = "misclassified", dpi: int = 100) -> Path:
+def plot_misclassified(
+    images,
+    y_true,
+    y_pred,
+    path,
+    probs=None,
+    class_names: Sequence[str] | None = None,
+    n: int = 25,
+    title: str = "misclassified",
+    dpi: int = 100,
+) -> Path:
     """A grid of the first ``n`` images with y_true != y_pred, each titled "true 7 / pred 2 (0.81)".
 
     images: (N, 1, H, W) or (N, H, W); probs: (N, K) class probabilities (the predicted class's is
@@ -362,8 +394,14 @@ def plot_misclassified(images, y_true, y_pred, path, probs=None, class_names: Se
         ax.set_title(label + (f" ({float(conf[i]):.2f})" if conf is not None else ""), fontsize=7)
     total = imgs.shape[0]
     if pick.size == 0:
-        axes[0, 0].text(0.5, 0.5, f"no misclassified images\n({total} of {total} correct)", ha="center",
-                        va="center", transform=axes[0, 0].transAxes)
+        axes[0, 0].text(
+            0.5,
+            0.5,
+            f"no misclassified images\n({total} of {total} correct)",
+            ha="center",
+            va="center",
+            transform=axes[0, 0].transAxes,
+        )
     else:
         fig.suptitle(f"{title}: {wrong.size} of {total} ({wrong.size / total:.2%}), first {pick.size} shown")
     return save_figure(fig, path)

@@ -72,9 +72,7 @@ def seed_gradient(out: Tensor, grad, who: str):
     """The upstream gradient that starts backprop: ones for a one-element output, else ``grad``."""
     if grad is None:
         if out.numel() != 1:
-            raise RuntimeError(
-                f"{who}: the output has shape {out.shape}; pass grad= of that shape to seed backprop"
-            )
+            raise RuntimeError(f"{who}: the output has shape {out.shape}; pass grad= of that shape to seed backprop")
         return B.module_of(out._data).ones_like(out._data)
     grad = B.asarray(grad._data if isinstance(grad, Tensor) else grad, out.dtype)
     if grad.shape != out.shape:
@@ -105,8 +103,9 @@ def _product(step_ctx, i: int, upstream, downstream) -> tuple[str | None, str]:
             up = float(upstream.reshape(-1)[0])
             local = fmt(float(downstream.reshape(-1)[0]) / up) if up != 0 else "?"
         return local, f"[{two_decimals(upstream)}] x [{local}] = {two_decimals(downstream)}"
-    return None, (f"upstream {_shape(upstream)} |.|={_norm(upstream)} -> "
-                  f"downstream {_shape(downstream)} |.|={_norm(downstream)}")
+    return None, (
+        f"upstream {_shape(upstream)} |.|={_norm(upstream)} -> downstream {_shape(downstream)} |.|={_norm(downstream)}"
+    )
 
 
 def trace(out: Tensor, grad=None, file: TextIO | None = None, params: dict | None = None) -> list[TraceStep]:
@@ -138,16 +137,26 @@ def trace(out: Tensor, grad=None, file: TextIO | None = None, params: dict | Non
         parent = ctx.parents[i]
         slot = f" (input {i})" if len(ctx.parents) > 1 else ""
         edge = f"{names[id(node)]} -> {names[id(parent)]}{slot}"
-        steps.append(TraceStep(type(ctx).op_name(), ctx.symbol or type(ctx).op_name(), names[id(node)],
-                               names[id(parent)], i, up, down, local, edge))
+        steps.append(
+            TraceStep(
+                type(ctx).op_name(),
+                ctx.symbol or type(ctx).op_name(),
+                names[id(node)],
+                names[id(parent)],
+                i,
+                up,
+                down,
+                local,
+                edge,
+            )
+        )
         products.append(product)
     w_sym = max((len(s.symbol) for s in steps), default=0)
     w_edge = max((len(s.text) for s in steps), default=0)
     for s, product in zip(steps, products):
         s.text = f"{s.symbol:<{w_sym}}  {s.text:<{w_edge}}  {product}"
     stream = sys.stdout if file is None else file
-    print("backward pass, output to inputs:  [upstream gradient] x [local gradient] = downstream",
-          file=stream)
+    print("backward pass, output to inputs:  [upstream gradient] x [local gradient] = downstream", file=stream)
     for s in steps:
         print("  " + s.text, file=stream)
     return steps

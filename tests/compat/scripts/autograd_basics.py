@@ -1,5 +1,6 @@
 # ruff: noqa: B007, UP008, UP032 -- written the way the PyTorch tutorials write it
 """Autograd as the Autograd tutorials write it: grad, grad_fn, no_grad, detach, retain_graph."""
+
 import json
 
 import numpy as np

@@ -1,5 +1,6 @@
 # ruff: noqa: B007, UP008, UP032 -- written the way the PyTorch tutorials write it
 """The blitz's LeNet: num_flat_features from x.size(), backward with a given gradient, walking grad_fn."""
+
 import json
 
 import numpy as np
@@ -10,7 +11,6 @@ import torch.optim as optim
 
 
 class Net(nn.Module):
-
     def __init__(self):
         super(Net, self).__init__()
         self.conv1 = nn.Conv2d(1, 6, 5)

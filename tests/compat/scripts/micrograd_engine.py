@@ -1,5 +1,6 @@
 # ruff: noqa: B007, UP008, UP032 -- written the way the PyTorch tutorials write it
 """A micrograd-style scalar engine checked against the tensor library, as micrograd's test_engine does."""
+
 import json
 import math
 
@@ -19,6 +20,7 @@ class Value:
         def _backward():
             self.grad += out.grad
             other.grad += out.grad
+
         out._backward = _backward
         return out
 
@@ -29,14 +31,16 @@ class Value:
         def _backward():
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
+
         out._backward = _backward
         return out
 
     def __pow__(self, k):
-        out = Value(self.data ** k, (self,))
+        out = Value(self.data**k, (self,))
 
         def _backward():
             self.grad += k * self.data ** (k - 1) * out.grad
+
         out._backward = _backward
         return out
 
@@ -45,6 +49,7 @@ class Value:
 
         def _backward():
             self.grad += (out.data > 0) * out.grad
+
         out._backward = _backward
         return out
 
@@ -52,7 +57,8 @@ class Value:
         out = Value(math.tanh(self.data), (self,))
 
         def _backward():
-            self.grad += (1 - out.data ** 2) * out.grad
+            self.grad += (1 - out.data**2) * out.grad
+
         out._backward = _backward
         return out
 
@@ -65,6 +71,7 @@ class Value:
                 for child in v._prev:
                     visit(child)
                 order.append(v)
+
         visit(self)
         self.grad = 1.0
         for v in reversed(order):
@@ -83,10 +90,10 @@ class Value:
         return other + (-self)
 
     def __truediv__(self, other):
-        return self * other ** -1
+        return self * other**-1
 
     def __rtruediv__(self, other):
-        return other * self ** -1
+        return other * self**-1
 
 
 def sanity(make):
@@ -133,7 +140,8 @@ result = {
     "sanity_matches_engine": ymg.data == ypt.data.item() and xmg.grad == xpt.grad.item(),
     "more_forward": gpt.data.item(),
     "more_grads": [apt.grad.item(), bpt.grad.item()],
-    "more_matches_engine": abs(gmg.data - gpt.data.item()) < 1e-6 and abs(amg.grad - apt.grad.item()) < 1e-6
+    "more_matches_engine": abs(gmg.data - gpt.data.item()) < 1e-6
+    and abs(amg.grad - apt.grad.item()) < 1e-6
     and abs(bmg.grad - bpt.grad.item()) < 1e-6,
     "is_float64": xpt.dtype == torch.float64,
 }

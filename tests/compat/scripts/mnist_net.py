@@ -1,5 +1,6 @@
 # ruff: noqa: B007, UP008, UP032 -- written the way the PyTorch tutorials write it
 """pytorch/examples' MNIST Net on a small synthetic batch: conv, dropout, log_softmax, nll_loss, Adadelta, StepLR."""
+
 import json
 
 import numpy as np
@@ -43,8 +44,10 @@ data = torch.from_numpy(rng.rand(16, 1, 16, 16).astype(np.float32))
 target = torch.from_numpy(rng.randint(0, 10, 16))
 
 model = Net().to(device)
-state = {k: torch.from_numpy(rng.uniform(-0.2, 0.2, tuple(v.shape)).astype(np.float32))
-         for k, v in model.state_dict().items()}
+state = {
+    k: torch.from_numpy(rng.uniform(-0.2, 0.2, tuple(v.shape)).astype(np.float32))
+    for k, v in model.state_dict().items()
+}
 model.load_state_dict(state)
 
 # train mode: dropout zeroes about p of the activations and scales the rest by 1 / (1 - p)
@@ -71,7 +74,7 @@ for epoch in range(1, 4):
 
 with torch.no_grad():
     output = model(data)
-    test_loss = F.nll_loss(output, target, reduction='sum').item()
+    test_loss = F.nll_loss(output, target, reduction="sum").item()
     pred = output.argmax(dim=1, keepdim=True)
     correct = pred.eq(target.view_as(pred)).sum().item()
 

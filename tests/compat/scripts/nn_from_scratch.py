@@ -3,6 +3,7 @@
 log_softmax, @, requires_grad_(), in-place updates under no_grad), then the same with nn.Module,
 nn.Parameter, F.cross_entropy, optim and DataLoader, then a small CNN with a Lambda layer,
 F.avg_pool2d and nn.AdaptiveAvgPool2d. Synthetic 28x28 images stand in for MNIST."""
+
 import json
 import math
 

@@ -1,5 +1,6 @@
 # ruff: noqa: B007, UP008, UP032 -- written the way the PyTorch tutorials write it
 """Fitting sin(x) with a cubic by hand: w -= lr * w.grad under no_grad, then clearing the grads."""
+
 import json
 import math
 
@@ -21,7 +22,7 @@ initial_loss = None
 learning_rate = 1e-6
 losses = []
 for t in range(300):
-    y_pred = a + b * x + c * x ** 2 + d * x ** 3
+    y_pred = a + b * x + c * x**2 + d * x**3
     loss = (y_pred - y).pow(2).sum()
     if initial_loss is None:
         initial_loss = loss.item()

@@ -1,5 +1,6 @@
 # ruff: noqa: B007, UP008, UP032 -- written the way the PyTorch tutorials write it
 """A custom nn.Module (Polynomial3) trained with SGD + momentum, and the dynamic net's weight sharing."""
+
 import json
 import math
 
@@ -16,10 +17,10 @@ class Polynomial3(torch.nn.Module):
         self.d = torch.nn.Parameter(torch.tensor(start[3]))
 
     def forward(self, x):
-        return self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+        return self.a + self.b * x + self.c * x**2 + self.d * x**3
 
     def string(self):
-        return f'y = {self.a.item():.4f} + {self.b.item():.4f} x + {self.c.item():.4f} x^2 + {self.d.item():.4f} x^3'
+        return f"y = {self.a.item():.4f} + {self.b.item():.4f} x + {self.c.item():.4f} x^2 + {self.d.item():.4f} x^3"
 
 
 class DynamicNet(torch.nn.Module):
@@ -34,9 +35,9 @@ class DynamicNet(torch.nn.Module):
         self.e = torch.nn.Parameter(torch.tensor(start[4]))
 
     def forward(self, x, orders):
-        y = self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+        y = self.a + self.b * x + self.c * x**2 + self.d * x**3
         for exp in range(4, orders):
-            y = y + self.e * x ** exp
+            y = y + self.e * x**exp
         return y
 
 
@@ -45,7 +46,7 @@ y = torch.sin(x)
 start = np.random.RandomState(2).randn(5).astype(np.float32)
 
 model = Polynomial3(start)
-criterion = torch.nn.MSELoss(reduction='sum')
+criterion = torch.nn.MSELoss(reduction="sum")
 optimizer = torch.optim.SGD(model.parameters(), lr=1e-6, momentum=0.9)
 losses = []
 for t in range(300):

@@ -1,5 +1,6 @@
 # ruff: noqa: B007, UP008, UP032 -- written the way the PyTorch tutorials write it
 """The polynomial fit with nn: Sequential + Flatten(0, 1) + MSELoss(reduction='sum'), by hand and with RMSprop."""
+
 import json
 import math
 
@@ -17,15 +18,12 @@ b0 = torch.from_numpy(rng.uniform(-0.5, 0.5, (1,)).astype(np.float32))
 
 
 def make_model():
-    model = torch.nn.Sequential(
-        torch.nn.Linear(3, 1),
-        torch.nn.Flatten(0, 1)
-    )
+    model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1))
     model.load_state_dict({"0.weight": w0, "0.bias": b0})
     return model
 
 
-loss_fn = torch.nn.MSELoss(reduction='sum')
+loss_fn = torch.nn.MSELoss(reduction="sum")
 
 # 1. the manual update over model.parameters()
 model = make_model()

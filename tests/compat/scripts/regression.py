@@ -1,5 +1,6 @@
 # ruff: noqa: B007, UP008, UP032 -- written the way the PyTorch tutorials write it
 """pytorch/examples' regression: polynomial features with cat/unsqueeze, mm, smooth_l1_loss, in-place updates."""
+
 import json
 
 import numpy as np
@@ -15,7 +16,7 @@ b_target = torch.from_numpy(rng.randn(1).astype(np.float32)) * 5
 def make_features(x):
     """Builds features i.e. a matrix with columns [x, x^2, x^3, x^4]."""
     x = x.unsqueeze(1)
-    return torch.cat([x ** i for i in range(1, POLY_DEGREE + 1)], 1)
+    return torch.cat([x**i for i in range(1, POLY_DEGREE + 1)], 1)
 
 
 def f(x):
@@ -25,10 +26,10 @@ def f(x):
 
 def poly_desc(W, b):
     """Creates a string description of a polynomial."""
-    result = 'y = '
+    result = "y = "
     for i, w in enumerate(W):
-        result += '{:+.2f} x^{} '.format(w, i + 1)
-    result += '{:+.2f}'.format(b[0])
+        result += "{:+.2f} x^{} ".format(w, i + 1)
+    result += "{:+.2f}".format(b[0])
     return result
 
 
@@ -68,6 +69,6 @@ result = {
     "weight": fc.weight.view(-1).tolist(),
     "bias": fc.bias.tolist(),
     "target_desc": poly_desc(W_target.view(-1), b_target),
-    "learned_desc_ok": poly_desc(fc.weight.view(-1), fc.bias).startswith('y = '),
+    "learned_desc_ok": poly_desc(fc.weight.view(-1), fc.bias).startswith("y = "),
 }
 print(json.dumps(result))

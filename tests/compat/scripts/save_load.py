@@ -1,5 +1,6 @@
 # ruff: noqa: B007, UP008, UP032 -- written the way the PyTorch tutorials write it
 """Saving and loading a state dict, as the Quickstart and the Save & Load tutorial do."""
+
 import json
 
 import numpy as np
@@ -37,8 +38,16 @@ sd = model.state_dict()
 keys = list(sd.keys())
 shapes = [list(v.size()) for v in sd.values()]
 torch.save(model.state_dict(), "model.pth")
-torch.save({"epoch": 2, "model_state_dict": model.state_dict(), "optimizer_state_dict": optimizer.state_dict(),
-            "loss": 0.25, "history": [1.0, 0.5]}, "checkpoint.tar")
+torch.save(
+    {
+        "epoch": 2,
+        "model_state_dict": model.state_dict(),
+        "optimizer_state_dict": optimizer.state_dict(),
+        "loss": 0.25,
+        "history": [1.0, 0.5],
+    },
+    "checkpoint.tar",
+)
 
 model2 = NeuralNetwork()
 missing = model2.load_state_dict(torch.load("model.pth", weights_only=True))

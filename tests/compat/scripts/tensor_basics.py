@@ -1,5 +1,6 @@
 # ruff: noqa: B007, UP008, UP032 -- written the way the PyTorch tutorials write it
 """Tensor basics as the 60-minute blitz and the Tensors tutorial write them."""
+
 import json
 
 import numpy as np

@@ -1,5 +1,6 @@
 # ruff: noqa: B007, UP008, UP032 -- written the way the PyTorch tutorials write it
 """pytorch/examples' VAE: BCE(reduction='sum') + KL divergence, reparameterised with randn_like, Adam."""
+
 import json
 
 import numpy as np
@@ -38,7 +39,7 @@ class VAE(nn.Module):
 
 
 def loss_function(recon_x, x, mu, logvar):
-    BCE = F.binary_cross_entropy(recon_x, x.view(-1, 64), reduction='sum')
+    BCE = F.binary_cross_entropy(recon_x, x.view(-1, 64), reduction="sum")
     KLD = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
     return BCE + KLD
 
@@ -46,8 +47,12 @@ def loss_function(recon_x, x, mu, logvar):
 torch.manual_seed(1)
 rng = np.random.RandomState(6)
 model = VAE()
-model.load_state_dict({k: torch.from_numpy(rng.uniform(-0.3, 0.3, tuple(v.shape)).astype(np.float32))
-                       for k, v in model.state_dict().items()})
+model.load_state_dict(
+    {
+        k: torch.from_numpy(rng.uniform(-0.3, 0.3, tuple(v.shape)).astype(np.float32))
+        for k, v in model.state_dict().items()
+    }
+)
 optimizer = optim.Adam(model.parameters(), lr=1e-3)
 data = torch.from_numpy(rng.rand(8, 1, 8, 8).astype(np.float32))
 

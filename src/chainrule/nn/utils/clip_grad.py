@@ -27,8 +27,10 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     dtype = xp.result_type(*arrays)
     total = _vector_norm(xp.stack([_vector_norm(a, norm_type).astype(dtype) for a in arrays]), norm_type)
     if error_if_nonfinite and not xp.isfinite(total):
-        raise RuntimeError(f"get_total_norm: the total norm of order {norm_type} is non-finite ({float(total)}); "
-                           "pass error_if_nonfinite=False to accept it")
+        raise RuntimeError(
+            f"get_total_norm: the total norm of order {norm_type} is non-finite ({float(total)}); "
+            "pass error_if_nonfinite=False to accept it"
+        )
     return Tensor(total)
 
 

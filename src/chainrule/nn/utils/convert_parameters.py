@@ -12,8 +12,9 @@ from ...ops.shape import cat
 def _same_device(param, device):
     here = param.device
     if device is not None and here != device:
-        raise TypeError(f"Found two parameters on different devices ({device} and {here}), "
-                        "this is currently not supported.")
+        raise TypeError(
+            f"Found two parameters on different devices ({device} and {here}), this is currently not supported."
+        )
     return here
 
 
@@ -38,8 +39,10 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         device = _same_device(p, device)
         n = p.numel()
         if pointer + n > vec.shape[0]:
-            raise ShapeError(f"vector_to_parameters: the vector has {vec.shape[0]} elements, too few for the "
-                             f"parameters (a parameter of shape {tuple(p.shape)} needs elements "
-                             f"{pointer}..{pointer + n - 1})")
-        p.data = vec[pointer:pointer + n].view_as(p).data
+            raise ShapeError(
+                f"vector_to_parameters: the vector has {vec.shape[0]} elements, too few for the "
+                f"parameters (a parameter of shape {tuple(p.shape)} needs elements "
+                f"{pointer}..{pointer + n - 1})"
+            )
+        p.data = vec[pointer : pointer + n].view_as(p).data
         pointer += n

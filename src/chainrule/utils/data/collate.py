@@ -30,8 +30,10 @@ def _check_sizes(batch: list) -> None:
     shapes = [tuple(t.shape) for t in batch]
     for i, shape in enumerate(shapes):
         if shape != shapes[0]:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shapes[0])} at entry 0 "
-                               f"and {list(shape)} at entry {i}")
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shapes[0])} at entry 0 "
+                f"and {list(shape)} at entry {i}"
+            )
 
 
 def _stack_tensors(batch: list) -> Tensor:
@@ -115,8 +117,11 @@ def default_convert(data):
     if isinstance(data, (np.bool_, np.number)):
         return _as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
-        return type(data)({k: default_convert(v) for k, v in data.items()}) if isinstance(
-            data, collections.abc.MutableMapping) else {k: default_convert(v) for k, v in data.items()}
+        return (
+            type(data)({k: default_convert(v) for k, v in data.items()})
+            if isinstance(data, collections.abc.MutableMapping)
+            else {k: default_convert(v) for k, v in data.items()}
+        )
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):

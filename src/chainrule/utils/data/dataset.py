@@ -165,4 +165,4 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float], generator=Non
         raise ValueError(f"Sum of input lengths {sum(lengths)} does not equal the length of the input dataset {n}!")
     indices = generator_rng(generator).permutation(n).tolist()
     bounds = list(itertools.accumulate(lengths))
-    return [Subset(dataset, indices[end - length:end]) for end, length in zip(bounds, lengths)]
+    return [Subset(dataset, indices[end - length : end]) for end, length in zip(bounds, lengths)]

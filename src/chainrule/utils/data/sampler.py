@@ -51,12 +51,15 @@ class RandomSampler(Sampler):
     """A random order each pass: a permutation (``num_samples`` past n: several permutations,
     the last one cut), or with ``replacement=True`` independent uniform draws."""
 
-    def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None,
-                 generator=None) -> None:
+    def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None, generator=None) -> None:
         if not isinstance(replacement, bool):
             raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
         self.data_source, self.replacement, self._num_samples, self.generator = (
-            data_source, replacement, num_samples, generator)
+            data_source,
+            replacement,
+            num_samples,
+            generator,
+        )
         if not isinstance(self.num_samples, numbers.Integral) or self.num_samples <= 0:
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
 
@@ -97,8 +100,7 @@ class SubsetRandomSampler(Sampler):
 class WeightedRandomSampler(Sampler):
     """``num_samples`` indices drawn with probability proportional to ``weights``."""
 
-    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
-                 generator=None) -> None:
+    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True, generator=None) -> None:
         if not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool) or num_samples <= 0:
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         w = np.asarray(getattr(weights, "_data", weights), dtype=np.float64)
@@ -107,8 +109,10 @@ class WeightedRandomSampler(Sampler):
         if np.any(w < 0) or not np.any(w > 0):
             raise RuntimeError("WeightedRandomSampler: weights must be non-negative with a positive sum")
         if not replacement and num_samples > np.count_nonzero(w):
-            raise RuntimeError(f"WeightedRandomSampler: cannot draw {num_samples} samples without replacement "
-                               f"from {np.count_nonzero(w)} non-zero weights")
+            raise RuntimeError(
+                f"WeightedRandomSampler: cannot draw {num_samples} samples without replacement "
+                f"from {np.count_nonzero(w)} non-zero weights"
+            )
         self.weights, self.num_samples, self.replacement, self.generator = w, int(num_samples), replacement, generator
 
     def __iter__(self) -> Iterator[int]:

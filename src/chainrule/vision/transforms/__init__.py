@@ -27,7 +27,21 @@ from .transforms import (
 )
 
 __all__ = [
-    "CenterCrop", "Compose", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad", "RandomAffine",
-    "RandomCrop", "RandomHorizontalFlip", "RandomRotation", "RandomVerticalFlip", "Resize", "ToPILImage",
-    "ToTensor", "Transform", "functional",
+    "CenterCrop",
+    "Compose",
+    "InterpolationMode",
+    "Lambda",
+    "Normalize",
+    "PILToTensor",
+    "Pad",
+    "RandomAffine",
+    "RandomCrop",
+    "RandomHorizontalFlip",
+    "RandomRotation",
+    "RandomVerticalFlip",
+    "Resize",
+    "ToPILImage",
+    "ToTensor",
+    "Transform",
+    "functional",
 ]

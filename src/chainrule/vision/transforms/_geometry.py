@@ -34,8 +34,10 @@ def inverse_affine_matrix(center, angle: float, translate, scale: float, shear) 
 
 def affine_output_size(matrix, w: int, h: int) -> tuple[int, int]:
     """(ow, oh) of ``rotate(expand=True)``: the bounding box of the four corners under ``matrix``."""
-    pts = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0], [0.5 * w, 0.5 * h, 1.0],
-                    [0.5 * w, -0.5 * h, 1.0]], dtype=np.float32)
+    pts = np.array(
+        [[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0], [0.5 * w, 0.5 * h, 1.0], [0.5 * w, -0.5 * h, 1.0]],
+        dtype=np.float32,
+    )
     new = pts @ np.asarray(matrix, dtype=np.float32).reshape(2, 3).T
     tol = np.float32(1e-4)
     cmax = np.ceil(np.trunc(new.max(0) / tol) * tol)

@@ -27,12 +27,15 @@ class InterpolationMode(Enum):
     LANCZOS = "lanczos"
 
 
-_PIL_RESAMPLE = {InterpolationMode.NEAREST: Image.Resampling.NEAREST,
-                 InterpolationMode.NEAREST_EXACT: Image.Resampling.NEAREST,
-                 InterpolationMode.BILINEAR: Image.Resampling.BILINEAR,
-                 InterpolationMode.BICUBIC: Image.Resampling.BICUBIC, InterpolationMode.BOX: Image.Resampling.BOX,
-                 InterpolationMode.HAMMING: Image.Resampling.HAMMING,
-                 InterpolationMode.LANCZOS: Image.Resampling.LANCZOS}
+_PIL_RESAMPLE = {
+    InterpolationMode.NEAREST: Image.Resampling.NEAREST,
+    InterpolationMode.NEAREST_EXACT: Image.Resampling.NEAREST,
+    InterpolationMode.BILINEAR: Image.Resampling.BILINEAR,
+    InterpolationMode.BICUBIC: Image.Resampling.BICUBIC,
+    InterpolationMode.BOX: Image.Resampling.BOX,
+    InterpolationMode.HAMMING: Image.Resampling.HAMMING,
+    InterpolationMode.LANCZOS: Image.Resampling.LANCZOS,
+}
 _PIL_DTYPE = {"I": np.int32, "I;16": np.int16, "F": np.float32}
 
 
@@ -114,8 +117,12 @@ def to_pil_image(pic, mode: str | None = None) -> Image.Image:
         raise TypeError(f"pic should be Tensor or ndarray. Got {type(pic)}.")
     channels = arr.shape[2]
     if channels == 1:
-        by_dtype = {np.dtype(np.uint8): "L", np.dtype(np.int16): "I;16", np.dtype(np.int32): "I",
-                    np.dtype(np.float32): "F"}
+        by_dtype = {
+            np.dtype(np.uint8): "L",
+            np.dtype(np.int16): "I;16",
+            np.dtype(np.int32): "I",
+            np.dtype(np.float32): "F",
+        }
         expected = by_dtype.get(arr.dtype)
         if expected is None or (mode is not None and mode != expected):
             raise TypeError(f"to_pil_image: a 1-channel {arr.dtype} image cannot be mode {mode or expected}")
@@ -142,8 +149,9 @@ def _checked_image(tensor) -> None:
     if arr.dtype.kind != "f":
         raise TypeError(f"Input tensor should be a float tensor. Got {tensor.dtype}.")
     if arr.ndim < 3:
-        raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = "
-                         f"{tuple(arr.shape)}")
+        raise ValueError(
+            f"Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = {tuple(arr.shape)}"
+        )
 
 
 def normalize(tensor: Tensor, mean, std, inplace: bool = False, _stats=None) -> Tensor:
@@ -185,7 +193,8 @@ def crop(img, top: int, left: int, height: int, width: int):
             top_, left_ = top + pads[0], left + pads[2]
         else:
             top_, left_ = top, left
-        return arr[..., top_:top_ + height, left_:left_ + width].copy()
+        return arr[..., top_ : top_ + height, left_ : left_ + width].copy()
+
     return _with_channels(img, "crop", fn)
 
 
@@ -205,8 +214,12 @@ def center_crop(img, output_size):
     th, tw = _size_pair(output_size, "center_crop")
     _, h, w = get_dimensions(img)
     if th > h or tw > w:  # pad to fit first, as torchvision
-        pads = [(tw - w) // 2 if tw > w else 0, (th - h) // 2 if th > h else 0,
-                (tw - w + 1) // 2 if tw > w else 0, (th - h + 1) // 2 if th > h else 0]
+        pads = [
+            (tw - w) // 2 if tw > w else 0,
+            (th - h) // 2 if th > h else 0,
+            (tw - w + 1) // 2 if tw > w else 0,
+            (th - h + 1) // 2 if th > h else 0,
+        ]
         img = pad(img, pads, fill=0)
         _, h, w = get_dimensions(img)
         if th == h and tw == w:
@@ -241,6 +254,7 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
 
     def fn(arr):
         return np.pad(arr, [(0, 0)] * (arr.ndim - 2) + [(top, bottom), (left, right)], mode=padding_mode, **kw)
+
     if _is_pil(img):
         arr = np.asarray(img)
         out = fn(arr if arr.ndim == 2 else np.moveaxis(arr, -1, 0))
@@ -292,11 +306,13 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size: int | 
             cols = np.minimum(np.floor(np.arange(new_w) * (w / new_w)).astype(np.intp), w - 1)
             return arr[..., rows[:, None], cols]
         planes = arr.reshape(-1, h, w).astype(np.float32)
-        out = np.stack([np.asarray(Image.fromarray(p, mode="F").resize((new_w, new_h), _PIL_RESAMPLE[mode]))
-                        for p in planes])
+        out = np.stack(
+            [np.asarray(Image.fromarray(p, mode="F").resize((new_w, new_h), _PIL_RESAMPLE[mode])) for p in planes]
+        )
         if arr.dtype.kind != "f":
             out = np.clip(np.rint(out), np.iinfo(arr.dtype).min, np.iinfo(arr.dtype).max)
         return out.astype(arr.dtype).reshape(arr.shape[:-2] + (new_h, new_w))
+
     return _with_channels(img, "resize", fn)
 
 
@@ -307,8 +323,10 @@ def _pil_fill(fill, img) -> int | float | tuple:
     values = list(fill) if isinstance(fill, (list, tuple)) else [fill] * bands
     values = values * bands if len(values) == 1 else values
     if len(values) != bands:
-        raise ValueError(f"The number of elements in 'fill' does not match the number of channels of the image "
-                         f"({len(values)} != {bands})")
+        raise ValueError(
+            f"The number of elements in 'fill' does not match the number of channels of the image "
+            f"({len(values)} != {bands})"
+        )
     values = values if img.mode == "F" else [int(v) for v in values]
     return values[0] if bands == 1 else tuple(values)
 
@@ -324,8 +342,9 @@ def _shear_pair(shear) -> list[float]:
     return shear
 
 
-def affine(img, angle: float, translate, scale: float, shear, interpolation=InterpolationMode.NEAREST,
-           fill=None, center=None):
+def affine(
+    img, angle: float, translate, scale: float, shear, interpolation=InterpolationMode.NEAREST, fill=None, center=None
+):
     """Rotate by ``angle`` degrees, shift by ``translate`` (dx, dy) pixels, scale and shear (degrees),
     about ``center`` (default the image centre), keeping the size; uncovered pixels get ``fill``."""
     mode, shear = _mode(interpolation), _shear_pair(shear)
@@ -337,15 +356,15 @@ def affine(img, angle: float, translate, scale: float, shear, interpolation=Inte
     if _is_pil(img):
         c = [w * 0.5, h * 0.5] if center is None else list(center)
         matrix = _geometry.inverse_affine_matrix(c, float(angle), translate, scale, shear)
-        return img.transform((w, h), Image.Transform.AFFINE, matrix, _PIL_RESAMPLE[mode],
-                             fillcolor=_pil_fill(fill, img))
+        return img.transform(
+            (w, h), Image.Transform.AFFINE, matrix, _PIL_RESAMPLE[mode], fillcolor=_pil_fill(fill, img)
+        )
     c = [0.0, 0.0] if center is None else [cc - s * 0.5 for cc, s in zip(center, (w, h))]
     matrix = _geometry.inverse_affine_matrix(c, float(angle), [float(t) for t in translate], scale, shear)
     return _with_channels(img, "affine", lambda a: _geometry.warp(a, matrix, mode.value, fill))
 
 
-def rotate(img, angle: float, interpolation=InterpolationMode.NEAREST, expand: bool = False, center=None,
-           fill=None):
+def rotate(img, angle: float, interpolation=InterpolationMode.NEAREST, expand: bool = False, center=None, fill=None):
     """Rotate counter-clockwise by ``angle`` degrees about ``center``; ``expand`` grows the canvas to fit."""
     mode = _mode(interpolation)
     if _is_pil(img):
@@ -357,5 +376,19 @@ def rotate(img, angle: float, interpolation=InterpolationMode.NEAREST, expand: b
     return _with_channels(img, "rotate", lambda a: _geometry.warp(a, matrix, mode.value, fill, out_size))
 
 
-__all__ = ["InterpolationMode", "affine", "center_crop", "crop", "get_dimensions", "hflip", "normalize", "pad",
-           "pil_to_tensor", "resize", "rotate", "to_pil_image", "to_tensor", "vflip"]
+__all__ = [
+    "InterpolationMode",
+    "affine",
+    "center_crop",
+    "crop",
+    "get_dimensions",
+    "hflip",
+    "normalize",
+    "pad",
+    "pil_to_tensor",
+    "resize",
+    "rotate",
+    "to_pil_image",
+    "to_tensor",
+    "vflip",
+]

@@ -190,8 +190,16 @@ class RandomAffine(Transform):
     """A random affine map: angle ~ U(degrees), shift ~ round(U(-t W, t W)) (and H), scale ~ U(scale),
     shear ~ U(shear) (s -> x shear in [-s, s]; four values -> x and y), torchvision's ``get_params``."""
 
-    def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation=InterpolationMode.NEAREST,
-                 fill=0, center=None) -> None:
+    def __init__(
+        self,
+        degrees,
+        translate=None,
+        scale=None,
+        shear=None,
+        interpolation=InterpolationMode.NEAREST,
+        fill=0,
+        center=None,
+    ) -> None:
         self.degrees = _range(degrees, "degrees")
         if translate is not None:
             if len(translate) != 2 or not all(0.0 <= t <= 1.0 for t in translate):
@@ -225,15 +233,19 @@ class RandomAffine(Transform):
 
     def forward(self, img):
         _, height, width = F.get_dimensions(img)
-        angle, translations, scale, shear = self.get_params(self.degrees, self.translate, self.scale, self.shear,
-                                                            [width, height])
-        return F.affine(img, angle, translations, scale, shear, self.interpolation, _tensor_fill(self.fill, img),
-                        self.center)
+        angle, translations, scale, shear = self.get_params(
+            self.degrees, self.translate, self.scale, self.shear, [width, height]
+        )
+        return F.affine(
+            img, angle, translations, scale, shear, self.interpolation, _tensor_fill(self.fill, img), self.center
+        )
 
     def __repr__(self) -> str:
-        parts = [f"degrees={self.degrees}"] + [f"{k}={v}" for k, v in (("translate", self.translate),
-                                                                        ("scale", self.scale), ("shear", self.shear))
-                                               if v is not None]
+        parts = [f"degrees={self.degrees}"] + [
+            f"{k}={v}"
+            for k, v in (("translate", self.translate), ("scale", self.scale), ("shear", self.shear))
+            if v is not None
+        ]
         return f"RandomAffine({', '.join(parts)})"
 
 
