@@ -14,6 +14,7 @@ import secrets
 import numpy as np
 
 from . import devices
+from .autograd import Tensor
 
 DEFAULT_SEED = 67280421310721  # torch.Generator().initial_seed()
 _STATE_BYTES = 16 + 16 + 8 + 8 + 8  # PCG64 state and increment, has_uint32, uinteger, initial seed
@@ -57,8 +58,6 @@ class Generator:
 
     def get_state(self):
         """The full state as a uint8 tensor of 56 bytes (PCG64 state, increment, buffered bits, seed)."""
-        from .autograd import Tensor
-
         st = self.rng.bit_generator.state
         parts = [
             (st["state"]["state"], 16),

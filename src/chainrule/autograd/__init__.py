@@ -8,7 +8,7 @@ class of chainrule's own ops is ``chainrule.autograd.function.Function`` (``cr.F
 # Tensor first: its module pulls in the ops, which need function.py and Tensor.
 # isort: off
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
-from .engine import enable_grad, grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .engine import run_backward, enable_grad, grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Elementwise, ShapeError
 from .custom import Function, FunctionCtx
 from . import function as _function
@@ -25,8 +25,6 @@ def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None) -> None:
     """``torch.autograd.backward``: backpropagate from several outputs at once."""
-    from .engine import run_backward
-
     tensors = list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
     if grad_tensors is None or not isinstance(grad_tensors, (list, tuple)):
         grad_tensors = [grad_tensors] * len(tensors)

@@ -194,8 +194,6 @@ def register_hook(tensor, fn) -> HookHandle:
 
 def _run_hooks(node, grad):
     """Each hook sees the gradient as a tensor; one that returns a tensor replaces it (PyTorch's rule)."""
-    from .tensor import Tensor
-
     for fn in list(tensor_hooks[id(node)].values()):
         out = fn(Tensor._from_op(grad, False))
         if out is not None:
@@ -268,8 +266,6 @@ def grad(
     materialize_grads: bool = False,
 ) -> tuple:
     """``torch.autograd.grad``: d outputs / d inputs (times ``grad_outputs``), without touching ``.grad``."""
-    from .tensor import Tensor
-
     if create_graph:
         raise NotImplementedError("autograd.grad(create_graph=True): higher-order gradients are not recorded")
     outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
@@ -316,3 +312,6 @@ def _seed(t, g, what: str):
     if g.shape != t._data.shape:
         raise ShapeError(f"{what}: gradient has shape {g.shape}, the tensor has {t._data.shape}")
     return g
+
+
+Tensor = None  # chainrule.autograd.tensor.Tensor, set by tensor.py (which imports this module first)

@@ -353,12 +353,11 @@ def _size(size) -> tuple:
 
 
 def _like(t, values, dtype, device, requires_grad):
-    from .tensor import tensor
-
-    out = tensor(values.astype(dtype if dtype is not None else t.dtype), device=device or t.device)
+    out = _tensor(values.astype(dtype if dtype is not None else t.dtype), device=device or t.device)
     return out.requires_grad_(True) if requires_grad else out
 
 
 from . import engine as _engine  # noqa: E402
 
 _ops = None  # chainrule.ops, set by tensor.py once Tensor exists (the ops need it)
+_tensor = None  # chainrule.tensor(), set by tensor.py

@@ -309,5 +309,6 @@ from . import operators as _operators  # noqa: E402
 # isort: on
 
 _dtypes._ops = _inplace._ops = _methods._ops = _operators._ops = _ops
-_operators.Tensor = Tensor
+_operators.Tensor = engine.Tensor = Tensor
+_methods._tensor = tensor
 _inplace._assign = _assign

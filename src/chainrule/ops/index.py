@@ -9,6 +9,7 @@ from __future__ import annotations
 from .. import backend as B
 from ..autograd.function import Elementwise, Function, ShapeError
 from ..autograd.tensor import Tensor
+from .elementwise import Where
 from .operands import as_tensor
 from .reduce import normalize_axis
 
@@ -124,8 +125,6 @@ def masked_fill(x, mask, value) -> Tensor:
         if value.ndim != 0:
             raise ShapeError(f"masked_fill: value must be a 0-d tensor or a number, got shape {tuple(value.shape)}")
         if value.requires_grad:
-            from .elementwise import Where
-
             return Where.apply(Tensor(mask_arr), value.to(dtype=x.dtype), x)
         value = value.item()
     return MaskedFill.apply(x, mask=mask_arr, value=value)

@@ -155,9 +155,7 @@ def resolve_dims(dim, keepdim, axis, keepdims, op: str):
 
 
 def _cast(x, dtype):
-    from .shape import astype
-
-    return x if dtype is None or B.numpy.dtype(dtype) == x.dtype else astype(x, dtype)
+    return x if dtype is None or B.numpy.dtype(dtype) == x.dtype else x.to(dtype)
 
 
 def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):

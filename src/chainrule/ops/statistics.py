@@ -8,7 +8,7 @@ from .. import backend as B
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .operands import as_tensor
-from .reduce import expand_back, normalize_axes, resolve_dims
+from .reduce import _cast, expand_back, normalize_axes, resolve_dims
 
 
 class Var(Function):
@@ -117,8 +117,6 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """The p-norm over ``dim`` (None: all elements), as torch.norm: p = 1, 2, inf, -inf, 0, any
     number > 0, or "fro" (the 2-norm of all the elements over ``dim``)."""
-    from .reduce import _cast
-
     if p == "fro" or p is None:
         p = 2.0
     if isinstance(p, str):
