@@ -15,6 +15,7 @@ from ..autograd.errors import ChainruleError
 from ..autograd.tensor import Tensor
 from ..backend import devices as _device
 from .parameter import Parameter
+from .summary import model_device, summary  # noqa: F401  (model_device: the trainer reads it here)
 
 
 class StateDictError(ChainruleError, ValueError, RuntimeError):
@@ -55,12 +56,6 @@ def _array_of(value):
     if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):
         return value.detach().cpu().numpy()
     return value if B.is_array(value) else B.numpy.asarray(value)
-
-
-def model_device(module):
-    """The device of a module's parameters (the CPU for a module without any)."""
-    first = next(iter(module.parameters()), None)
-    return _device.CPU if first is None else first.device
 
 
 class Module:
@@ -376,8 +371,6 @@ class Module:
 
     def summary(self, input_shape, batch_size: int = 2, dtype=None):
         """A Keras-like table of layers, output shapes and parameter counts (see ``nn.summary``)."""
-        from .summary import summary
-
         return summary(self, input_shape, batch_size=batch_size, dtype=dtype)
 
     # --- repr --------------------------------------------------------------------------------------

@@ -7,11 +7,21 @@ running statistics and dropout are left alone), seen through forward hooks on th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..autograd.engine import no_grad
 from ..autograd.tensor import Tensor, tensor
-from .module import Module, model_device
+from ..backend import devices as _device
+
+if TYPE_CHECKING:
+    from .module import Module
+
+
+def model_device(module):
+    """The device of a module's parameters (the CPU for a module without any)."""
+    first = next(iter(module.parameters()), None)
+    return _device.CPU if first is None else first.device
 
 
 @dataclass
