@@ -257,7 +257,7 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
-    # item 4: the everyday ops and factories
+    # the everyday ops and factories
     "add",
     "all",
     "allclose",
@@ -326,7 +326,7 @@ __all__ = [
     "load",
     "save",
     "set_default_device",
-    # item 7: data
+    # data
     "Generator",
     "utils",
 ]

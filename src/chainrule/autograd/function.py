@@ -136,7 +136,7 @@ class Function:
             if p._vc[0] != v and self._holds(p._data):
                 self._modified(f"input {i}", p, v, p._vc[0])
         counter, ver = self.out_version
-        if counter[0] != ver and self._holds_output(counter):
+        if counter[0] != ver and self._holds(self._out_array):
             self._modified("its output", None, ver, counter[0])
 
     def _holds(self, array) -> bool:
@@ -149,9 +149,6 @@ class Function:
                 if B.is_array(a) and _owner(a) is owner:
                     return True
         return False
-
-    def _holds_output(self, counter) -> bool:
-        return self._holds(self._out_array)
 
     def _modified(self, what: str, tensor, saved: int, now: int) -> None:
         shape = "" if tensor is None else f" (shape {tuple(tensor.shape)})"

@@ -10,7 +10,7 @@ from ..ops.pad import normalize_padding
 from ..ops.shape import concatenate
 from ..ops.window import as_pair
 from . import init
-from .factory import new_parameter
+from .factory import add_weight_and_bias, check_groups
 from .module import Module
 
 
@@ -50,17 +50,9 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: padding_mode must be one of {', '.join(PADDING_MODES)}, got {padding_mode!r}")
         self.padding_mode, self.value = padding_mode, value
         self.groups = as_pair(groups, 1, "groups", name)[0]
-        if self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(
-                f"{name}: in_channels ({self.in_channels}) and out_channels ({self.out_channels}) "
-                f"must both be divisible by groups ({self.groups})"
-            )
+        check_groups(name, self.in_channels, self.out_channels, self.groups)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
-        self.weight = new_parameter(shape, device, dtype)
-        if bias:
-            self.bias = new_parameter((self.out_channels,), device, dtype)
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, shape, self.out_channels, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -8,12 +8,13 @@ from ..autograd.tensor import Tensor
 from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from ..ops.window import as_pair
 from . import init
-from .factory import new_parameter
+from .factory import add_weight_and_bias, check_groups
 from .module import Module
 
 
 class _ConvTransposeNd(Module):
     dims = 2
+    function = staticmethod(conv_transpose2d)  # the functional form of this layer
 
     def __init__(
         self,
@@ -43,17 +44,9 @@ class _ConvTransposeNd(Module):
         self.dilation = as_pair(dilation, n, "dilation", name)
         self.groups = as_pair(groups, 1, "groups", name)[0]
         self.padding_mode = padding_mode
-        if self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(
-                f"{name}: in_channels ({self.in_channels}) and out_channels ({self.out_channels}) "
-                f"must both be divisible by groups ({self.groups})"
-            )
+        check_groups(name, self.in_channels, self.out_channels, self.groups)
         shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
-        self.weight = new_parameter(shape, device, dtype)
-        if bias:
-            self.bias = new_parameter((self.out_channels,), device, dtype)
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, shape, self.out_channels, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -107,6 +100,20 @@ class _ConvTransposeNd(Module):
             s += ", bias=False"
         return s
 
+    def forward(self, input, output_size=None) -> Tensor:
+        output_padding = self._output_padding(input, output_size)
+        return self.function(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+            name=self._label(),
+        )
+
     def _label(self) -> str:
         k = "x".join(map(str, self.kernel_size))
         return f"{type(self).__name__}({self.in_channels}, {self.out_channels}, k={k})"
@@ -117,20 +124,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     Ho = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1 (and Wo alike)."""
 
     dims = 2
-
-    def forward(self, input, output_size=None) -> Tensor:
-        output_padding = self._output_padding(input, output_size)
-        return conv_transpose2d(
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            output_padding,
-            self.groups,
-            self.dilation,
-            name=self._label(),
-        )
+    function = staticmethod(conv_transpose2d)
 
 
 class ConvTranspose1d(_ConvTransposeNd):
@@ -138,17 +132,4 @@ class ConvTranspose1d(_ConvTransposeNd):
     L_out = (L - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1."""
 
     dims = 1
-
-    def forward(self, input, output_size=None) -> Tensor:
-        output_padding = self._output_padding(input, output_size)
-        return conv_transpose1d(
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            output_padding,
-            self.groups,
-            self.dilation,
-            name=self._label(),
-        )
+    function = staticmethod(conv_transpose1d)

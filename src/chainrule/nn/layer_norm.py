@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd.tensor import Tensor
 from ..ops.layer_norm import as_normalized_shape, group_norm, layer_norm
-from .factory import new_parameter
+from .factory import add_affine, reset_affine
 from .module import Module
 
 
@@ -24,21 +24,10 @@ class LayerNorm(Module):
         super().__init__()
         self.normalized_shape = as_normalized_shape(normalized_shape, "LayerNorm")
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = new_parameter(self.normalized_shape, device, dtype, fill=1.0)
-            if bias:
-                self.bias = new_parameter(self.normalized_shape, device, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            self.weight._data[...] = 1
-        if self.bias is not None:
-            self.bias._data[...] = 0
+        reset_affine(self)
 
     def forward(self, input) -> Tensor:
         return layer_norm(
@@ -71,21 +60,10 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = new_parameter((num_channels,), device, dtype, fill=1.0)
-            if bias:
-                self.bias = new_parameter((num_channels,), device, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine(self, (num_channels,), affine, bias, device, dtype)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            self.weight._data[...] = 1
-        if self.bias is not None:
-            self.bias._data[...] = 0
+        reset_affine(self)
 
     def forward(self, input) -> Tensor:
         return group_norm(

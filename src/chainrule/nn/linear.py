@@ -7,7 +7,7 @@ import math
 from ..autograd.tensor import Tensor
 from ..ops.linear import linear
 from . import init
-from .factory import new_parameter
+from .factory import add_weight_and_bias
 from .module import Module
 
 
@@ -23,11 +23,7 @@ class Linear(Module):
         self.in_features, self.out_features = int(in_features), int(out_features)
         if self.in_features < 0 or self.out_features < 0:
             raise ValueError(f"Linear({in_features}, {out_features}): sizes must be non-negative")
-        self.weight = new_parameter((self.out_features, self.in_features), device, dtype)
-        if bias:
-            self.bias = new_parameter((self.out_features,), device, dtype)
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (self.out_features, self.in_features), self.out_features, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

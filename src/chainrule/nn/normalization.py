@@ -7,7 +7,7 @@ from ..autograd.creation import ones, zeros
 from ..autograd.function import ShapeError
 from ..autograd.tensor import Tensor
 from ..ops.normalization import batch_norm
-from .factory import new_parameter
+from .factory import add_affine
 from .module import Module
 
 
@@ -39,15 +39,7 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         n = (self.num_features,)
-        if affine:
-            self.weight = new_parameter(n, device, dtype, fill=1.0)
-            if bias:
-                self.bias = new_parameter(n, device, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine(self, n, affine, bias, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(n, dtype=dtype, device=device))
             self.register_buffer("running_var", ones(n, dtype=dtype, device=device))

@@ -107,6 +107,16 @@ def _check(x, weight, bias, groups: int, name: str, dims: int):
         raise ShapeError(f"{name}: bias has shape {tuple(bias.shape)}, expected ({cout},)")
 
 
+def _operands(input, weight, bias, groups, name: str, n: int) -> tuple:
+    """The operands as tensors and ``groups`` as an int, each checked (float dtypes, shapes)."""
+    x, weight = as_tensor(input), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
+    check_floating(name, input=x, weight=weight, bias=bias)
+    groups = as_pair(groups, 1, "groups", name)[0]
+    _check(x, weight, bias, groups, name, n)
+    return x, weight, bias, groups
+
+
 def output_size(size: int, k: int, stride: int, padding: int, output_padding: int, dilation: int) -> int:
     """(in - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1."""
     return (size - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
@@ -126,11 +136,7 @@ def conv_transpose2d(
 ) -> Tensor:
     """Transposed 2-D convolution: x (N, C_in, H, W), weight (C_in, C_out / groups, kh, kw), bias (C_out,)
     -> (N, C_out, Ho, Wo), Ho = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1."""
-    x, weight = as_tensor(input), as_tensor(weight)
-    bias = None if bias is None else as_tensor(bias)
-    check_floating(name, input=x, weight=weight, bias=bias)
-    groups = as_pair(groups, 1, "groups", name)[0]
-    _check(x, weight, bias, groups, name, 2)
+    x, weight, bias, groups = _operands(input, weight, bias, groups, name, 2)
     stride, dilation = as_pair(stride, 2, "stride", name), as_pair(dilation, 2, "dilation", name)
     padding = as_pair(padding, 2, "padding", name, minimum=0)
     output_padding = as_pair(output_padding, 2, "output_padding", name, minimum=0)
@@ -171,11 +177,7 @@ def conv_transpose1d(
 ) -> Tensor:
     """Transposed 1-D convolution: x (N, C_in, L), weight (C_in, C_out / groups, k) -> (N, C_out, L_out);
     a conv_transpose2d of height 1."""
-    x, weight = as_tensor(input), as_tensor(weight)
-    bias = None if bias is None else as_tensor(bias)
-    check_floating(name, input=x, weight=weight, bias=bias)
-    groups = as_pair(groups, 1, "groups", name)[0]
-    _check(x, weight, bias, groups, name, 1)
+    x, weight, bias, groups = _operands(input, weight, bias, groups, name, 1)
     (s,), (d,) = as_pair(stride, 1, "stride", name), as_pair(dilation, 1, "dilation", name)
     (p,), (op,) = as_pair(padding, 1, "padding", name, 0), as_pair(output_padding, 1, "output_padding", name, 0)
     out = conv_transpose2d(
