@@ -20,7 +20,7 @@ FLOORS = [
     {"nn", "backends", "accelerator", "cli_support", "data"},
     {"signal", "models", "serialization", "vision", "viz", "distributed"},
     {"train"},
-    {"experiments"},
+    {"experiments", "explore"},
     {"cli", "__init__"},
     {"__main__"},
 ]

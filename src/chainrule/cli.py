@@ -1,4 +1,4 @@
-"""The ``chainrule`` command line: train, eval, predict, lecture, graph, demo, convolve, --version.
+"""The ``chainrule`` command line: train, eval, predict, lecture, graph, demo, convolve, explore, --version.
 
 Each subcommand is one ``_cmd_*`` function registered in ``_build_parser``; a new command (convolve,
 benchmark, ...) adds a ``_add_*`` parser function and a ``_cmd_*`` function. Commands return the
@@ -24,6 +24,7 @@ from .backend import tune_malloc
 from .cli_support import EXPECTED, FAILURE, USAGE, command, explain, int_range
 from .errors import CommandError, UsageError
 from .experiments import cli as experiments_cli
+from .explore import cli as explore_cli
 from .expression import ExpressionError
 from .signal import cli as signal_cli
 from .train import cli as train_cli
@@ -155,6 +156,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     signal_cli.add_parser(sub)
     experiments_cli.add_parser(sub)  # experiment vanishing | sensitivity | overfit
+    explore_cli.add_parser(sub)  # the live page
     return parser
 
 

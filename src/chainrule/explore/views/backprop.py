@@ -1,0 +1,3 @@
+"""The backprop view's API (being built)."""
+
+ROUTES: dict = {}

@@ -1,0 +1,3 @@
+"""The convolution view's API (being built)."""
+
+ROUTES: dict = {}

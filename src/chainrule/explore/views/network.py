@@ -1,0 +1,3 @@
+"""The network view's API (being built)."""
+
+ROUTES: dict = {}

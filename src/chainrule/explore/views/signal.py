@@ -1,0 +1,3 @@
+"""The signal view's API (being built)."""
+
+ROUTES: dict = {}

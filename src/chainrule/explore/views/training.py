@@ -1,0 +1,3 @@
+"""The training view's API (being built)."""
+
+ROUTES: dict = {}
