@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,25 @@ def page(browser):
     pg.set_default_timeout(15_000)
     yield pg
     context.close()
+
+
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+@pytest.fixture
+def snapshot(tmp_path):
+    """``snapshot(page, name)``: a PNG of the page; also into docs/images/ when CHAINRULE_SCREENSHOTS=1.
+
+    The README's pictures of the views are these screenshots:
+    ``CHAINRULE_SCREENSHOTS=1 python -m pytest tests/explore`` refreshes them.
+    """
+
+    def take(pg, name: str, selector: str | None = None) -> Path:
+        target = tmp_path / f"{name}.png"
+        (pg.locator(selector) if selector else pg).screenshot(path=str(target))
+        if os.environ.get("CHAINRULE_SCREENSHOTS") == "1":
+            DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(target, DOCS_IMAGES / f"{name}.png")
+        return target
+
+    return take
