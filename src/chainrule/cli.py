@@ -11,8 +11,6 @@ traceback (``CHAINRULE_TRACEBACK=1`` shows it for a bug report).
 from __future__ import annotations
 
 import argparse
-import keyword
-import math
 import os
 import sys
 import warnings
@@ -21,7 +19,7 @@ from pathlib import Path
 from . import __version__
 from . import backend as B
 from .backend import tune_malloc
-from .cli_support import EXPECTED, FAILURE, USAGE, command, explain, int_range
+from .cli_support import EXPECTED, FAILURE, USAGE, command, explain, int_range, parse_assignments
 from .errors import CommandError, UsageError
 from .experiments import cli as experiments_cli
 from .explore import cli as explore_cli
@@ -55,28 +53,6 @@ def _add_graph(sub) -> None:
         "--digits", type=int_range(0, 12), default=2, help="decimals to print, 0 to 12 (default 2, as the slides)"
     )
     command(p, _cmd_graph)
-
-
-def parse_assignments(items: list[str]) -> dict[str, float]:
-    """``["x=-2", "y=5"]`` -> ``{"x": -2.0, "y": 5.0}``; raises UsageError naming the bad item."""
-    values = {}
-    for item in items:
-        name, eq, text = item.partition("=")
-        name, text = name.strip(), text.strip()
-        if not eq:
-            raise UsageError(f"expected NAME=VALUE, got {item!r}")
-        if not name.isidentifier() or keyword.iskeyword(name):
-            raise UsageError(f"{item!r}: {name!r} is not a variable name")
-        if name in values:
-            raise UsageError(f"{item!r}: variable {name!r} is given twice")
-        try:
-            value = float(text)
-        except ValueError:
-            raise UsageError(f"{item!r}: {text!r} is not a number") from None
-        if not math.isfinite(value):
-            raise UsageError(f"{item!r}: the value must be a finite number")
-        values[name] = value
-    return values
 
 
 def _cmd_graph(args) -> int:

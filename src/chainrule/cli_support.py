@@ -19,6 +19,7 @@ an integer >= 0, got '-1'".
 from __future__ import annotations
 
 import argparse
+import keyword
 import math
 from pathlib import Path
 
@@ -89,6 +90,28 @@ def existing_folder(text: str) -> str:
     if not Path(text).is_dir():
         raise argparse.ArgumentTypeError(f"no folder {text!r}")
     return text
+
+
+def parse_assignments(items: list[str]) -> dict[str, float]:
+    """``["x=-2", "y=5"]`` -> ``{"x": -2.0, "y": 5.0}``; raises UsageError naming the bad item."""
+    values = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        if not eq:
+            raise UsageError(f"expected NAME=VALUE, got {item!r}")
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise UsageError(f"{item!r}: {name!r} is not a variable name")
+        if name in values:
+            raise UsageError(f"{item!r}: variable {name!r} is given twice")
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{item!r}: {text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise UsageError(f"{item!r}: the value must be a finite number")
+        values[name] = value
+    return values
 
 
 def _bounds(low, high, low_open: bool = False) -> str:
