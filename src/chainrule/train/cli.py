@@ -183,7 +183,9 @@ def cmd_train(args) -> int:
     return INTERRUPTED if summary.get("stopped") == "interrupted" else OK
 
 
-def _load_model(path):
+def load_model(path):
+    """(model in eval mode, its run config) from a run folder or checkpoint folder: the network its
+    config names (``models.MODELS``) with the checkpoint's weights; CheckpointError otherwise."""
     info = read_info(path)
     name = info.get("config", {}).get("model")
     if name not in models.MODELS:
@@ -195,7 +197,7 @@ def _load_model(path):
 
 
 def cmd_eval(args) -> int:
-    model, config = _load_model(args.checkpoint)
+    model, config = load_model(args.checkpoint)
     dataset = args.dataset or config.get("dataset", "mnist")
     images, labels = data.load_mnist(args.split, dataset=dataset, root=args.data_root)
     result = evaluate(model, to_float(images), labels)
@@ -215,7 +217,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    model, config = _load_model(args.checkpoint)
+    model, config = load_model(args.checkpoint)
     names = data.CLASSES.get(config.get("dataset", "mnist"))
     images = np.stack([load_image(path) for path in args.images])[:, None]
     with no_grad():
