@@ -77,6 +77,7 @@ from .autograd.dtypes import (  # PyTorch's dtype names
 from .autograd.function import Function  # chainrule's op base class (PyTorch's is cr.autograd.Function)
 from .autograd.gradcheck import GradCheckError, grad_check
 from .backend import manual_seed
+from .backend.threads import get_num_threads, set_num_threads  # as torch.get/set_num_threads
 from .devices import Device, device, get_default_device, set_default_device
 from .legacy import (  # PyTorch's older spellings: torch.FloatTensor(...), is_tensor, numel
     BoolTensor,
@@ -230,6 +231,8 @@ __all__ = [
     "is_grad_enabled",
     "log",
     "manual_seed",
+    "get_num_threads",
+    "set_num_threads",
     "matmul",
     "maximum",
     "minimum",

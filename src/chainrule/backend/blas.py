@@ -10,6 +10,11 @@ products, C = A B, through ``cblas_?gemm``, reading transposed and strided views
 Everything else (batched or integer products, other array modules, empty shapes) goes to ``@``.
 ``CHAINRULE_BLAS`` picks: ``auto`` (default: MKL when found), ``numpy`` or ``mkl`` (an error
 when it is missing); ``use("numpy")`` switches at run time.
+
+Threads: ``set_threads(n)`` sets MKL's (``MKL_Set_Num_Threads``) and NumPy's OpenBLAS (through
+threadpoolctl, when it is installed); ``single_threaded()`` makes the MKL products of the current
+thread run on one core (MKL's thread-local setting), which ``threads.parallel_for`` uses inside its
+blocks so that a pool of N threads does not start N x N BLAS threads.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import ctypes.util
 import glob
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy
 
@@ -166,6 +173,54 @@ def matmul(a, b, out=None):
         _operand(out)[1],
     )
     return out
+
+
+# --- threads -------------------------------------------------------------------------------------
+_openblas: list | None = None  # threadpoolctl's controllers of the OpenBLAS copies loaded (found once)
+
+
+def _openblas_controllers() -> list:
+    """threadpoolctl's controllers of the loaded OpenBLAS libraries (NumPy's), or [] without it."""
+    global _openblas
+    if _openblas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # optional: without it NumPy's OpenBLAS keeps OPENBLAS_NUM_THREADS's count
+            _openblas = []
+        else:
+            _openblas = list(ThreadpoolController().select(internal_api="openblas").lib_controllers)
+    return _openblas
+
+
+def set_threads(n: int) -> None:
+    """Let MKL (when loaded) and NumPy's OpenBLAS (through threadpoolctl, if installed) use ``n`` threads."""
+    if _mkl is not None:
+        _mkl[0].MKL_Set_Num_Threads(ctypes.c_int(n))
+    for lib in _openblas_controllers():
+        lib.set_num_threads(n)
+
+
+def mkl_threads() -> int | None:
+    """The threads MKL would use for a product called from this thread now, or None without MKL."""
+    return None if _mkl is None else int(_mkl[0].MKL_Get_Max_Threads())
+
+
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """MKL products called by this thread inside the block run on one core (MKL's per-thread
+    setting, ``MKL_Set_Num_Threads_Local``, restored after).
+
+    OpenBLAS has only a process-wide setting, and changing it wakes or parks its threads (a
+    parallel block beside that ran 50% slower, measured): it is left alone, so products through
+    NumPy's ``@`` belong outside parallel blocks (OpenBLAS runs concurrent calls one at a time).
+    """
+    lib = None if _mkl is None else _mkl[0]
+    before = lib.MKL_Set_Num_Threads_Local(ctypes.c_int(1)) if lib is not None else 0
+    try:
+        yield
+    finally:
+        if lib is not None:
+            lib.MKL_Set_Num_Threads_Local(ctypes.c_int(before))  # 0: back to the global setting
 
 
 use(os.environ.get("CHAINRULE_BLAS", "auto"))

@@ -4,43 +4,184 @@ NumPy releases the GIL inside ufuncs, copies and BLAS calls, so Python threads t
 block of the work (a slice of the batch, of the channels, of the output) run on separate cores with
 NumPy alone. ``parallel_for(n, body)`` cuts ``range(n)`` into one contiguous block per thread and
 calls ``body(start, stop)`` on each; a call made from inside a block runs inline (no nested pools,
-no oversubscription).
+no oversubscription), and BLAS calls inside blocks run on one core each.
+
+The count, as PyTorch's: ``OMP_NUM_THREADS`` (or ``MKL_NUM_THREADS``) when set, else the physical
+cores this process may run on (hyperthread siblings counted once). ``set_num_threads(n)`` sets it
+for the pool and for the BLAS (MKL, NumPy's OpenBLAS). Under MPI, ``share_cores`` gives each rank
+its share of the cores (``chainrule.distributed.init`` calls it).
+
+Handing a block to a sleeping thread costs 40-80 us on a small VM (the wake-up, then the GIL), so
+only work of a few hundred microseconds or more is worth splitting: callers set ``min_block``.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
-_num_threads: int | None = None  # None: not chosen yet (default on first use)
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
+from . import blas
+
+ENV_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""Environment variables that set the default thread count, first one set wins (as PyTorch)."""
+SYSFS_CPUS = "/sys/devices/system/cpu"
+
+_num_threads: int | None = None  # None: not chosen yet (the default, on first use)
+_explicit = False  # chosen by set_num_threads or an environment variable (share_cores leaves it)
 _local = threading.local()
-_lock = threading.Lock()
+_dispatch = threading.Lock()  # one parallel_for at a time; a second caller runs its loop inline
 
 
-def physical_cores() -> int:
-    """Cores this process may run on, counting hyperthread siblings once (PyTorch's default)."""
-    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, allowed)
+# --- the thread count ------------------------------------------------------------------------------
+def allowed_cpus() -> list[int]:
+    """The logical CPUs this process may run on (its affinity; all of them where that is unknown)."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read().strip()
+
+
+def _cores_from_sysfs(cpus: Iterable[int], root: str) -> int | None:
+    """Distinct (package, core) pairs of ``cpus`` from sysfs' topology files, or None if unreadable."""
+    cores = set()
+    for cpu in cpus:
+        folder = os.path.join(root, f"cpu{cpu}", "topology")
+        try:
+            cores.add((_read(os.path.join(folder, "physical_package_id")), _read(os.path.join(folder, "core_id"))))
+        except OSError:
+            return None
+    return len(cores) or None
+
+
+def _cores_from_cpuinfo(cpus: Iterable[int], path: str) -> int | None:
+    """Distinct (physical id, core id) pairs of ``cpus`` from /proc/cpuinfo, or None if it lacks them."""
+    try:
+        text = _read(path)
+    except OSError:
+        return None
+    topology = {}
+    for block in text.split("\n\n"):
+        fields = dict(line.split(":", 1) for line in block.splitlines() if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        if {"processor", "physical id", "core id"} <= fields.keys():
+            topology[int(fields["processor"])] = (fields["physical id"], fields["core id"])
+    wanted = list(cpus)
+    if not wanted or any(cpu not in topology for cpu in wanted):
+        return None
+    return len({topology[cpu] for cpu in wanted})
+
+
+def physical_cores(cpus: Iterable[int] | None = None, sysfs: str = SYSFS_CPUS, cpuinfo: str = "/proc/cpuinfo") -> int:
+    """Physical cores among ``cpus`` (default: this process's affinity), hyperthread siblings counted
+    once: from sysfs' topology, else /proc/cpuinfo, else the number of logical CPUs."""
+    cpus = allowed_cpus() if cpus is None else list(cpus)
+    found = _cores_from_sysfs(cpus, sysfs) or _cores_from_cpuinfo(cpus, cpuinfo)
+    return max(1, found or len(cpus))
+
+
+def env_threads(environ: Mapping[str, str] | None = None) -> int | None:
+    """The thread count that OMP_NUM_THREADS or MKL_NUM_THREADS asks for (OpenMP's "4,2": 4), or None."""
+    environ = os.environ if environ is None else environ
+    for name in ENV_VARIABLES:
+        text = environ.get(name, "").split(",")[0].strip()
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+    return None
+
+
+def default_threads(environ: Mapping[str, str] | None = None) -> int:
+    """The count used until ``set_num_threads``: the environment's, else the physical cores."""
+    return env_threads(environ) or physical_cores()
 
 
 def get_num_threads() -> int:
     """The number of threads chainrule's kernels use (as ``torch.get_num_threads``)."""
-    global _num_threads
+    global _num_threads, _explicit
     if _num_threads is None:
-        _num_threads = physical_cores()
+        _explicit = env_threads() is not None
+        _num_threads = default_threads()
     return _num_threads
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` threads in chainrule's kernels (as ``torch.set_num_threads``); n >= 1."""
-    global _num_threads
+    """Use ``n`` threads in chainrule's kernels and its BLAS (as ``torch.set_num_threads``); n >= 1."""
+    global _num_threads, _explicit
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
-    _num_threads = n
+    blas.set_threads(n)
+    _num_threads, _explicit = n, True
+
+
+def share_cores(ranks_here: int) -> int:
+    """Give this process its share of the cores when ``ranks_here`` processes (MPI ranks on this
+    machine, running on the same CPUs) share them: physical cores // ranks, at least 1. A count
+    chosen by ``set_num_threads`` or the environment is kept. Returns the count now in use."""
+    get_num_threads()
+    if not _explicit:
+        n = max(1, physical_cores() // max(1, ranks_here))
+        blas.set_threads(n)
+        _set_shared(n)
+    return get_num_threads()
+
+
+def _set_shared(n: int) -> None:
+    global _num_threads
+    _num_threads = n  # not explicit: a later share_cores may still change it
+
+
+# --- the pool --------------------------------------------------------------------------------------
+class _Worker:
+    """A daemon thread that runs one block at a time: ``go`` hands it one, ``done`` says it finished.
+
+    Plain locks are Python's cheapest hand-off (about half a ThreadPoolExecutor future's cost).
+    """
+
+    def __init__(self, index: int) -> None:
+        self.go, self.done = threading.Lock(), threading.Lock()
+        self.go.acquire()
+        self.done.acquire()
+        self.task: tuple | None = None
+        self.error: BaseException | None = None
+        threading.Thread(target=self._loop, name=f"chainrule-worker-{index}", daemon=True).start()
+
+    def _loop(self) -> None:
+        _local.inside = True  # everything this thread runs is a block: nested loops run inline
+        with blas.single_threaded():  # its MKL calls stay on its own core
+            while True:
+                self.go.acquire()
+                body, start, stop = self.task
+                try:
+                    body(start, stop)
+                except BaseException as err:  # handed back to the caller by parallel_for
+                    self.error = err
+                self.task = None
+                self.done.release()
+
+    def start(self, body: Callable[[int, int], None], start: int, stop: int) -> None:
+        self.task, self.error = (body, start, stop), None
+        self.go.release()
+
+    def wait(self) -> BaseException | None:
+        self.done.acquire()
+        return self.error
+
+
+_workers: list[_Worker] = []
+
+
+def _reset_after_fork() -> None:
+    global _workers, _dispatch
+    _workers, _dispatch = [], threading.Lock()  # a forked child has none of the parent's threads
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def in_parallel_region() -> bool:
@@ -48,15 +189,13 @@ def in_parallel_region() -> bool:
     return getattr(_local, "inside", False)
 
 
-def _get_pool(size: int) -> ThreadPoolExecutor:
-    global _pool, _pool_size
-    with _lock:
-        if _pool is None or _pool_size < size:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="chainrule")
-            _pool_size = size
-        return _pool
+@contextmanager
+def _inside() -> Iterator[None]:
+    _local.inside = True
+    try:
+        yield
+    finally:
+        _local.inside = False
 
 
 def blocks(n: int, parts: int) -> list[tuple[int, int]]:
@@ -69,31 +208,32 @@ def blocks(n: int, parts: int) -> list[tuple[int, int]]:
     return [(edges[i], edges[i + 1]) for i in range(parts) if edges[i + 1] > edges[i]]
 
 
-def _run_block(body: Callable[[int, int], None], start: int, stop: int) -> None:
-    _local.inside = True
-    try:
-        body(start, stop)
-    finally:
-        _local.inside = False
-
-
 def parallel_for(n: int, body: Callable[[int, int], None], *, min_block: int = 1) -> None:
     """Call ``body(start, stop)`` over ``range(n)`` in contiguous blocks, one per thread, in parallel.
 
-    Blocks are at least ``min_block`` long (small work is not worth a thread); with one thread, or
-    when called from inside another block, ``body(0, n)`` runs inline. Exceptions propagate.
+    Blocks are at least ``min_block`` long (small work is not worth a thread); with one thread,
+    when called from inside another block, or while another thread's loop holds the pool,
+    ``body(0, n)`` runs inline. BLAS calls inside blocks use one core each. Exceptions propagate.
     """
-    threads = min(get_num_threads(), max(1, n // max(1, min_block)))
     if n <= 0:
         return
-    if threads <= 1 or in_parallel_region():
+    threads = min(get_num_threads(), max(1, n // max(1, min_block)))
+    if threads <= 1 or in_parallel_region() or not _dispatch.acquire(blocking=False):
         body(0, n)
         return
-    parts = blocks(n, threads)
-    pool = _get_pool(threads - 1)
-    futures = [pool.submit(_run_block, body, a, b) for a, b in parts[1:]]
     try:
-        _run_block(body, *parts[0])  # the calling thread takes the first block
+        parts = blocks(n, threads)
+        while len(_workers) < len(parts) - 1:
+            _workers.append(_Worker(len(_workers) + 1))
+        with blas.single_threaded(), _inside():
+            for worker, (a, b) in zip(_workers, parts[1:]):
+                worker.start(body, a, b)
+            try:
+                body(*parts[0])  # the calling thread takes the first block
+            finally:
+                errors = [worker.wait() for worker in _workers[: len(parts) - 1]]
+        for err in errors:
+            if err is not None:
+                raise err
     finally:
-        for fut in futures:
-            fut.result()
+        _dispatch.release()
