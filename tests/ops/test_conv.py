@@ -12,7 +12,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import chainrule as cr
-import chainrule.ops.conv as conv_module
+import chainrule.ops.kernels.conv_fast as conv_module
+from chainrule.backend import kernels
 from chainrule.ops.conv import conv1d, conv2d
 
 MODES = ["zeros", "constant", "reflect", "replicate", "circular"]
@@ -110,14 +111,14 @@ def test_conv2d_matches_torch(case):
 
 
 @given(conv_case(2), st.integers(1, 3000))
-def test_inference_conv_in_batch_chunks_matches_torch(case, chunk_bytes):
-    """Without autograd, conv2d runs im2col on batch chunks (here as small as one image, the last
-    chunk shorter): the result must not depend on it."""
+def test_inference_conv_in_pieces_matches_torch(case, chunk_bytes):
+    """Without autograd, the fast conv2d runs im2col on pieces of output positions (here as small as
+    one position, the last piece shorter): the result must not depend on it."""
     x, w, b, stride, padding, dilation, mode, value = case
     pads = explicit_pads(padding, x.shape[2:], w.shape[2:], stride, dilation)
     tb = None if b is None else torch.tensor(b)
     expected = torch_conv(torch.tensor(x), torch.tensor(w), tb, stride, pads, dilation, mode, value).numpy()
-    with patch.object(conv_module, "INFERENCE_COLS_BYTES", chunk_bytes), cr.no_grad():
+    with patch.object(conv_module, "INFERENCE_COLS_BYTES", chunk_bytes), kernels.using("fast"), cr.no_grad():
         out = conv2d(cr.tensor(x), cr.tensor(w), b, stride, padding, dilation, padding_mode=mode, value=value)
     np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-10)
     assert out._ctx is None and not out.requires_grad
@@ -126,7 +127,7 @@ def test_inference_conv_in_batch_chunks_matches_torch(case, chunk_bytes):
 @given(conv_case(2), st.integers(1, 2000))
 def test_input_gradient_in_channel_blocks_matches_torch(case, block_bytes):
     """Large dcols are made in blocks of channels (here as small as one channel): same gradients."""
-    with patch.object(conv_module, "DCOLS_BLOCK_BYTES", block_bytes):
+    with patch.object(conv_module, "DCOLS_BLOCK_BYTES", block_bytes), kernels.using("fast"):
         check_against_torch(*case)
 
 
@@ -151,6 +152,7 @@ def test_inference_pieces_cover_the_output(budget, widths):
     with (
         patch.object(conv_module, "INFERENCE_COLS_BYTES", budget),
         patch.object(conv_module, "matmul", recording),
+        kernels.using("fast"),
         cr.no_grad(),
     ):
         out = conv(cr.tensor(x)).data

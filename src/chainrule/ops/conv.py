@@ -5,147 +5,79 @@ conv2d with a flipped kernel is true 2-D convolution: ``F.conv2d(x, w.flip)`` = 
 
 from __future__ import annotations
 
-from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
-from ..backend.blas import matmul
+from ..backend import kernels
+from .kernels import conv_fast
 from .pad import MODES, normalize_padding, pad_spatial
-from .window import as_pair, check_floating, check_input, kernel_offsets, out_size, windows
+from .window import ConvGeometry, as_pair, check_floating, check_input, kernel_offsets, windows
 
-INFERENCE_COLS_BYTES = 2 << 20  # without autograd, im2col in pieces of about this size (a core's L2 cache)
-DCOLS_BLOCK_BYTES = 3 << 20  # input-gradient columns in blocks of about this size, once they are large
 PADDING_MODES = ("zeros", *MODES)  # "zeros" is "constant" with value 0, folded into the conv itself
 
 
 class Conv2d(Function):
     """out[n, f, ho, wo] = b[f] + sum_{c,i,j} w[f, c, i, j] x[n, c, ho*s + i*d, wo*s + j*d].
 
-    Forward (im2col): gather every window into cols (C*kh*kw, Ho*Wo*N) and make one matrix
-    product out = W (F, C*kh*kw) @ cols. The bias rides in the same product: cols gets a row of
-    ones and W a column b, [W | b] @ [cols; 1] = W @ cols + b. Local gradients, one product each:
-    [dW | db] = upstream @ [cols; 1]^T (db: upstream summed over n, ho, wo);  dcols = W^T @ upstream,
-    added back onto the input positions it came from with kh*kw strided slice additions.
+    Forward (im2col): pad x with zeros, copy every window into a column, cols[n] (C*kh*kw, Ho*Wo),
+    and make one matrix product per sample, out[n] = W (F, C*kh*kw) @ cols[n] + b.
+    Local gradients: dW = sum_n upstream[n] @ cols[n]^T; db = upstream summed over n, ho, wo;
+    dcols[n] = W^T @ upstream[n], each window's column added back onto the input positions it was
+    copied from (col2im: one strided slice addition per kernel tap (i, j)).
 
-    Memory layout: the arithmetic runs on (C, H, W, N) arrays, batch innermost, so every window
-    copy moves runs of N contiguous numbers. The result is handed out as an (N, F, Ho, Wo) view of
-    that memory: shapes and values are PyTorch's, and the next conv reads it without a copy.
+    This reference form runs under ``kernels.reference()``; otherwise the same math runs as the fast
+    kernel (``ops/kernels/conv_fast.py``: batch-innermost layout, pieces, threads). Either way the
+    geometry is kept by name (``window.ConvGeometry``) and the weight as W (F, C*kh*kw).
     """
 
     symbol = "conv2d"
 
     def forward(self, x, w, b=None, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0))):
-        n, c, h, wd = x.shape
-        f, _, kh, kw = w.shape
-        (pt, pb), (pl, pr) = pads
-        x = x.transpose(1, 2, 3, 0)  # (C, H, W, N): free when x came out of a conv
-        if pt or pb or pl or pr:  # zero padding: write x into the middle of a zero array
-            xpad = self.xp.zeros((c, h + pt + pb, wd + pl + pr, n), dtype=x.dtype)
-            xpad[:, pt : pt + h, pl : pl + wd, :] = x
+        self.geometry = geom = ConvGeometry.of(x.shape, w.shape[2:], stride, dilation, pads)
+        self.w2 = w.reshape(w.shape[0], geom.column_length)
+        keep = any(self.needs_input_grad[1:])  # the columns are read again only for dW (and db)
+        self.fast = not kernels.reference()  # backward follows the path forward took
+        if self.fast:
+            out, cols = conv_fast.forward(self.xp, x, self.w2, b, geom, keep)
         else:
-            xpad = x
-        ho = out_size(h, pt, pb, kh, stride[0], dilation[0])
-        wo = out_size(wd, pl, pr, kw, stride[1], dilation[1])
-        k = c * kh * kw
-        self.w2 = w.reshape(f, k)
-        w_b = self.w2 if b is None else self.xp.concatenate([self.w2, b[:, None].astype(w.dtype, copy=False)], axis=1)
-        self.geom = (x.shape, xpad.shape, (kh, kw), stride, dilation, pads, (ho, wo))
-        if any(self.needs_input_grad) or type(x) is not B.numpy.ndarray:
-            # training: one product, and the columns are kept for dW (on a GPU, one large product also
-            # in inference: it has memory to spare and is fastest at large sizes)
-            cols = self.columns(self.xp, xpad, (kh, kw), stride, dilation, (ho, wo), b is not None)
-            self.cols = cols if any(self.needs_input_grad) else None
-            out = matmul(w_b, cols)  # (F, Ho*Wo*N), bias included
-        else:  # CPU inference: nothing to keep, so the columns can be made and used a cache-sized piece at a time
-            out = self.product_in_pieces(self.xp, xpad, w_b, (kh, kw), stride, dilation, (ho, wo))
-        return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2)
-
-    @staticmethod
-    def product_in_pieces(xp, xpad, w_b, kernel, stride, dilation, out_hw):
-        """[W | b] @ [cols; 1] without ever holding all of cols: for each piece of output positions
-        (``_output_pieces``), copy its windows into one reused buffer and let the product write
-        straight into that piece's run of the (F, Ho*Wo*N) output."""
-        c, n = xpad.shape[0], xpad.shape[3]
-        (kh, kw), (ho, wo) = kernel, out_hw
-        out = xp.empty((w_b.shape[0], ho * wo * n), dtype=xpad.dtype)
-        win = windows(xpad, kernel, stride, dilation, out_hw, lead=1)  # (C, kh, kw, Ho, Wo, N) view
-        pieces = _output_pieces(ho, wo, max(1, (c * kh * kw + 1) * n * xpad.itemsize))  # n = 0: one empty piece
-        size = max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n
-        buffer = _column_buffer(xp, c * kh * kw, w_b.shape[1] > c * kh * kw, size, xpad.dtype)
-        for piece in pieces:
-            cols = _fill_columns(xp, buffer, win, *piece)
-            start = (piece[0] * wo + piece[2]) * n  # the piece's run of out
-            matmul(w_b, cols, out=out[:, start : start + cols.shape[1]])
+            out, cols = self.reference_forward(x, b, geom)
+        self.cols = cols if keep else None
         return out
 
-    @staticmethod
-    def columns(xp, xpad, kernel, stride, dilation, out_hw, ones_row: bool):
-        """im2col: every window of the (C, H, W, N) input as a column, (C*kh*kw [+ 1], Ho*Wo*N)."""
-        win = windows(xpad, kernel, stride, dilation, out_hw, lead=1)  # (C, kh, kw, Ho, Wo, N) view
-        buffer = _column_buffer(xp, win.shape[0] * kernel[0] * kernel[1], ones_row, win[0, 0, 0].size, xpad.dtype)
-        return _fill_columns(xp, buffer, win, 0, out_hw[0], 0, out_hw[1])  # the one copy
-
-    @staticmethod
-    def channels_per_block(c: int, bytes_per_channel: int) -> int:
-        """dcols is written by one product and read back by kh*kw slice additions; past about 6 MB
-        it no longer stays in cache in between, so it is made in blocks of channels of ~3 MB
-        (measured: 7% off the deep CNN's step at batch 128, where conv3's dcols is 9 MB)."""
-        if c * bytes_per_channel <= 2 * DCOLS_BLOCK_BYTES:
-            return c
-        return max(1, DCOLS_BLOCK_BYTES // bytes_per_channel)
+    def reference_forward(self, x, b, geom: ConvGeometry):
+        """out (N, F, Ho, Wo) and cols (N, C*kh*kw, Ho*Wo) on the natural (N, C, H, W) layout."""
+        xpad = self.xp.pad(x, ((0, 0), (0, 0), *geom.pads))  # zeros around each image
+        win = windows(xpad, geom.kernel, geom.stride, geom.dilation, geom.out_hw)  # (N, C, kh, kw, Ho, Wo) view
+        ho, wo = geom.out_hw
+        cols = win.reshape(geom.batch, geom.column_length, ho * wo)  # im2col: the one copy
+        out = self.w2 @ cols  # (F, K) @ (N, K, Ho*Wo) -> (N, F, Ho*Wo)
+        if b is not None:
+            out += b[:, None]
+        return out.reshape(geom.batch, self.w2.shape[0], ho, wo), cols
 
     def backward(self, upstream):
-        (c, h, wd, n), pad_shape, kernel, stride, dilation, pads, (ho, wo) = self.geom
-        f = self.w2.shape[0]
-        g2 = upstream.transpose(1, 2, 3, 0).reshape(f, ho * wo * n)  # free when upstream is batch-innermost
-        need_x, k = self.needs_input_grad[0], c * kernel[0] * kernel[1]
-        dw = db = dx = None
-        if any(self.needs_input_grad[1:]):
-            dw_b = matmul(self.cols, g2.T).T  # (F, k [+ 1]): [dW | db] in one product (faster than g2 @ cols.T)
-            dw = dw_b[:, :k].reshape(f, c, *kernel)
-            db = dw_b[:, k] if len(self.parents) > 2 else None
-        if need_x:
-            dpad = self.xp.zeros(pad_shape, dtype=g2.dtype)
-            taps = list(kernel_offsets(kernel, stride, dilation, (ho, wo), lead=1))
-            kk = kernel[0] * kernel[1]
-            per = self.channels_per_block(c, kk * g2.shape[1] * g2.itemsize)
-            for c0 in range(0, c, per):  # one block (one product) unless dcols is large
-                w_block = self.w2[:, c0 * kk : (c0 + per) * kk]  # the columns of channels c0..c0+per
-                dcols = matmul(w_block.T, g2).reshape(min(per, c - c0), kernel[0], kernel[1], ho, wo, n)
-                block = dpad[c0 : c0 + per]
-                for i, j, where in taps:
-                    block[where] += dcols[:, i, j]
-            (pt, _), (pl, _) = pads
-            dx = dpad[:, pt : pt + h, pl : pl + wd, :].transpose(3, 0, 1, 2)
+        needs = (self.needs_input_grad[0], self.needs_input_grad[1], len(self.parents) > 2 and self.needs_input_grad[2])
+        if self.fast:
+            dx, dw, db = conv_fast.backward(self.xp, upstream, self.w2, self.cols, self.geometry, needs)
+        else:
+            dx, dw, db = self.reference_backward(upstream, needs)
         return (dx, dw, db) if len(self.parents) > 2 else (dx, dw)
 
-
-def _column_buffer(xp, k: int, ones_row: bool, size: int, dtype):
-    """Room for k rows of window columns, ``size`` wide, and the bias's row of ones under them (``xp``:
-    the array module)."""
-    cols = xp.empty((k + ones_row, size), dtype=dtype)
-    if ones_row:
-        cols[k] = 1  # [W | b] @ [cols; 1] = W @ cols + b
-    return cols
-
-
-def _fill_columns(xp, buffer, win, r0: int, r1: int, w0: int, w1: int):
-    """im2col for output rows r0..r1 and columns w0..w1: the windows of ``win`` (C, kh, kw, Ho, Wo, N)
-    copied into the first columns of ``buffer``; returns those columns (the ones row included)."""
-    c, kh, kw, _, _, n = win.shape
-    m = (r1 - r0) * (w1 - w0) * n
-    xp.copyto(buffer[: c * kh * kw, :m].reshape(c, kh, kw, r1 - r0, w1 - w0, n), win[:, :, :, r0:r1, w0:w1])
-    return buffer[:, :m]
-
-
-def _output_pieces(ho: int, wo: int, bytes_per_position: int) -> list:
-    """Split the output positions into pieces (r0, r1, w0, w1) whose columns take at most about
-    INFERENCE_COLS_BYTES: whole rows when a row fits, else runs of positions within a row. Each
-    piece is a contiguous run of the (F, Ho*Wo*N) output, so its product is written in place."""
-    if wo * bytes_per_position <= INFERENCE_COLS_BYTES:
-        per = max(1, min(ho, INFERENCE_COLS_BYTES // (wo * bytes_per_position)))
-        return [(r0, min(ho, r0 + per), 0, wo) for r0 in range(0, ho, per)]
-    per = max(1, INFERENCE_COLS_BYTES // bytes_per_position)
-    return [(r, r + 1, w0, min(wo, w0 + per)) for r in range(ho) for w0 in range(0, wo, per)]
+    def reference_backward(self, upstream, needs: tuple):
+        """(dx, dW, db) from upstream (N, F, Ho, Wo), on the (N, C, H, W) layout."""
+        geom, f = self.geometry, self.w2.shape[0]
+        g = upstream.reshape(geom.batch, f, geom.out_hw[0] * geom.out_hw[1])  # (N, F, Ho*Wo)
+        dx = dw = db = None
+        if needs[1]:
+            dw = self.xp.tensordot(g, self.cols, axes=([0, 2], [0, 2])).reshape(f, geom.channels, *geom.kernel)
+        if needs[2]:
+            db = g.sum(axis=(0, 2))
+        if needs[0]:
+            dcols = (self.w2.T @ g).reshape(geom.batch, geom.channels, *geom.kernel, *geom.out_hw)
+            dpad = self.xp.zeros((geom.batch, geom.channels, *geom.padded_hw), dtype=dcols.dtype)
+            for i, j, where in kernel_offsets(geom.kernel, geom.stride, geom.dilation, geom.out_hw):
+                dpad[where] += dcols[:, :, i, j]  # tap (i, j) saw this strided slice of the input
+            dx = dpad[(slice(None), slice(None), *geom.inside)]
+        return dx, dw, db
 
 
 def _check_conv(x, weight, bias, name: str, dims: int) -> None:

@@ -12,6 +12,8 @@ import warnings
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
+from ..backend import kernels
+from .kernels import cross_entropy_fast
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -74,11 +76,16 @@ class _Reduced(Function):
 
 
 class CrossEntropy(_Reduced):
-    """l_i = -sum_c q_ic log softmax(x_i)_c, fused so no probability is ever logged.
+    """l_i = -sum_c q_ic log p_ic with p_i = softmax(x_i): the cross-entropy of the target distribution q_i.
 
-    q_i is the target distribution: (1 - eps) w_{y_i} onehot(y_i) + (eps / C) w (class-index
-    targets, weight w, label smoothing eps), or ((1 - eps) t_i + eps / C) * w (probability targets).
-    Local gradient: d l_i / d x_i = softmax(x_i) * sum_c q_ic - q_i.
+    q_i = onehot(y_i) for a class index y_i (the row of zeros when y_i = ignore_index), or the given
+    probabilities; label smoothing eps makes it (1 - eps) q_i + eps / C, a class weight w scales it
+    to q_i * w. "mean" divides by sum_i w_{y_i} (by the count of l_i for probability targets).
+    Local gradient: d l_i / d x_i = p_i sum_c q_ic - q_i, which is p_i - onehot(y_i) in the plain case.
+
+    This reference form handles every option; the plain case ((N, C) logits, class indices, no
+    weight or smoothing) runs the fast kernel (``ops/kernels/cross_entropy_fast.py``) unless
+    ``kernels.reference()``.
     """
 
     symbol = "cross_entropy"
@@ -87,36 +94,52 @@ class CrossEntropy(_Reduced):
         self.in_shape = x.shape
         if x.ndim == 1:  # unbatched (C,) logits with a () target
             x, target = x[None], target[None]
-        n_classes = x.shape[1]
-        self.logp = _log_softmax(x, 1)
-        w = None if weight is None else weight.astype(x.dtype).reshape((1, n_classes) + (1,) * (x.ndim - 2))
-        self.soft = target.dtype.kind == "f"
-        self.w, self.eps = w, label_smoothing
-        if self.soft:
-            q = target * (1 - label_smoothing) + label_smoothing / n_classes
-            q = (q if w is None else q * w).astype(x.dtype, copy=False)
-            denom = x.size // n_classes
+        self.fast = not kernels.reference() and cross_entropy_fast.handles(x, target, weight, label_smoothing)
+        if self.fast:
+            losses, self.p, self.rows, self.safe, self.valid = cross_entropy_fast.forward(
+                self.xp, x, target, ignore_index
+            )
+            denom = self.valid.sum()
         else:
-            valid = target != ignore_index
-            safe = self.xp.where(valid, target, 0)[:, None]
-            target_w = valid[:, None].astype(x.dtype)
-            if w is not None:
-                target_w *= self.xp.take_along_axis(self.xp.broadcast_to(w, x.shape), safe, axis=1)
-            smooth = label_smoothing / n_classes * (1 if w is None else w)
-            q = self.xp.broadcast_to(self.xp.asarray(smooth, dtype=x.dtype), x.shape) * valid[:, None]
-            self.xp.put_along_axis(q, safe, self.xp.take_along_axis(q, safe, 1) + (1 - label_smoothing) * target_w, 1)
-            denom = target_w.sum()
-        self.q = q
-        losses = -(q * self.logp).sum(axis=1)
+            losses, denom = self.reference_forward(x, target, weight, label_smoothing, ignore_index)
         out = self.reduce(losses, reduction, x.dtype.type(denom))
         return out[0] if len(self.in_shape) == 1 and reduction == "none" else out
 
+    def reference_forward(self, x, target, weight, label_smoothing, ignore_index):
+        """The per-sample losses (N, ...) and the "mean" denominator; keeps p and q for backward."""
+        n_classes, xp = x.shape[1], self.xp
+        self.logp = _log_softmax(x, 1)  # log p, max-shifted (never the log of an underflowed p)
+        self.soft = target.dtype.kind == "f"
+        self.w = None if weight is None else weight.astype(x.dtype).reshape((1, n_classes) + (1,) * (x.ndim - 2))
+        self.eps = label_smoothing
+        if self.soft:
+            q = target.astype(x.dtype, copy=False)
+        else:
+            valid = target != ignore_index
+            classes = xp.arange(n_classes).reshape((1, n_classes) + (1,) * (x.ndim - 2))
+            q = (classes == xp.where(valid, target, 0)[:, None]).astype(x.dtype)  # onehot(y_i)
+        q = (1 - label_smoothing) * q + label_smoothing / n_classes
+        if not self.soft:
+            q = q * valid[:, None]  # an ignored target: q_i = 0, no loss, no gradient
+        if self.w is not None:
+            q = q * self.w
+        if self.soft:
+            denom = x.size // n_classes
+        else:  # sum_i w_{y_i} over the targets that count
+            denom = valid.sum() if self.w is None else (self.w * (classes == target[:, None])).sum()
+        self.q = q
+        return -(q * self.logp).sum(axis=1), denom
+
     def backward(self, upstream):
-        g = self.xp.expand_dims(self.scale(upstream).reshape(self.loss_shape), 1)
+        g = self.scale(upstream).reshape(self.loss_shape)
+        if self.fast:
+            dx = cross_entropy_fast.backward(self.p, self.rows, self.safe, self.valid, g)  # g: (N,)
+            return dx.reshape(self.in_shape), None
+        g = self.xp.expand_dims(g, 1)
         q = self.q
-        dx = (self.xp.exp(self.logp) * q.sum(axis=1, keepdims=True) - q) * g
+        dx = (self.xp.exp(self.logp) * q.sum(axis=1, keepdims=True) - q) * g  # (p sum_c q_c - q) * upstream
         dt = None
-        if self.soft and self.needs_input_grad[1]:
+        if self.soft and self.needs_input_grad[1]:  # d l_i / d t_ic = -(1 - eps) w_c log p_ic
             dt = -(1 - self.eps) * self.logp * g * (1 if self.w is None else self.w)
             dt = dt.reshape(self.parents[1].shape)
         return dx.reshape(self.in_shape), dt

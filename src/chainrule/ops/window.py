@@ -13,6 +13,7 @@ ho*stride + i*dilation for i < k. Two views of the same idea:
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 from .. import backend as B
 from ..autograd.errors import DtypeError
@@ -44,6 +45,44 @@ def out_size(size: int, before: int, after: int, k: int, stride: int, dilation: 
     if ceil_mode and (n - 1) * stride >= size + before:
         n -= 1  # as PyTorch: the last window must start inside the input or the left padding
     return n
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """The sizes of one 2-D convolution, by name: input (batch, channels, *in_hw), kernel (kh, kw),
+    stride, dilation, zero padding ((top, bottom), (left, right)) and output (Ho, Wo)."""
+
+    batch: int
+    channels: int
+    in_hw: tuple
+    kernel: tuple
+    stride: tuple
+    dilation: tuple
+    pads: tuple
+    out_hw: tuple
+
+    @classmethod
+    def of(cls, x_shape: tuple, kernel: tuple, stride: tuple, dilation: tuple, pads: tuple) -> ConvGeometry:
+        """The geometry of a conv of an (N, C, H, W) input with a (kh, kw) kernel."""
+        n, c, h, w = x_shape
+        out = tuple(out_size(size, *pad, k, s, d) for size, pad, k, s, d in zip((h, w), pads, kernel, stride, dilation))
+        return cls(n, c, (h, w), tuple(kernel), tuple(stride), tuple(dilation), tuple(pads), out)
+
+    @property
+    def padded_hw(self) -> tuple:
+        """(H + top + bottom, W + left + right)."""
+        return tuple(size + before + after for size, (before, after) in zip(self.in_hw, self.pads))
+
+    @property
+    def inside(self) -> tuple:
+        """The (rows, cols) slices of the padded input that hold the input itself."""
+        (top, _), (left, _) = self.pads
+        return slice(top, top + self.in_hw[0]), slice(left, left + self.in_hw[1])
+
+    @property
+    def column_length(self) -> int:
+        """C * kh * kw: the length of one window, a column of im2col."""
+        return self.channels * self.kernel[0] * self.kernel[1]
 
 
 def windows(x, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple, lead: int = 2):
