@@ -76,6 +76,7 @@ from .autograd.dtypes import (  # PyTorch's dtype names
 )
 from .autograd.function import Function  # chainrule's op base class (PyTorch's is cr.autograd.Function)
 from .autograd.gradcheck import GradCheckError, grad_check
+from .autograd.printing import get_printoptions, set_printoptions
 from .backend import manual_seed
 from .backend.threads import get_num_threads, set_num_threads  # as torch.get/set_num_threads
 from .devices import Device, device, get_default_device, set_default_device
@@ -249,6 +250,8 @@ __all__ = [
     "relu",
     "reshape",
     "set_grad_enabled",
+    "set_printoptions",
+    "get_printoptions",
     "signal",
     "sigmoid",
     "sqrt",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..backend import devices as _device
-from . import engine
+from . import engine, printing
 from .dtypes import DtypeMethods
 from .errors import DtypeError, ShapeError
 from .inplace import InplaceMethods
@@ -197,23 +197,11 @@ class Tensor(OperatorMethods, TensorMethods, InplaceMethods, DtypeMethods):
         return _device.to_host(self._data).tolist()
 
     def __repr__(self) -> str:
-        host = _device.to_host(self._data)
-        np_ = B.numpy
-        finite = host[np_.isfinite(host)] if host.dtype.kind == "f" else host
-        whole = host.dtype.kind != "f" or bool(np_.all(finite == np_.round(finite)))
-        # as PyTorch prints: 4 fixed decimals (or 4-digit scientific), "1." when every value is whole
-        body = np_.array2string(
-            host, precision=4, floatmode="maxprec" if whole else "fixed", separator=", ", prefix="tensor("
-        )
-        extra = "" if self.device.type == "cpu" else f", device='{self.device}'"
-        if self._ctx is not None:
-            extra += f", grad_fn=<{self._ctx.name()}>"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        kind = self.dtype.kind
-        if (kind == "f" and self.dtype != B.default_float) or (kind in "iu" and self.dtype != B.numpy.int64):
-            extra = f", dtype={self.dtype}" + extra
-        return f"tensor({body}{extra})"
+        return printing.tensor_repr(self)  # PyTorch's form; cr.set_printoptions as torch's
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: shape, dtype, device and grad state, then the values as a table."""
+        return printing.tensor_html(self)
 
     # --- autograd ----------------------------------------------------------------------------
     def requires_grad_(self, flag: bool = True) -> Tensor:

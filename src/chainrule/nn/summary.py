@@ -6,6 +6,7 @@ running statistics and dropout are left alone), seen through forward hooks on th
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,9 @@ from ..backend import devices as _device
 
 if TYPE_CHECKING:
     from .module import Module
+
+HEADER = ("Layer (type)", "Output shape", "Param #")
+ALIGN = ("left", "left", "right")
 
 
 def model_device(module):
@@ -46,32 +50,47 @@ class ModelSummary:
     def non_trainable_params(self) -> int:
         return self.total_params - self.trainable_params
 
+    def cells(self) -> list[tuple[str, str, str]]:
+        """The table's body as text: (layer (type), output shape, parameter count) per row."""
+        return [(f"{r.name} ({r.kind})", _shape_text(r.output_shape), f"{r.params:,}") for r in self.rows]
+
     def __str__(self) -> str:
-        header = ("Layer (type)", "Output shape", "Param #")
-        body = [(f"{r.name} ({r.kind})", _shape_text(r.output_shape), f"{r.params:,}") for r in self.rows]
+        body = self.cells()
         w0, w1, w2 = (max(least, *(len(b[i]) for b in body)) for i, least in enumerate((24, 18, 10)))
         width = w0 + w1 + w2 + 4
 
         def line(cells):
             return f"{cells[0]:<{w0}}  {cells[1]:<{w1}}  {cells[2]:>{w2}}"
 
-        out = [
-            f'Model: "{self.model_name}"  (input {_shape_text((None,) + self.input_shape)})',
-            "=" * width,
-            line(header),
-            "=" * width,
-        ]
-        out += [line(b) for b in body]
-        out += [
-            "=" * width,
-            f"Total params: {self.total_params:,}",
-            f"Trainable params: {self.trainable_params:,}",
-            f"Non-trainable params: {self.non_trainable_params:,}",
-            "_" * width,
-        ]
+        out = [self.title(), "=" * width, line(HEADER), "=" * width, *(line(b) for b in body)]
+        out += ["=" * width, *self.totals(), "_" * width]
         return "\n".join(out)
 
     __repr__ = __str__
+
+    def title(self) -> str:
+        return f'Model: "{self.model_name}"  (input {_shape_text((None,) + self.input_shape)})'
+
+    def totals(self) -> list[str]:
+        return [
+            f"Total params: {self.total_params:,}",
+            f"Trainable params: {self.trainable_params:,}",
+            f"Non-trainable params: {self.non_trainable_params:,}",
+        ]
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the same title, columns, rows and totals as the text, as an HTML table."""
+        esc = html.escape
+        head = "".join(f'<th style="text-align:{a}">{esc(h)}</th>' for h, a in zip(HEADER, ALIGN))
+        rows = "".join(
+            "<tr>" + "".join(f'<td style="text-align:{a}">{esc(c)}</td>' for c, a in zip(cells, ALIGN)) + "</tr>"
+            for cells in self.cells()
+        )
+        totals = "".join(f'<tr><td colspan="3" style="text-align:left">{esc(t)}</td></tr>' for t in self.totals())
+        return (
+            f'<table class="cr-summary"><caption style="text-align:left"><b>{esc(self.title())}</b></caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody><tfoot>{totals}</tfoot></table>"
+        )
 
 
 def _shape_text(shape) -> str:
