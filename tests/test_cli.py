@@ -133,9 +133,14 @@ def test_python_dash_m_without_graphviz(tmp_path):
     env = dict(os.environ, PATH=str(tmp_path / "empty"))
     proc = run_module("graph", "x * y", "x=2", "y=3", "-o", "g.svg", env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "df/dx = 3.00" in proc.stdout and "graph source written to g.dot" in proc.stdout
+    assert "df/dx = 3.00" in proc.stdout and "graph written to g.svg (DOT source: g.dot)" in proc.stdout
+    assert proc.stderr == ""  # an .svg is drawn in pure Python without Graphviz
+    assert 'id="e-f-1"' in (tmp_path / "g.svg").read_text(encoding="utf-8") and (tmp_path / "g.dot").exists()
+    proc = run_module("graph", "x * y", "x=2", "y=3", "-o", "g.png", env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "graph source written to g.dot" in proc.stdout
     assert "apt-get install graphviz" in proc.stderr and "Traceback" not in proc.stderr
-    assert (tmp_path / "g.dot").exists() and not (tmp_path / "g.svg").exists()
+    assert not (tmp_path / "g.png").exists()
 
 
 def test_every_command_is_wired(capsys):

@@ -144,22 +144,27 @@ def test_svg_and_png_rendering(tmp_path):
     assert "<svg" in cr.viz.draw_graph(cr.sigmoid(x)).pipe("svg").decode()  # unicode, escaped names
 
 
-def test_missing_dot_writes_dot_and_says_how_to_install(tmp_path, monkeypatch):
+def test_missing_dot_draws_svg_in_python_and_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no Graphviz on this PATH
     assert G.find_dot() is None
     f, _ = sigmoid_chain()
-    with pytest.warns(G.GraphvizNotFoundWarning) as record:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an .svg needs no Graphviz: drawn by the pure-Python layout
         g = cr.viz.draw_graph(f, tmp_path / "sigmoid.svg")
+        assert 'id="n-f"' in g._repr_svg_()
+    assert 'class="edge" id="e-f-0"' in (tmp_path / "sigmoid.svg").read_text(encoding="utf-8")
+    assert (tmp_path / "sigmoid.dot").read_text(encoding="utf-8") == g.source
+    with pytest.warns(G.GraphvizNotFoundWarning) as record:
+        assert g.save(tmp_path / "sigmoid.png") == tmp_path / "sigmoid.dot"
     msg = str(record[0].message)
     assert "apt-get install graphviz" in msg and "brew install graphviz" in msg and "conda" in msg
     assert "sigmoid.dot" in msg
-    assert (tmp_path / "sigmoid.dot").read_text(encoding="utf-8") == g.source
-    assert not (tmp_path / "sigmoid.svg").exists()
+    assert not (tmp_path / "sigmoid.png").exists()
     with pytest.raises(G.GraphvizNotFound, match="apt-get install graphviz"):
         g.pipe("svg")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert g._repr_svg_() is None
+        assert G.Graph(g.source)._repr_svg_() is None  # DOT source alone: nothing to draw it with
     assert any("install Graphviz" in str(w.message) for w in caught)
 
 

@@ -4,7 +4,8 @@
 touched) and writes Graphviz DOT: ops are circles labelled with their symbol (``+``, ``*``,
 ``exp``, ``σ``), input tensors are boxes (parameters, leaves and constants styled apart), and each
 edge carries the value flowing forward and the gradient flowing back along it, so a fan-out
-(copy gate) shows one gradient per branch and their sum on the box.
+(copy gate) shows one gradient per branch and their sum on the box. Without Graphviz the same
+picture comes from ``layout``/``svg`` (pure Python), for Jupyter and for ``.svg`` files.
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ import warnings
 from html import escape
 from pathlib import Path
 
-from .. import backend as B
-from ..autograd import engine
 from ..autograd.tensor import Tensor
-from ..nn.parameter import Parameter
-from .trace import graph_nodes, node_names, seed_gradient, two_decimals
+from .labels import GRAD_COLOR, ROLES, VALUE_COLOR, gradients, node_kind, summary
+from .layout import Layout, layout_graph
+from .svg import render_svg
+from .trace import graph_nodes, node_names
 
-VALUE_COLOR = "#1b7a2a"  # green, as the slides write forward values
-GRAD_COLOR = "#c0151b"  # red, as the slides write gradients
 STYLES = {
     "param": 'shape=box, style="rounded,filled", fillcolor="#dbe9fb", color="#2b5797"',
     "leaf": 'shape=box, style="rounded,filled", fillcolor="#fff4d6", color="#8a6d1c"',
@@ -50,32 +49,9 @@ def find_dot() -> str | None:
     return shutil.which("dot")
 
 
-def summary(a) -> str:
-    """A value for a label: two decimals for a scalar, "shape mean m, min..max" for an array."""
-    a = B.module_of(a).asarray(a)
-    if a.size == 1:
-        return two_decimals(a.reshape(-1)[0])
-    shape = "(" + ", ".join(str(n) for n in a.shape) + ("," if a.ndim == 1 else "") + ")"
-    if a.size == 0:
-        return f"{shape} empty"
-    a = a.astype(B.numpy.float64)
-    return f"{shape} mean {two_decimals(a.mean())}, {two_decimals(a.min())}..{two_decimals(a.max())}"
-
-
-def node_kind(t: Tensor, root: Tensor) -> str:
-    """ "output", "op", "param", "leaf" (needs a gradient) or "const"."""
-    if t is root:
-        return "output"
-    if t._ctx is not None:
-        return "op"
-    if isinstance(t, Parameter):
-        return "param"
-    return "leaf" if t.requires_grad else "const"
-
-
 def _box_label(t: Tensor, kind: str, name: str, totals: dict) -> str:
     """A box's HTML label: name and role, then value and (total) gradient."""
-    role = {"param": "parameter", "leaf": "input", "const": "constant", "output": "output"}[kind]
+    role = ROLES[kind]
     if kind == "const" and not t.name:
         title = f"<b>{role}</b>"
     else:
@@ -93,10 +69,12 @@ def _html_values(value, grad, name: str | None = None) -> str:
 
 
 class Graph:
-    """DOT source of a computational graph; ``save`` writes or renders it, Jupyter shows it as SVG."""
+    """DOT source of a computational graph; ``save`` writes or renders it, Jupyter shows it as SVG
+    (Graphviz's when ``dot`` is installed, else ``layout``'s pure-Python drawing)."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, layout: Layout | None = None) -> None:
         self.source = source
+        self.layout = layout
 
     def __str__(self) -> str:
         return self.source
@@ -119,7 +97,8 @@ class Graph:
     def save(self, path) -> Path:
         """Write ``path``: ``.dot``/``.gv`` gets the source; ``.svg``/``.png``/``.pdf`` gets the
         source beside it (same stem, ``.dot``) and the picture rendered by ``dot``. Without
-        ``dot`` the source is still written and a GraphvizNotFoundWarning says how to install it.
+        ``dot`` an ``.svg`` is drawn by the pure-Python layout; for ``.png``/``.pdf`` the source is
+        still written and a GraphvizNotFoundWarning says how to install Graphviz.
         Returns the path of the file that holds the picture (or the DOT when it could not be drawn).
         """
         path = Path(path)
@@ -134,6 +113,9 @@ class Graph:
         try:
             path.write_bytes(self.pipe(fmt))
         except GraphvizNotFound:
+            if fmt == "svg" and self.layout is not None:
+                path.write_text(render_svg(self.layout), encoding="utf-8")
+                return path
             warnings.warn(
                 f"Graphviz's `dot` program is not on PATH, so {path} was not drawn; the graph's DOT "
                 f"source is in {dot_path}. To draw it, {INSTALL_HINT}, then run "
@@ -145,25 +127,15 @@ class Graph:
         return path
 
     def _repr_svg_(self) -> str | None:
-        """Jupyter's rich display; without ``dot`` it warns how to install it and shows the text repr."""
+        """Jupyter's rich display: Graphviz's SVG, else the pure-Python one; a Graph made from DOT
+        source alone, without ``dot``, warns how to install it and shows the text repr."""
         try:
             return self.pipe("svg").decode("utf-8")
         except GraphvizNotFound as err:
+            if self.layout is not None:
+                return render_svg(self.layout)
             warnings.warn(f"cannot show the graph: {err}", GraphvizNotFoundWarning, stacklevel=2)
             return None
-
-
-def _gradients(out: Tensor, grad) -> tuple[dict, dict]:
-    """Pure backward pass: totals ``{id(tensor): grad}`` and per-edge ``{(id(node), i): grad}``."""
-    if not out.requires_grad or (grad is None and out.numel() != 1):
-        return {}, {}  # nothing to backpropagate (or no seed for an array output): values only
-    edges = {}
-
-    def hook(node, i, upstream, downstream):
-        edges[(id(node), i)] = downstream
-
-    totals = engine.backpropagate(out, seed_gradient(out, grad, "draw_graph"), accumulate=False, hook=hook)
-    return totals, edges
 
 
 def to_dot(out: Tensor, grad=None, rankdir: str = "LR", params: dict | None = None) -> str:
@@ -173,7 +145,7 @@ def to_dot(out: Tensor, grad=None, rankdir: str = "LR", params: dict | None = No
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
     nodes, names = graph_nodes(out), node_names(out, params)
-    totals, edge_grads = _gradients(out, grad)
+    totals, edge_grads = gradients(out, grad)
     ids = {id(t): f"n{k}" for k, t in enumerate(nodes)}
     lines = [
         "digraph chainrule {",
@@ -216,10 +188,11 @@ def draw_graph(out: Tensor, path=None, grad=None, rankdir: str = "LR", params: d
 
     Gradients come from a pure backward pass (``.grad`` untouched) seeded with ones for a
     one-element ``out``, or with ``grad``. ``path``: ``.dot`` writes DOT, ``.svg``/``.png``/``.pdf``
-    also renders it with Graphviz (see ``Graph.save``). ``params`` (``{name: tensor}``, e.g.
-    ``dict(model.named_parameters())``) names tensors that have no ``.name``. Returns the Graph.
+    also renders it with Graphviz (an ``.svg`` without it too; see ``Graph.save``). ``params`` (``{name: tensor}``, e.g.
+    ``dict(model.named_parameters())``) names tensors that have no ``.name``. Returns the Graph,
+    which also holds the pure-Python layout (drawn when Graphviz is missing).
     """
-    graph = Graph(to_dot(out, grad=grad, rankdir=rankdir, params=params))
+    graph = Graph(to_dot(out, grad=grad, rankdir=rankdir, params=params), layout_graph(out, grad=grad, params=params))
     if path is not None:
         graph.save(path)
     return graph
