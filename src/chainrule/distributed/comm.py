@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..backend import threads
 from ..errors import DistributedError
 from .faults import Watchdog
 
@@ -143,7 +144,24 @@ def init(timeout: float = 60.0, require_launcher: bool = True, environ=None) -> 
     world = MPI.COMM_WORLD
     comm = Comm(world, world.Get_rank(), world.Get_size(), float(timeout))
     _explain_sigterm(comm)
+    threads.share_cores(ranks_sharing_cpus(MPI, world))
     return comm
+
+
+def ranks_sharing_cpus(MPI, world) -> int:
+    """How many ranks of this machine may run on this rank's CPUs (itself included).
+
+    mpirun binds each rank to its own cores when there are enough of them (then 1, and each rank
+    counts the cores of its binding); with ``--bind-to none`` or a launcher that does not bind,
+    every rank here sees every CPU, and they share the cores: threads = cores // ranks, not cores
+    each (which would run ranks x cores threads on cores cores).
+    """
+    node = world.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        mine = set(threads.allowed_cpus())
+        return sum(1 for cpus in node.allgather(sorted(mine)) if mine & set(cpus))
+    finally:
+        node.Free()
 
 
 def _explain_sigterm(comm: Comm) -> None:

@@ -1,11 +1,21 @@
-"""Adam and AdamW (torch.optim.Adam, torch.optim.AdamW)."""
+"""Adam and AdamW (torch.optim.Adam, torch.optim.AdamW).
+
+Two forms of one update: ``Adam._update`` reads like the math, one parameter at a time (the
+reference, ``backend.kernels.using("reference")``); the fast form (default) gathers every NumPy
+parameter of the step and runs the same ufuncs, in the same order, over pieces of the parameters
+split among ``backend.threads``: one hand-off to the pool per step, results bit for bit the same.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import backend as B
-from .optimizer import Optimizer
+from ..backend import kernels, threads
+from .optimizer import _FLUSH_BELOW, Optimizer, _flush_period
+
+_PIECE = 65_536  # elements per pass of the fast form: the pieces of the five operands stay in L2 cache
+_MIN_BLOCK = 65_536  # elements per thread below which a second thread costs more than it saves
 
 
 class Adam(Optimizer):
@@ -66,7 +76,22 @@ class Adam(Optimizer):
                     f"({type(self).__name__} needs 0 <= betas[{i}] < 1)"
                 )
 
+    def _update_all(self) -> None:
+        """The base's loop; with the fast kernels the arithmetic waits for one parallel pass over all."""
+        if kernels.reference() or B.cupy_loaded():
+            return super()._update_all()
+        self._pending: list[_Job] | None = []
+        try:
+            super()._update_all()  # calls _update, which queues each NumPy parameter's job
+            jobs = self._pending
+        finally:
+            self._pending = None
+        _run_jobs(jobs)
+
     def _update(self, p, grad, state: dict, group: dict) -> None:
+        if getattr(self, "_pending", None) is not None and _fits_fast(p._data, grad, state, group):
+            self._pending.append(self._job(p, grad, state, group))
+            return
         xp = B.module_of(p._data)  # NumPy or CuPy, where the parameter is
         d = p._data
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
@@ -104,6 +129,113 @@ class Adam(Optimizer):
             self._flush_tiny(p, state["exp_avg_sq"], beta2)
             if group["amsgrad"]:
                 self._flush_tiny(p, state["max_exp_avg_sq"], beta2)
+
+    def _job(self, p, grad, state: dict, group: dict) -> _Job:
+        """The state and step count advanced now; the arithmetic as a job for ``_run_jobs``."""
+        d = p._data
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = B.numpy.zeros_like(d)
+            state["exp_avg_sq"] = B.numpy.zeros_like(d)
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = B.numpy.zeros_like(d)
+        state["step"] += 1
+        step, (beta1, beta2) = state["step"], group["betas"]
+        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
+        updates = self._updates.get(id(p), 0)
+        flush = _FLUSH_BELOW.get(d.dtype)
+
+        def due(beta: float) -> bool:  # as Optimizer._flush_tiny decides
+            return flush is not None and 0.0 < beta < 1.0 and updates % _flush_period(beta, d.dtype) == 0
+
+        arrays = [d, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")]
+        return _Job(
+            [None if a is None else a.reshape(-1) for a in arrays],
+            decay=1 - lr * wd if wd != 0 and group["decoupled_weight_decay"] else None,
+            l2=wd if wd != 0 and not group["decoupled_weight_decay"] else 0,
+            maximize=group["maximize"],
+            betas=(beta1, beta2),
+            step_size=lr / (1 - beta1**step),
+            bc2=(1 - beta2**step) ** 0.5,
+            eps=eps,
+            flush=(flush if due(beta1) else None, flush if eps > 0 and due(beta2) else None),
+        )
+
+
+class _Job(NamedTuple):
+    """One parameter's Adam step: flat views (p, grad, m, v, v_max or None) and its numbers."""
+
+    arrays: list
+    decay: float | None  # AdamW's p *= 1 - lr * wd
+    l2: float  # Adam's g += wd * p
+    maximize: bool
+    betas: tuple[float, float]
+    step_size: float
+    bc2: float  # sqrt(1 - beta2^t)
+    eps: float
+    flush: tuple  # thresholds below which m, v are zeroed this step (None: not this step)
+
+
+def _fits_fast(d, grad, state: dict, group: dict) -> bool:
+    """NumPy float arrays of one dtype, all C-contiguous (flat views in memory order)."""
+    arrays = [d, grad] + [state[k] for k in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if k in state]
+    return (
+        all(type(a) is B.numpy.ndarray and a.dtype == d.dtype and a.flags.c_contiguous for a in arrays)
+        and d.dtype.kind == "f"
+    )
+
+
+def _run_jobs(jobs: list[_Job]) -> None:
+    """All jobs' elements as one range, cut into one block per thread; each block in L2-sized pieces."""
+    starts, total = [], 0
+    for job in jobs:
+        starts.append(total)
+        total += job.arrays[0].size
+
+    def body(lo: int, hi: int) -> None:
+        for job, start in zip(jobs, starts):
+            a, b = max(lo, start) - start, min(hi, start + job.arrays[0].size) - start
+            for piece in range(a, b, _PIECE):
+                _step_piece(job, slice(piece, min(b, piece + _PIECE)))
+
+    threads.parallel_for(total, body, min_block=_MIN_BLOCK)
+
+
+def _step_piece(job: _Job, where: slice) -> None:
+    """Adam._update's ufuncs, in its order, on one piece: the same numbers bit for bit."""
+    np = B.numpy
+    d, grad, m, v, vmax = (None if a is None else a[where] for a in job.arrays)
+    t = np.empty_like(d)
+    beta1, beta2 = job.betas
+    if job.decay is not None:
+        d *= job.decay
+    g = grad
+    if job.l2 or job.maximize:
+        g = np.empty_like(d)
+        if job.l2 == 0:
+            np.negative(grad, out=g)
+        else:
+            np.multiply(d, job.l2, out=g)
+            (np.subtract if job.maximize else np.add)(g, grad, out=g)
+    np.subtract(g, m, out=t)  # Optimizer._lerp_(m, g, 1 - beta1)
+    weight = 1 - beta1
+    if abs(weight) < 0.5:
+        t *= weight
+        m += t
+    else:
+        t *= 1.0 - weight
+        np.subtract(g, t, out=m)
+    v *= beta2
+    v += np.multiply(np.multiply(g, g, out=t), 1 - beta2, out=t)
+    if vmax is not None:
+        v = np.maximum(vmax, v, out=vmax)
+    denom = np.sqrt(v, out=t)
+    denom /= job.bc2
+    denom += job.eps
+    d -= np.multiply(np.divide(m, denom, out=t), job.step_size, out=t)
+    for x, thresh in ((m, job.flush[0]), (job.arrays[3][where], job.flush[1]), (vmax, job.flush[1])):
+        if x is not None and thresh is not None:
+            x[np.abs(x) < thresh] = 0
 
 
 class AdamW(Adam):

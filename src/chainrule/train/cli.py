@@ -17,7 +17,8 @@ import numpy as np
 from .. import data, distributed, models
 from ..autograd.engine import no_grad
 from ..autograd.tensor import Tensor
-from ..cli_support import INTERRUPTED, OK, command, existing_folder, explain
+from ..backend import threads
+from ..cli_support import INTERRUPTED, OK, command, existing_folder, explain, int_range
 from ..data.images import load_image
 from ..data.transforms import to_float
 from ..errors import CheckpointError, DistributedError
@@ -30,6 +31,7 @@ from .strategy import Strategy
 from .trainer import evaluate
 
 MAX_TOP = 10  # predict --top: there are ten classes
+MAX_THREADS = 4096
 
 
 def ranged(kind: type, range_: Range):
@@ -83,6 +85,7 @@ def add_parsers(sub) -> None:
         help="with --distributed: how long a rank waits for the others before the job is ended as "
         "broken, naming the missing rank (default 60)",
     )
+    _add_threads_flag(p)
     command(p, cmd_train)
 
     p = sub.add_parser("eval", help="test accuracy of a checkpoint")
@@ -111,7 +114,23 @@ def add_parsers(sub) -> None:
     p.add_argument("--limit", type=option("limit"), help="train on the first LIMIT images only (a quick look)")
     p.add_argument("--data-root", type=existing_folder)
     p.add_argument("--no-progress", action="store_true")
+    _add_threads_flag(p)
     command(p, cmd_lecture)
+
+
+def _add_threads_flag(p) -> None:
+    p.add_argument(
+        "--threads",
+        type=int_range(1, MAX_THREADS),
+        metavar="N",
+        help="threads for the kernels and the BLAS, as torch.set_num_threads (default: OMP_NUM_THREADS, "
+        "else every physical core; with --distributed, the cores divided among the ranks of a machine)",
+    )
+
+
+def _use_threads(args) -> None:
+    if args.threads is not None:
+        threads.set_num_threads(args.threads)
 
 
 def _add_config_flags(p) -> None:
@@ -172,6 +191,7 @@ def _strategy(args) -> Strategy:
 
 
 def cmd_train(args) -> int:
+    _use_threads(args)  # before _strategy: a chosen count is kept when MPI ranks share the cores
     strategy = _strategy(args)
     with strategy.failing_together(lambda err: explain(err, args.prog)):  # one rank's error ends them all
         if args.resume:
@@ -233,6 +253,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_lecture(args) -> int:
+    _use_threads(args)
     rows = []
     for name, epochs in (("shallow", args.epochs_shallow), ("deep", args.epochs_deep)):
         config = TrainConfig(

@@ -1,0 +1,83 @@
+"""Adam's fast form (one parallel pass over all parameters) against its reference form: bit for bit,
+at 1 and 2 threads, with every option, across parameter boundaries and piece boundaries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.backend import kernels, threads
+from chainrule.optim import adam
+
+SHAPES = [(300, 500), (7,), (3, 40, 3, 3), (120_001,)]  # > _MIN_BLOCK and _PIECE: blocks and pieces split
+
+
+@pytest.fixture
+def restore_threads():
+    before = (threads._num_threads, threads._explicit)
+    yield
+    threads._num_threads, threads._explicit = before
+
+
+def _train(options: dict, mode: str, n_threads: int, dtype=np.float32, steps: int = 3) -> list[np.ndarray]:
+    cr.set_num_threads(n_threads)
+    rng = np.random.default_rng(0)
+    params = [cr.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in SHAPES]
+    grads = [[rng.standard_normal(s).astype(dtype) for s in SHAPES] for _ in range(steps)]
+    for g in grads:
+        g[1][:] = 0  # a parameter whose moments only decay: the flush runs on it
+    cls = options.pop("cls", cr.optim.Adam)
+    opt = cls(params, lr=1e-2, **options)
+    with kernels.using(mode):
+        for step in grads:
+            for p, g in zip(params, step):
+                p.grad = cr.tensor(g)
+            opt.step()
+    state = [opt.state[p][k] for p in params for k in sorted(opt.state[p]) if k != "step"]
+    return [p.detach().numpy().copy() for p in params] + state
+
+
+OPTIONS = [
+    {},
+    {"weight_decay": 0.1},
+    {"weight_decay": 0.1, "maximize": True},
+    {"maximize": True},
+    {"amsgrad": True, "betas": (0.5, 0.9)},
+    {"cls": cr.optim.AdamW, "weight_decay": 0.05},
+    {"betas": (0.2, 0.999)},  # lerp weight 0.8: torch's other branch
+]
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=lambda o: ",".join(f"{k}" for k in o) or "default")
+def test_fast_form_equals_reference_bitwise_at_1_and_2_threads(options, restore_threads):
+    want = _train(dict(options), "reference", 1)
+    for n in (1, 2):
+        got = _train(dict(options), "fast", n)
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_fast_form_float64_and_a_fortran_parameter_fall_back(restore_threads):
+    want = _train({}, "reference", 1, dtype=np.float64)
+    got = _train({}, "fast", 2, dtype=np.float64)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    w = np.ones((3, 4), np.float32)
+    assert adam._fits_fast(w, w, {}, {})
+    assert not adam._fits_fast(w, w.T.copy().T, {}, {})  # a grad not C-contiguous: the reference code steps it
+    assert not adam._fits_fast(w, w.astype(np.float64), {}, {})
+
+
+def test_flush_zeroes_tiny_moments_in_the_fast_form(restore_threads):
+    cr.set_num_threads(2)
+    p = cr.tensor(np.ones(100_000, np.float32), requires_grad=True)
+    opt = cr.optim.Adam([p], lr=1e-3)
+    p.grad = cr.tensor(np.ones(100_000, np.float32))
+    opt.step()
+    opt.state[p]["exp_avg"][:] = 1e-35  # below the float32 threshold, still normal
+    p.grad = cr.tensor(np.zeros(100_000, np.float32))
+    opt._updates[id(p)] = 63  # the next step is a flush step (period 64 at most)
+    opt.step()
+    assert not opt.state[p]["exp_avg"].any()
