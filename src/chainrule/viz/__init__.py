@@ -2,6 +2,7 @@
 
 from .grad_flow import plot_grad_flow, plot_grad_flow_compare
 from .graph import Graph, GraphvizNotFound, GraphvizNotFoundWarning, draw_graph
+from .layout import Layout, layout_graph
 from .plots import (
     confusion_matrix,
     feature_maps,
@@ -11,16 +12,20 @@ from .plots import (
     plot_filters,
     plot_misclassified,
 )
+from .svg import graph_svg, render_svg
 from .trace import TraceStep, trace
 
 __all__ = [
     "Graph",
     "GraphvizNotFound",
     "GraphvizNotFoundWarning",
+    "Layout",
     "TraceStep",
     "confusion_matrix",
     "draw_graph",
     "feature_maps",
+    "graph_svg",
+    "layout_graph",
     "plot_confusion",
     "plot_curves",
     "plot_feature_maps",
@@ -28,5 +33,6 @@ __all__ = [
     "plot_grad_flow",
     "plot_grad_flow_compare",
     "plot_misclassified",
+    "render_svg",
     "trace",
 ]
