@@ -7,6 +7,10 @@ chainrule and PyTorch interleaved for several rounds. An epoch is 60,000 images:
 
     python benchmarks/train_vs_torch.py                   # 1 thread, shallow and deep, batch 64 and 128
     python benchmarks/train_vs_torch.py --threads 2
+    python benchmarks/train_vs_torch.py --threads 1,2     # a scaling table: each count in turn
+
+At 2+ threads a short calibration first checks that the threads really run in parallel (see
+harness.check_threads); if they do not, that count's comparison is not printed.
     python benchmarks/train_vs_torch.py --smoke           # a few steps: checks the script runs
 """
 
@@ -19,7 +23,15 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import compare, mnist_images, parser, worker_main  # noqa: E402
+from harness import (  # noqa: E402
+    check_threads,
+    compare,
+    load_average,
+    mnist_images,
+    parser,
+    thread_counts,
+    worker_main,
+)
 
 EPOCH = 60_000
 
@@ -143,7 +155,9 @@ def main(argv=None) -> int:
     argv = sys.argv if argv is None else [__file__, *argv]
     if worker_main(argv, worker):
         return 0
-    p = parser(__doc__)
+    p = parser(__doc__, threads=False)
+    p.add_argument("--threads", type=thread_counts, default=[1], help="threads per process, or a list: 1,2 (default 1)")
+    p.add_argument("--skip-check", action="store_true", help="compare at 2+ threads even if the calibration fails")
     p.add_argument("--nets", nargs="+", default=["shallow", "deep"])
     p.add_argument("--batch", type=int, nargs="+", default=[64, 128])
     p.add_argument("--rounds", type=int, default=3)
@@ -161,9 +175,21 @@ def main(argv=None) -> int:
         print(f"chainrule's matrix products: {blas.describe()} (CHAINRULE_BLAS=numpy for NumPy's own)")
     else:
         print(f"device {args.device}: both libraries on the same GPU; the data set is staged in GPU memory")
+    for threads in args.threads:
+        if threads > 1 and args.device == "cpu":
+            ok, line = check_threads(threads, __file__)
+            print(line, flush=True)
+            if not ok and not args.skip_check:
+                continue
+        _table(args, threads, opts)
+    return 0
+
+
+def _table(args, threads: int, opts: dict) -> None:
+    """The comparison at one thread count: training, inference, memory, then the engine's overhead."""
     print(
-        f"seconds per epoch of {EPOCH:,} images (Adam, float32), {args.threads} thread(s), median of "
-        f"{args.rounds} interleaved rounds; ratio = chainrule / PyTorch (lower is faster)"
+        f"\nseconds per epoch of {EPOCH:,} images (Adam, float32), {threads} thread(s), median of "
+        f"{args.rounds} interleaved rounds; ratio = chainrule / PyTorch (lower is faster); {load_average()}"
     )
     print(
         f"{'net/batch':<14}{'chainrule s':>12}{'torch s':>9}{'ratio':>7}  {'spread':<11}"
@@ -172,7 +198,7 @@ def main(argv=None) -> int:
     for net in args.nets:
         for batch in args.batch:
             case = f"{net}/{batch}"
-            r = compare(__file__, case, args.threads, args.rounds, "epoch_s", opts)
+            r = compare(__file__, case, threads, args.rounds, "epoch_s", opts)
             med = {
                 lib: {k: statistics.median(run[k] for run in runs) for k in ("infer_img_s", "rss_mb")}
                 for lib, runs in r["runs"].items()
@@ -183,12 +209,11 @@ def main(argv=None) -> int:
                 f"{c['infer_img_s']:>8.0f}/{t['infer_img_s']:<8.0f} {c['rss_mb']:>7.0f}/{t['rss_mb']:<7.0f}",
                 flush=True,
             )
-    r = compare(__file__, "overhead", args.threads, args.rounds, "us_per_op", opts)
+    r = compare(__file__, "overhead", threads, args.rounds, "us_per_op", opts)
     print(
         f"engine overhead, chain of small ops (forward + backward): chainrule {r['ours']:.1f} us/op, "
-        f"PyTorch {r['theirs']:.1f} us/op, ratio {r['ratio']:.2f}"
+        f"PyTorch {r['theirs']:.1f} us/op, ratio {r['ratio']:.2f}; {load_average()}"
     )
-    return 0
 
 
 if __name__ == "__main__":
