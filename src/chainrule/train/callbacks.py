@@ -20,10 +20,14 @@ there leaves the trainer torn, and nothing is saved of that state. Metrics files
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import math
+import os
+import sys
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm.std import tqdm as text_bar
 
 from ..errors import DivergenceError
 from .checkpoint import save_checkpoint
@@ -45,6 +49,35 @@ class Callback:
     def on_fit_end(self, trainer, result) -> None: ...
 
 
+def in_notebook() -> bool:
+    """True in a Jupyter kernel (JupyterLab, Notebook, VS Code, Colab), False in a terminal or IPython.
+
+    The kernel's shell is a ``ZMQInteractiveShell`` (Colab's subclasses it); Qt console and Spyder
+    run one too but cannot draw widgets, so they count as terminals, as in ``tqdm.autonotebook``.
+    """
+    ipython = sys.modules.get("IPython")  # never imported here: a kernel has it loaded already
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is None or not any(c.__name__ == "ZMQInteractiveShell" for c in type(shell).__mro__):
+        return False
+    return not any(k == "QT_API" or k.startswith("SPYDER") for k in os.environ)
+
+
+def bar_class():
+    """The tqdm class to draw with: ``tqdm.notebook``'s widget in a kernel that has ipywidgets, else
+    ``tqdm.std``'s text bar. Without ipywidgets a notebook gets the text bar, and no warning
+    (``tqdm.auto`` would warn "IProgress not found" and fall back the same way)."""
+    if in_notebook() and importlib.util.find_spec("ipywidgets") is not None:
+        notebook = importlib.import_module("tqdm.notebook")  # loads ipywidgets: only in a kernel
+        if notebook.IProgress is not None:  # an ipywidgets too old for tqdm counts as none
+            return notebook.tqdm
+    return text_bar
+
+
+def progress_bar(**kwargs):
+    """A tqdm bar of ``bar_class()``: a widget in Jupyter, text in a terminal (tqdm's keywords)."""
+    return bar_class()(**kwargs)
+
+
 class Progress(Callback):
     """A progress bar over each epoch's steps (``bar``) and one line per epoch through ``log``."""
 
@@ -53,7 +86,7 @@ class Progress(Callback):
 
     def on_epoch_start(self, trainer) -> None:
         steps = -(-len(trainer.train_x) // trainer.batch_size)
-        self.bar = tqdm(
+        self.bar = progress_bar(
             total=steps,
             initial=trainer.batch_in_epoch,
             desc=f"epoch {trainer.epoch + 1}/{trainer.epochs}",

@@ -12,9 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import records as flow  # the record format: read here, written by train.monitor
-from .plots import new_figure, save_figure
+from .plots import finish_figure, new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 METRIC_LABELS = {
     "grad_norm": "gradient norm ||g||",
@@ -110,7 +114,7 @@ def _lines(ax, data: dict[str, tuple[list, list]], names: list[str], legend: boo
 
 def plot_grad_flow(
     records,
-    path,
+    path=None,
     *,
     step=None,
     metric: str = "grad_norm",
@@ -118,8 +122,9 @@ def plot_grad_flow(
     title: str | None = None,
     labels: Mapping[str, str] | None = None,
     dpi: int = 100,
-) -> Path:
-    """Per-layer gradient magnitudes, log scale, as a PNG; returns the path written.
+) -> Path | Figure:
+    """Per-layer gradient magnitudes, log scale: a PNG written to ``path`` (its ``Path`` returned), or
+    the ``Figure`` when ``path`` is None (shown inline in Jupyter).
 
     records: GradFlowMonitor records, a grad_flow.jsonl file or a run folder. step: None for lines
     across training, or an int / "first" / "last" for one bar per layer at that step. metric: one of
@@ -131,20 +136,23 @@ def plot_grad_flow(
     width = max(6.0, 0.45 * len(_pick_layers(rows, layers)) + 3) if step is not None else 8.0
     fig = new_figure(width, 4.5, dpi)
     draw_grad_flow(fig.subplots(), rows, step=step, metric=metric, layers=layers, title=title, labels=labels)
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
 def plot_grad_flow_compare(
     runs: Iterable[tuple[str, list]],
-    path,
+    path=None,
     *,
     step=None,
     metric: str = "grad_norm",
     title: str | None = None,
     labels: Mapping[str, str] | None = None,
     dpi: int = 100,
-) -> Path:
-    """One panel per (label, records) run, sharing the log y axis: gradient flow side by side."""
+) -> Path | Figure:
+    """One panel per (label, records) run, sharing the log y axis: gradient flow side by side.
+
+    Returns the ``Path`` of the PNG written to ``path``, or the ``Figure`` when ``path`` is None.
+    """
     runs = list(runs)
     if not runs:
         raise ValueError("plot_grad_flow_compare: no runs")
@@ -166,4 +174,4 @@ def plot_grad_flow_compare(
             ax.set_ylabel("")
     if title:
         fig.suptitle(title)
-    return save_figure(fig, path)
+    return finish_figure(fig, path)

@@ -1,24 +1,28 @@
-"""Training plots as PNG files: curves, confusion matrix, filters, feature maps, misclassified digits.
+"""Training plots: curves, confusion matrix, filters, feature maps, misclassified digits.
 
 Every plot is drawn on its own ``matplotlib.figure.Figure`` with the Agg canvas (no pyplot, so no
-global figure state and no GUI backend), written atomically (a temporary file in the target
-folder, then ``os.replace``) and returns the ``Path`` it wrote; parent folders are created.
+global figure state and no GUI backend; see ``viz.figure``). With a ``path`` it is written there as
+a PNG, atomically (parent folders created), and the ``Path`` is returned; with ``path=None`` (the
+default) the ``Figure`` is returned, which Jupyter shows inline as a cell's value.
 matplotlib is imported on first use, so ``import chainrule`` stays fast.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import backend as B
 from ..autograd import engine
 from ..autograd.tensor import Tensor
 from ..nn.activation import ReLU
 from ..nn.conv import Conv2d
+from .figure import new_figure, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TRAIN_COLOR, VAL_COLOR, BEST_COLOR = "#1f77b4", "#ff7f0e", "#2ca02c"
 
@@ -33,29 +37,9 @@ def _host(x):
     return B.numpy.asarray(x)
 
 
-def new_figure(width: float, height: float, dpi: int):
-    """A matplotlib Figure on the Agg canvas (no GUI, no pyplot state), laid out tightly."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def save_figure(fig, path) -> Path:
-    """Write ``fig`` as PNG to ``path`` atomically: a temporary file beside it, then ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            fig.savefig(f, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+def finish_figure(fig, path=None) -> Path | Figure:
+    """The end of every plot: ``path`` given, the PNG written there and its ``Path``; else ``fig``."""
+    return fig if path is None else save_figure(fig, path)
 
 
 def _number(value) -> float:
@@ -63,12 +47,13 @@ def _number(value) -> float:
 
 
 # --- training curves -------------------------------------------------------------------------------
-def plot_curves(history: Iterable[Mapping], path, title: str = "training curves", dpi: int = 100) -> Path:
+def plot_curves(history: Iterable[Mapping], path=None, title: str = "training curves", dpi: int = 100) -> Path | Figure:
     """Loss and accuracy per epoch, train vs validation, the best validation epoch marked; lr if logged.
 
     history: one dict per epoch with ``epoch``, ``train_loss``, ``train_acc`` and optionally
     ``val_loss``, ``val_acc`` (missing or None: not drawn) and ``lr``. Best epoch: lowest val_loss
     (highest val_acc when only accuracy was validated).
+    Returns the ``Path`` of the PNG written to ``path``, or the ``Figure`` when ``path`` is None.
     """
     xp = B.numpy
     rows = list(history)
@@ -121,7 +106,7 @@ def plot_curves(history: Iterable[Mapping], path, title: str = "training curves"
     if has["lr"]:
         _lr_panel(axes[2], epochs, col["lr"], best)
     fig.suptitle(title)
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
 def _best_text(col, best: int, epoch: float) -> str:
@@ -167,16 +152,17 @@ def confusion_matrix(y_true, y_pred, num_classes: int) -> B.numpy.ndarray:
 
 def plot_confusion(
     cm,
-    path,
+    path=None,
     class_names: Sequence[str] | None = None,
     normalize: bool = False,
     title: str = "confusion matrix",
     dpi: int = 100,
-) -> Path:
+) -> Path | Figure:
     """Heat map of a (K, K) confusion matrix (rows true, columns predicted), values in the cells.
 
     normalize: each row divided by its total (the recall of that class); the title gives the
     overall accuracy, trace / total, from the counts.
+    Returns the ``Path`` of the PNG written to ``path``, or the ``Figure`` when ``path`` is None.
     """
     xp = B.numpy
     cm = _host(cm)
@@ -204,7 +190,7 @@ def plot_confusion(
     ax.set(xlabel="predicted", ylabel="true")
     acc = f"accuracy {correct / total:.2%} ({int(correct)}/{int(total)})" if total else "no samples"
     ax.set_title(f"{title}{' (row-normalised)' if normalize else ''}\n{acc}")
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
 def _annotate(ax, values, normalize: bool) -> None:
@@ -218,11 +204,14 @@ def _annotate(ax, values, normalize: bool) -> None:
 
 
 # --- filters ----------------------------------------------------------------------------------------
-def plot_filters(weight, path, title: str = "first-layer filters", cmap: str = "gray", dpi: int = 100) -> Path:
+def plot_filters(
+    weight, path=None, title: str = "first-layer filters", cmap: str = "gray", dpi: int = 100
+) -> Path | Figure:
     """A grid of a conv layer's filters, weight (F, C, kh, kw) or (F, kh, kw), 0 at the colour map's middle.
 
     All filters share one symmetric scale, [-max|w|, +max|w|], so they compare; with C > 1 each
     filter shows its mean over the input channels.
+    Returns the ``Path`` of the PNG written to ``path``, or the ``Figure`` when ``path`` is None.
     """
     w = _host(weight).astype(B.numpy.float64)
     if w.ndim == 3:
@@ -245,7 +234,7 @@ def plot_filters(weight, path, title: str = "first-layer filters", cmap: str = "
     fig.colorbar(image, ax=axes, shrink=0.8)
     detail = f"{f} filters, {kh}x{kw}" + (f", mean over {c} input channels" if c > 1 else "")
     fig.suptitle(f"{title}\n({detail})")
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
 # --- feature maps -----------------------------------------------------------------------------------
@@ -306,12 +295,19 @@ def feature_maps(model, image, include_relu: bool = False) -> list[tuple[str, B.
 
 
 def plot_feature_maps(
-    model, image, path, max_channels: int = 16, include_relu: bool = False, title: str = "feature maps", dpi: int = 100
-) -> Path:
+    model,
+    image,
+    path=None,
+    max_channels: int = 16,
+    include_relu: bool = False,
+    title: str = "feature maps",
+    dpi: int = 100,
+) -> Path | Figure:
     """The input digit, then one row per conv layer (up to ``max_channels`` of its channels).
 
     Each map is scaled to its own range (viridis); row titles give the layer, its shape and how
     many channels are shown.
+    Returns the ``Path`` of the PNG written to ``path``, or the ``Figure`` when ``path`` is None.
     """
     if max_channels < 1:
         raise ValueError(f"plot_feature_maps: max_channels must be >= 1, got {max_channels}")
@@ -335,7 +331,7 @@ def plot_feature_maps(
             f"layer {name} ({kinds.get(name.split('#')[0], 'layer')}): {c} channels, {h}x{w}{note}", fontsize=9
         )
         _maps_row(sub, arr[:shown], cols, "viridis")
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
 def _layer_kinds(model) -> dict[str, str]:
@@ -355,17 +351,18 @@ def plot_misclassified(
     images,
     y_true,
     y_pred,
-    path,
+    path=None,
     probs=None,
     class_names: Sequence[str] | None = None,
     n: int = 25,
     title: str = "misclassified",
     dpi: int = 100,
-) -> Path:
+) -> Path | Figure:
     """A grid of the first ``n`` images with y_true != y_pred, each titled "true 7 / pred 2 (0.81)".
 
     images: (N, 1, H, W) or (N, H, W); probs: (N, K) class probabilities (the predicted class's is
-    shown) or (N,) the predicted class's probability. No mistakes: the PNG says so.
+    shown) or (N,) the predicted class's probability. No mistakes: the figure says so.
+    Returns the ``Path`` of the PNG written to ``path``, or the ``Figure`` when ``path`` is None.
     """
     xp = B.numpy
     imgs, t, p = _host(images), _host(y_true).ravel(), _host(y_pred).ravel()
@@ -404,7 +401,7 @@ def plot_misclassified(
         )
     else:
         fig.suptitle(f"{title}: {wrong.size} of {total} ({wrong.size / total:.2%}), first {pick.size} shown")
-    return save_figure(fig, path)
+    return finish_figure(fig, path)
 
 
 def _predicted_prob(probs, pred, n: int):
