@@ -134,6 +134,9 @@ def test_html_small_matrix_with_its_header():
     assert "<table>" in h and values(h) == ["2.", "4.", "6.", "9."]
     assert "shape (2, 2) · float32 · cpu · grad_fn=&lt;MulBackward0&gt;" in h
     assert "requires_grad=True" in x._repr_html_() and "grad_fn" not in x._repr_html_()
+    assert (
+        "<b>Parameter</b> shape (3,) · float32 · cpu · requires_grad=True" in cr.nn.Parameter(cr.zeros(3))._repr_html_()
+    )
 
 
 def test_html_large_is_summarised_with_ellipses_and_indices():

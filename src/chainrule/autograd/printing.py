@@ -207,7 +207,7 @@ def tensor_html(t) -> str:
         facts.append("requires_grad=True")
     if t.name:
         facts.insert(0, f"name {t.name!r}")
-    header = "<b>Tensor</b> " + " · ".join(html.escape(f) for f in facts)
+    header = f"<b>{html.escape(type(t).__name__)}</b> " + " · ".join(html.escape(f) for f in facts)
     values = f"<pre>{html.escape(tensor_body(data, indent=0))}</pre>" if data.ndim > 2 else _values_table(data)
     return f'<div class="cr-tensor">{_STYLE}<div class="cr-head">{header}</div>{values}</div>'
 
