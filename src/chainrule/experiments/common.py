@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .. import backend as B
 from .. import data
@@ -25,7 +24,7 @@ from ..errors import DivergenceError
 from ..io import atomic_write_bytes
 from ..io import write_json as write_json  # the experiments' summary.json
 from ..nn import functional as F
-from ..train.callbacks import Callback
+from ..train.callbacks import Callback, progress_bar
 from ..train.callbacks import DivergenceGuard as TrainerGuard
 from ..train.run import writable_folder
 from ..train.trainer import Trainer, evaluate
@@ -191,7 +190,7 @@ def train_run(
 
 def progress(total: int, desc: str, enabled: bool = True):
     """One bar over a whole experiment, in steps."""
-    return tqdm(total=total, desc=desc, unit="step", disable=not enabled, dynamic_ncols=True, leave=False)
+    return progress_bar(total=total, desc=desc, unit="step", disable=not enabled, dynamic_ncols=True, leave=False)
 
 
 # --- run folders and reports --------------------------------------------------------------------
