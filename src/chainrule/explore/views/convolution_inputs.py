@@ -134,14 +134,22 @@ def sobel(kh: int, kw: int, transpose: bool):
     return w.T if transpose else w
 
 
+def capped(value, name: str, hi: int) -> int:
+    """An int at most ``hi``; the lower bound is the library's to check (its error names the op)."""
+    value = number(value, name, integer=True)
+    if value > hi:
+        raise BadRequest(f"field {name!r} must be at most {hi}, got {value}")
+    return value
+
+
 def pair_field(payload: dict, name: str, hi: int):
     """An int or [int, int] (each <= hi), as conv2d takes it; the library checks the lower bound."""
     value = payload.get(name, 1)
     if isinstance(value, list):
         if len(value) != 2:
             raise BadRequest(f"field {name!r} must be an int or a list of 2 ints, got {len(value)} entries")
-        return [number(v, f"{name}[{i}]", integer=True, hi=hi) for i, v in enumerate(value)]
-    return number(value, name, integer=True, hi=hi)
+        return [capped(v, f"{name}[{i}]", hi) for i, v in enumerate(value)]
+    return capped(value, name, hi)
 
 
 def padding_field(payload: dict):
@@ -150,7 +158,7 @@ def padding_field(payload: dict):
     if isinstance(value, str):
         return value  # conv2d names the allowed strings if this is none of them
     if not isinstance(value, list):
-        return number(value, "padding", integer=True, hi=MAX_PAD)
+        return capped(value, "padding", MAX_PAD)
     if len(value) != 2:
         raise BadRequest(f"field 'padding' must be an int, a string or a list of 2 entries (H, W), got {len(value)}")
     out = []
@@ -158,9 +166,9 @@ def padding_field(payload: dict):
         if isinstance(p, list):
             if len(p) != 2:
                 raise BadRequest(f"field 'padding[{i}]' must be an int or a [before, after] pair")
-            out.append(tuple(number(v, f"padding[{i}][{k}]", integer=True, hi=MAX_PAD) for k, v in enumerate(p)))
+            out.append(tuple(capped(v, f"padding[{i}][{k}]", MAX_PAD) for k, v in enumerate(p)))
         else:
-            out.append(number(p, f"padding[{i}]", integer=True, hi=MAX_PAD))
+            out.append(capped(p, f"padding[{i}]", MAX_PAD))
     return tuple(out)
 
 
