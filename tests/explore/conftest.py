@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from chainrule.explore.server import start_in_thread
+from chainrule.train import TrainConfig, train
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -39,6 +40,24 @@ def served():
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def tiny_run(mnist_home, tmp_path_factory) -> Path:
+    """A deep-net run folder trained in seconds (1,000 MNIST images, 3 epochs), made once per session.
+
+    CHAINRULE_HOME points at the session's MNIST while the session lasts, so the servers' test
+    digits come from the same data.
+    """
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CHAINRULE_HOME", str(mnist_home))
+    out = tmp_path_factory.mktemp("explore-run")
+    config = TrainConfig(
+        model="deep", epochs=3, limit=1000, batch_size=50, val_fraction=0.0, out=str(out), plots=False, progress=False
+    )
+    train(config, log=lambda line: None)
+    yield out
+    patch.undo()
 
 
 def _unavailable(reason: str):

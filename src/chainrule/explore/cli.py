@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..cli_support import command, int_range
-from ..errors import CommandError
+from ..errors import ChainruleError, CommandError
+from .runs import HOW_TO_TRAIN, latest_run, load_run
 from .server import make_server
 
 
@@ -23,10 +24,26 @@ def add_parser(sub) -> None:
     command(p, _cmd_explore)
 
 
-def _cmd_explore(args) -> int:
-    run_dir = Path(args.run_dir) if args.run_dir else None
-    if run_dir is not None and not run_dir.is_dir():
+def pick_run(given: str | None) -> Path | None:
+    """RUN_DIR checked to load (CommandError if not), else the latest run under runs/ (None if none)."""
+    run_dir = Path(given) if given else latest_run()
+    if run_dir is None:
+        return None
+    if not run_dir.is_dir():
         raise CommandError(f"explore: {run_dir} is not a folder (train one with `chainrule train`)")
+    try:
+        load_run(run_dir)
+    except (ChainruleError, OSError) as err:
+        raise CommandError(f"explore: the run folder {run_dir} does not load: {err}") from None
+    return run_dir
+
+
+def _cmd_explore(args) -> int:
+    run_dir = pick_run(args.run_dir)
+    if run_dir is None:
+        print(f"chainrule explore: {HOW_TO_TRAIN}; the backprop, convolution and signal views need no run", flush=True)
+    else:
+        print(f"chainrule explore: the model of {run_dir}", flush=True)
     try:
         server = make_server(run_dir, args.host, args.port)
     except OSError as err:

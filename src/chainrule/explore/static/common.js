@@ -62,6 +62,12 @@ const cr = {
     return node;
   },
 
+  // The API's base64 float32 arrays (little-endian) -> Float32Array.
+  floats(b64) {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    return new Float32Array(bytes.buffer);
+  },
+
   // Number formatting as the slides: fixed decimals, "-0.00" printed as "0.00".
   fmt(x, digits = 2) {
     if (x === null || x === undefined) return "";
