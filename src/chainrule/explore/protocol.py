@@ -46,6 +46,8 @@ def number(value, name: str, integer: bool = False, lo: float | None = None, hi:
         raise BadRequest(f"field {name!r} must be a number, got {type(value).__name__}")
     if integer and (isinstance(value, float) and not value.is_integer()):
         raise BadRequest(f"field {name!r} must be an integer, got {value}")
+    if isinstance(value, int) and abs(value) > 2**53:  # JSON integers are unbounded; math.isfinite would overflow
+        raise BadRequest(f"field {name!r} is too large: {str(value)[:20]}... (at most 2**53)")
     if not math.isfinite(value):
         raise BadRequest(f"field {name!r} must be a finite number")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
