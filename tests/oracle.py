@@ -239,4 +239,4 @@ def helper_test_op(
     return out, grads
 
 
-from tests import op_specs, op_specs_layers, op_specs_nn, op_specs_tensor  # noqa: E402, F401  (register the ops; they need the names above)
+from tests import op_specs, op_specs_conv, op_specs_layers, op_specs_nn, op_specs_tensor  # noqa: E402, F401  (register the ops; they need the names above)

@@ -4,7 +4,8 @@ For each registered op and Hypothesis-drawn shapes (0-4 dims, sides 1-5; broadca
 where the op broadcasts) and arguments (axes, indices, exponents, ...):
   1. forward equals the NumPy reference (values, shape and dtype);
   2. ``cr.grad_check`` (float64 central differences) agrees with the backward pass;
-  3. forward and every input gradient equal PyTorch's in float64 (``helper_test_op``).
+  3. forward and every input gradient equal PyTorch's in float64 (``helper_test_op``);
+each on the fast kernels and again on the reference forms (``chainrule.backend.kernels``).
 A new op gets all three by registering an ``OpSpec`` in ``tests/op_specs.py``.
 """
 
@@ -14,7 +15,7 @@ import inspect
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
@@ -22,6 +23,7 @@ import chainrule.ops.elementwise
 import chainrule.ops.linalg
 import chainrule.ops.reduce
 import chainrule.ops.shape
+from chainrule.backend import kernels
 from tests.oracle import OPS, assert_close, helper_test_op
 
 SPECS = list(OPS.values())
@@ -35,9 +37,7 @@ def _draw(spec, data):
     return spec.inputs(shapes, seed), kwargs
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=ids)
-@given(data=st.data())
-def test_forward_matches_numpy(spec, data):
+def check_forward(spec, data):
     arrays, kwargs = _draw(spec, data)
     out = spec.cr(*[cr.tensor(a) for a in arrays], **kwargs)
     assert isinstance(out, cr.Tensor)
@@ -46,9 +46,7 @@ def test_forward_matches_numpy(spec, data):
     )  # values, shape and dtype
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=ids)
-@given(data=st.data())
-def test_gradient_matches_numerical(spec, data):
+def check_gradient(spec, data):
     arrays, kwargs = _draw(spec, data)
 
     def fn(*tensors):
@@ -60,9 +58,7 @@ def test_gradient_matches_numerical(spec, data):
     assert sorted(report) == [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
 
 
-@pytest.mark.parametrize("spec", TORCH_SPECS, ids=[s.name for s in TORCH_SPECS])
-@given(data=st.data())
-def test_forward_and_backward_match_torch(spec, data):
+def check_torch(spec, data):
     arrays, kwargs = _draw(spec, data)
     helper_test_op(
         None,
@@ -75,6 +71,57 @@ def test_forward_and_backward_match_torch(spec, data):
         grad_rtol=max(spec.rtol, 1e-9),
         name=spec.name,
     )
+
+
+# The fast kernels (the default), then the reference forms (``kernels.using("reference")``) with a
+# fifth of the examples: most ops have one form, and the point is that each reference form passes.
+REFERENCE_EXAMPLES = max(2, settings.default.max_examples // 5)
+on_reference = settings(max_examples=REFERENCE_EXAMPLES)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+@given(data=st.data())
+def test_forward_matches_numpy(spec, data):
+    with kernels.using("fast"):
+        check_forward(spec, data)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+@given(data=st.data())
+def test_gradient_matches_numerical(spec, data):
+    with kernels.using("fast"):
+        check_gradient(spec, data)
+
+
+@pytest.mark.parametrize("spec", TORCH_SPECS, ids=[s.name for s in TORCH_SPECS])
+@given(data=st.data())
+def test_forward_and_backward_match_torch(spec, data):
+    with kernels.using("fast"):
+        check_torch(spec, data)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+@on_reference
+@given(data=st.data())
+def test_reference_forward_matches_numpy(spec, data):
+    with kernels.using("reference"):
+        check_forward(spec, data)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+@on_reference
+@given(data=st.data())
+def test_reference_gradient_matches_numerical(spec, data):
+    with kernels.using("reference"):
+        check_gradient(spec, data)
+
+
+@pytest.mark.parametrize("spec", TORCH_SPECS, ids=[s.name for s in TORCH_SPECS])
+@on_reference
+@given(data=st.data())
+def test_reference_forward_and_backward_match_torch(spec, data):
+    with kernels.using("reference"):
+        check_torch(spec, data)
 
 
 def _ops_in_graph(out) -> set[str]:
