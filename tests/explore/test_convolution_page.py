@@ -186,3 +186,22 @@ def test_a_bad_setting_shows_the_library_error_and_the_view_recovers(conv_page):
     settle(page)
     assert page.is_hidden("#error")
     assert shown_output(page).shape == (5, 5)
+
+
+def test_a_real_digit_is_drawn_as_pixels_with_conv2d_in_the_tooltips(mnist_home, monkeypatch, conv_page):
+    monkeypatch.setenv("CHAINRULE_HOME", str(mnist_home))  # the server reads the test set at request time
+    page = conv_page
+    page.select_option("#cv-input", "digit")
+    page.fill("#cv-digit", "0")
+    page.select_option("#cv-kernel", "sobel_x")
+    page.fill("#cv-padding", "1")
+    page.select_option("#cv-mode", "replicate")
+    settle(page)
+    assert "an MNIST 7" in page.text_content("#view-convolution .cv-legend")
+    assert page.eval_on_selector_all("#cv-padded.cv-big tr", "rows => rows.length") == 30
+    titles = page.eval_on_selector_all("#cv-output td", "t => t.map(c => +c.title.split(' = ')[1])")
+    x = np.array(page.evaluate("document.querySelector('#view-convolution').convolution.answer.input"))
+    want = F.conv2d(
+        cr.tensor(x[None, None]), cr.tensor(np.array(SOBEL_X, float)[None, None]), None, 1, 1, 1, "replicate"
+    )
+    np.testing.assert_allclose(np.array(titles).reshape(28, 28), want.numpy()[0, 0], atol=1e-12)
