@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd.function import Elementwise, fmt
+from ..backend import kernels, threads
+
+_RELU_MIN_BLOCK = 1 << 19  # elements per thread: below ~2 MB a hand-off to a second thread does not pay
 
 # --- binary arithmetic -------------------------------------------------------------------------
 
@@ -238,16 +241,50 @@ class Tanh(Elementwise):
 
 
 class ReLU(Elementwise):
-    """out = max(0, x);  d/dx = 1 where x > 0, else 0 (ReLU'(0) = 0)."""
+    """out = max(0, x);  d/dx = 1 where x > 0, else 0 (ReLU'(0) = 0).
+
+    Fast form, for large NumPy arrays: the same two ufuncs over blocks of memory, one per thread.
+    """
 
     symbol = "relu"
 
     def forward(self, x):
-        self.out = self.xp.maximum(x, 0)  # out > 0 exactly where x > 0: no separate mask to keep
+        out = _split_elementwise(lambda a, o: self.xp.maximum(a, 0, out=o), x)
+        self.out = self.xp.maximum(x, 0) if out is None else out  # out > 0 exactly where x > 0: no mask kept
         return self.out
 
     def local_grads(self):
         return (self.out > 0,)
+
+    def backward(self, upstream):
+        if self.needs_input_grad[0]:
+            grad = _split_elementwise(lambda up, o, g: self.xp.multiply(up, o > 0, out=g), upstream, self.out)
+            if grad is not None:
+                return (grad,)
+        return super().backward(upstream)
+
+
+def _flat(a):
+    """``a``'s elements as a 1-D view in memory order, or None when they are not one dense block."""
+    flat = a.ravel(order="K")  # a view when the memory is one dense block in some axis order
+    return flat if B.numpy.may_share_memory(flat, a) else None
+
+
+def _split_elementwise(ufuncs, *arrays):
+    """``ufuncs(*blocks, out_block)`` over blocks of the arrays' memory, one per thread, into a new
+    array shaped and laid out like ``arrays[0]``; None (do it the plain way) for the reference
+    kernels, CuPy, small arrays, or operands that differ in shape or layout."""
+    first = arrays[0]
+    if kernels.reference() or first.size < 2 * _RELU_MIN_BLOCK or threads.get_num_threads() < 2:
+        return None
+    if any(type(a) is not B.numpy.ndarray or a.shape != first.shape or a.strides != first.strides for a in arrays):
+        return None
+    out = B.numpy.empty_like(first)  # the layout (and dtype) of the first operand, as the reference result
+    flats = [_flat(a) for a in (*arrays, out)]
+    if any(f is None for f in flats) or out.strides != first.strides:
+        return None
+    threads.parallel_for(first.size, lambda a, b: ufuncs(*(f[a:b] for f in flats)), min_block=_RELU_MIN_BLOCK)
+    return out
 
 
 class Abs(Elementwise):

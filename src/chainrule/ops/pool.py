@@ -1,9 +1,16 @@
-"""Pooling: max and average over sliding windows, sharing the conv's window geometry."""
+"""Pooling: max and average over sliding windows, sharing the conv's window geometry.
+
+Max pooling's fast form runs the reference's loop over the window taps on blocks of channels (or of
+the batch, whichever lies outermost in memory), one block per thread (``backend.threads``): the
+same ufuncs on each element, so the same numbers bit for bit.
+"""
 
 from __future__ import annotations
 
+from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, as_tensor
+from ..backend import kernels, threads
 from .pad import normalize_padding
 from .window import as_pair, check_floating, check_input, full_like_layout, kernel_offsets, out_size
 
@@ -41,6 +48,25 @@ def _padded(x, pads, fill):
     return out
 
 
+_MIN_BLOCK_WORK = 1 << 18  # element-passes per thread below which a hand-off costs more than it saves
+
+
+def _blocks_of(x, passes: int, body) -> None:
+    """``body(lead)`` on all of ``x`` (reference kernels, one thread, small work, CuPy), or on blocks
+    of its outermost axis in memory among N and C, in parallel; ``lead`` indexes N and C.
+    ``passes``: ufunc passes over ``x``'s elements that ``body`` makes (its work)."""
+    axis = 0 if abs(x.strides[0]) >= abs(x.strides[1]) else 1
+    count, per_item = x.shape[axis], max(1, x.size // max(1, x.shape[axis])) * passes
+    if kernels.reference() or type(x) is not B.numpy.ndarray or x.size * passes < 2 * _MIN_BLOCK_WORK:
+        body((slice(None), slice(None)))
+        return
+
+    def block(a: int, b: int) -> None:
+        body((slice(a, b), slice(None)) if axis == 0 else (slice(None), slice(a, b)))
+
+    threads.parallel_for(count, block, min_block=-(-_MIN_BLOCK_WORK // per_item))
+
+
 class MaxPool2d(Function):
     """out = max over each window (padding counts as -inf);  the gradient goes to the first maximum.
 
@@ -54,24 +80,34 @@ class MaxPool2d(Function):
     def forward(self, x, geometry=None):
         kernel, stride, dilation, _, full, out_hw = geometry
         self.xpad = _padded(x, full, -self.xp.inf)
-        best = None
-        for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw):
-            tap = self.xpad[where]
-            best = tap.copy(order="K") if best is None else self.xp.maximum(best, tap, out=best)
+        taps = [where for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw)]
+        best = self.xpad[taps[0]].copy(order="K")
+
+        def max_of_taps(lead):
+            for where in taps[1:]:
+                self.xp.maximum(best[lead], self.xpad[lead + where[2:]], out=best[lead])
+
+        _blocks_of(best, len(taps) - 1, max_of_taps)
         self.best, self.geometry, self.x_shape = best, geometry, x.shape
         return best.copy(order="K")  # the op's own copy: `best` stays as backward needs it
 
     def backward(self, upstream):
         kernel, stride, dilation, _, full, out_hw = self.geometry
         dpad = full_like_layout(self.xpad, self.xpad.shape, 0).astype(upstream.dtype, copy=False)
-        claimed = self.xp.zeros_like(self.best, dtype=bool)
-        won, share = self.xp.empty_like(claimed), self.xp.empty_like(upstream)
-        for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw):
-            self.xp.equal(self.xpad[where], self.best, out=won)
-            self.xp.greater(won, claimed, out=won)  # won and not claimed by an earlier tap
-            self.xp.logical_or(claimed, won, out=claimed)
-            self.xp.multiply(upstream, won, out=share)
-            dpad[where] += share
+        taps = [where for _, _, where in kernel_offsets(kernel, stride, dilation, out_hw)]
+
+        def route(lead):
+            best, up, xp = self.best[lead], upstream[lead], self.xp
+            claimed = xp.zeros_like(best, dtype=bool)
+            won, share = xp.empty_like(claimed), xp.empty_like(up)
+            for where in taps:
+                xp.equal(self.xpad[lead + where[2:]], best, out=won)
+                xp.greater(won, claimed, out=won)  # won and not claimed by an earlier tap
+                xp.logical_or(claimed, won, out=claimed)
+                xp.multiply(up, won, out=share)
+                dpad[lead + where[2:]] += share
+
+        _blocks_of(self.best, 5 * len(taps), route)
         (pt, _), (pl, _) = full
         return (dpad[:, :, pt : pt + self.x_shape[2], pl : pl + self.x_shape[3]],)
 
