@@ -99,20 +99,35 @@ def test_blocks_cover_the_range_in_order():
     assert threads.blocks(0, 4) == []
 
 
-def test_parallel_for_runs_every_block_once_on_separate_threads(restore_threads):
+def test_parallel_for_covers_the_range_once_with_threads_running_at_once(restore_threads):
     cr.set_num_threads(3)
     seen, names = [], set()
+    together = threading.Barrier(3, timeout=10)  # passes only when three threads run chunks at once
 
     def body(a, b):
         seen.append((a, b, threads.in_parallel_region()))
         names.add(threading.current_thread().name)
+        together.wait()
 
-    threads.parallel_for(9, body)
-    assert sorted(seen) == [(0, 3, True), (3, 6, True), (6, 9, True)] and len(names) == 3
+    threads.parallel_for(6, body, min_block=2)
+    assert sorted(seen) == [(0, 2, True), (2, 4, True), (4, 6, True)] and len(names) == 3
     assert not threads.in_parallel_region()
     seen.clear()
-    threads.parallel_for(9, body, min_block=5)  # 9 // 5: one block, inline (a loop inside may split)
-    assert seen == [(0, 9, False)]
+    threads.parallel_for(1000, lambda a, b: seen.append((a, b, True)))
+    assert sorted(seen) == [(a, b, True) for a, b in threads.blocks(1000, 3 * threads.CHUNKS_PER_THREAD)]
+    seen.clear()
+    threads.parallel_for(9, lambda a, b: seen.append((a, b, threads.in_parallel_region())), min_block=5)
+    assert seen == [(0, 9, False)]  # 9 // 5: one chunk, inline (a loop inside may split)
+
+
+def test_a_worker_that_never_wakes_costs_nothing(restore_threads, monkeypatch):
+    cr.set_num_threads(2)
+    threads.parallel_for(2, lambda a, b: None)  # the worker exists
+    lost = type("LostQueue", (), {"put": lambda self, loop: None})()
+    monkeypatch.setattr(threads._workers[0], "loops", lost)  # its hand-off never arrives
+    seen = []
+    threads.parallel_for(8, lambda a, b: seen.append(threading.current_thread().name))
+    assert len(seen) == 8 and set(seen) == {threading.current_thread().name}  # the caller ran every chunk
 
 
 def test_nested_loops_run_inline_and_blas_is_single_threaded_inside(restore_threads):
@@ -154,7 +169,7 @@ def test_errors_in_any_block_reach_the_caller_and_the_pool_recovers(restore_thre
         if a > 0:
             raise KeyError(f"block {a}")
 
-    with pytest.raises(KeyError, match="block 2"):
+    with pytest.raises(KeyError, match="block [1-3]"):
         threads.parallel_for(4, body)
     out = np.zeros(8)
     threads.parallel_for(8, lambda a, b: out.__setitem__(slice(a, b), 1))

@@ -2,22 +2,26 @@
 
 NumPy releases the GIL inside ufuncs, copies and BLAS calls, so Python threads that each take one
 block of the work (a slice of the batch, of the channels, of the output) run on separate cores with
-NumPy alone. ``parallel_for(n, body)`` cuts ``range(n)`` into one contiguous block per thread and
-calls ``body(start, stop)`` on each; a call made from inside a block runs inline (no nested pools,
-no oversubscription), and BLAS calls inside blocks run on one core each.
+NumPy alone. ``parallel_for(n, body)`` cuts ``range(n)`` into contiguous chunks (a few per thread)
+and calls ``body(start, stop)`` on each, the calling thread taking chunks too; a call made from
+inside a chunk runs inline (no nested pools, no oversubscription), and MKL products inside chunks
+run on one core each.
 
 The count, as PyTorch's: ``OMP_NUM_THREADS`` (or ``MKL_NUM_THREADS``) when set, else the physical
 cores this process may run on (hyperthread siblings counted once). ``set_num_threads(n)`` sets it
 for the pool and for the BLAS (MKL, NumPy's OpenBLAS). Under MPI, ``share_cores`` gives each rank
 its share of the cores (``chainrule.distributed.init`` calls it).
 
-Handing a block to a sleeping thread costs 40-80 us on a small VM (the wake-up, then the GIL), so
-only work of a few hundred microseconds or more is worth splitting: callers set ``min_block``.
+Waking a sleeping thread costs 30-80 us on a small VM (the wake-up, then the GIL), so only work of a
+few hundred microseconds or more is worth splitting: callers set ``min_block``. Chunks go to whichever
+thread is free, so a worker that wakes late (a busy machine) costs nothing: the caller has taken
+its chunks, and the loop runs at one thread's speed, not slower.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -136,40 +140,61 @@ def _set_shared(n: int) -> None:
 
 
 # --- the pool --------------------------------------------------------------------------------------
-class _Worker:
-    """A daemon thread that runs one block at a time: ``go`` hands it one, ``done`` says it finished.
+CHUNKS_PER_THREAD = 4
+"""A loop is cut into up to this many chunks per thread, taken first come first served."""
 
-    Plain locks are Python's cheapest hand-off (about half a ThreadPoolExecutor future's cost).
+
+class _Loop:
+    """One parallel_for: its chunks, the next one to take, and how many are being run.
+
+    The caller and the woken workers take chunks until none is left; a worker that wakes late
+    (the machine is busy, its core taken) finds none and the caller has run them itself, so a
+    loop never waits for a thread that never started: at worst it runs at one thread's speed.
     """
 
-    def __init__(self, index: int) -> None:
-        self.go, self.done = threading.Lock(), threading.Lock()
-        self.go.acquire()
-        self.done.acquire()
-        self.task: tuple | None = None
+    def __init__(self, body: Callable[[int, int], None], chunks: list[tuple[int, int]]) -> None:
+        self.body, self.chunks, self.next, self.running = body, chunks, 0, 0
         self.error: BaseException | None = None
-        threading.Thread(target=self._loop, name=f"chainrule-worker-{index}", daemon=True).start()
+        self.lock = threading.Lock()
+        self.finished = threading.Condition(self.lock)
 
-    def _loop(self) -> None:
-        _local.inside = True  # everything this thread runs is a block: nested loops run inline
-        with blas.single_threaded():  # its MKL calls stay on its own core
+    def run_chunks(self) -> None:
+        while True:
+            with self.lock:
+                if self.next == len(self.chunks) or self.error is not None:
+                    return
+                start, stop = self.chunks[self.next]
+                self.next, self.running = self.next + 1, self.running + 1
+            try:
+                self.body(start, stop)
+            except BaseException as err:  # handed to the caller; the other chunks are skipped
+                with self.lock:
+                    self.error = self.error or err
+            finally:
+                with self.lock:
+                    self.running -= 1
+                    if self.running == 0:
+                        self.finished.notify_all()
+
+    def wait(self) -> None:
+        """Until every chunk taken is finished (chunks nobody took: none, run_chunks took them all)."""
+        with self.lock:
+            while self.running:
+                self.finished.wait()
+
+
+class _Worker:
+    """A daemon thread that helps with the loops put in its queue (a SimpleQueue: one C-level hand-off)."""
+
+    def __init__(self, index: int) -> None:
+        self.loops: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name=f"chainrule-worker-{index}", daemon=True).start()
+
+    def _serve(self) -> None:
+        _local.inside = True  # everything this thread runs is a chunk: nested loops run inline
+        with blas.single_threaded():  # and its MKL products stay on its own core
             while True:
-                self.go.acquire()
-                body, start, stop = self.task
-                try:
-                    body(start, stop)
-                except BaseException as err:  # handed back to the caller by parallel_for
-                    self.error = err
-                self.task = None
-                self.done.release()
-
-    def start(self, body: Callable[[int, int], None], start: int, stop: int) -> None:
-        self.task, self.error = (body, start, stop), None
-        self.go.release()
-
-    def wait(self) -> BaseException | None:
-        self.done.acquire()
-        return self.error
+                self.loops.get().run_chunks()
 
 
 _workers: list[_Worker] = []
@@ -209,11 +234,12 @@ def blocks(n: int, parts: int) -> list[tuple[int, int]]:
 
 
 def parallel_for(n: int, body: Callable[[int, int], None], *, min_block: int = 1) -> None:
-    """Call ``body(start, stop)`` over ``range(n)`` in contiguous blocks, one per thread, in parallel.
+    """Call ``body(start, stop)`` over contiguous chunks that cover ``range(n)``, on several threads.
 
-    Blocks are at least ``min_block`` long (small work is not worth a thread); with one thread,
-    when called from inside another block, or while another thread's loop holds the pool,
-    ``body(0, n)`` runs inline. BLAS calls inside blocks use one core each. Exceptions propagate.
+    Chunks are at least ``min_block`` long (small work is not worth a thread), up to
+    ``CHUNKS_PER_THREAD`` per thread, taken by whichever thread is free (the caller too). With one
+    thread, when called from inside another loop, or while another thread's loop holds the pool,
+    ``body(0, n)`` runs inline. MKL products inside chunks use one core each. Exceptions propagate.
     """
     if n <= 0:
         return
@@ -222,18 +248,15 @@ def parallel_for(n: int, body: Callable[[int, int], None], *, min_block: int = 1
         body(0, n)
         return
     try:
-        parts = blocks(n, threads)
-        while len(_workers) < len(parts) - 1:
+        loop = _Loop(body, blocks(n, min(threads * CHUNKS_PER_THREAD, n // max(1, min_block))))
+        while len(_workers) < threads - 1:
             _workers.append(_Worker(len(_workers) + 1))
+        for worker in _workers[: threads - 1]:
+            worker.loops.put(loop)
         with blas.single_threaded(), _inside():
-            for worker, (a, b) in zip(_workers, parts[1:]):
-                worker.start(body, a, b)
-            try:
-                body(*parts[0])  # the calling thread takes the first block
-            finally:
-                errors = [worker.wait() for worker in _workers[: len(parts) - 1]]
-        for err in errors:
-            if err is not None:
-                raise err
+            loop.run_chunks()
+        loop.wait()
+        if loop.error is not None:
+            raise loop.error
     finally:
         _dispatch.release()
