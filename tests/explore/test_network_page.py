@@ -108,7 +108,7 @@ def test_a_clicked_conv_unit_shows_sum_and_bias_equal_to_its_value(network_page,
     assert value == pytest.approx(maps[0, 5, 4, 3], abs=1e-4) == pytest.approx(pre, abs=1e-4)
     saliency = page.evaluate("cr.api('network/saliency', {test_index: 0}).then(a => [a.gradient.length, a.shape])")
     assert saliency == [784, [28, 28]]
-    snapshot(page, "explore-network")
+    snapshot(page, "explore-network", "body")  # the whole page: pad, prediction, layers, the unit
     assert page.console_errors == []
 
 
