@@ -1,9 +1,10 @@
 """Adam and AdamW (torch.optim.Adam, torch.optim.AdamW).
 
 Two forms of one update: ``Adam._update`` reads like the math, one parameter at a time (the
-reference, ``backend.kernels.using("reference")``); the fast form (default) gathers every NumPy
-parameter of the step and runs the same ufuncs, in the same order, over pieces of the parameters
-split among ``backend.threads``: one hand-off to the pool per step, results bit for bit the same.
+reference, ``backend.kernels.using("reference")``, and what runs at one thread); the fast form
+(2+ threads) gathers every NumPy parameter of the step and runs the same ufuncs, in the same
+order, over pieces of the parameters split among ``backend.threads``: one hand-off to the pool per
+step, results bit for bit the same.
 """
 
 from __future__ import annotations
@@ -78,8 +79,8 @@ class Adam(Optimizer):
 
     def _update_all(self) -> None:
         """The base's loop; with the fast kernels the arithmetic waits for one parallel pass over all."""
-        if kernels.reference() or B.cupy_loaded():
-            return super()._update_all()
+        if kernels.reference() or B.cupy_loaded() or threads.get_num_threads() < 2:
+            return super()._update_all()  # one thread: the per-parameter form is as fast (measured)
         self._pending: list[_Job] | None = []
         try:
             super()._update_all()  # calls _update, which queues each NumPy parameter's job
