@@ -115,7 +115,7 @@ class Function:
         ctx = FunctionCtx()
         ctx._function = cls
         ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
-        ctx.needs_input_grad = tuple(engine._grad_enabled and isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = tuple(engine._mode.enabled and isinstance(a, Tensor) and a.requires_grad for a in args)
         with engine.no_grad():
             out = cls.forward(ctx, *args, **kwargs)
         if not any(ctx.needs_input_grad):

@@ -9,51 +9,59 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 import weakref
 from collections.abc import Callable
 
 from .. import backend as B
 from .errors import ShapeError
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    """Whether ops record the graph, per thread as in PyTorch: a ``no_grad`` block in one thread
+    (a server answering one request) does not switch recording off in another."""
+
+    enabled = True  # every thread starts with recording on
+
+
+_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad``: ops then record the graph for backward."""
-    return _grad_enabled
+    """True unless inside ``no_grad`` (in this thread): ops then record the graph for backward."""
+    return _mode.enabled
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager and decorator that switches graph recording on or off; called plainly,
-    ``set_grad_enabled(False)`` switches it at once, as in PyTorch."""
+    """Context manager and decorator that switches graph recording on or off in this thread; called
+    plainly, ``set_grad_enabled(False)`` switches it at once, as in PyTorch."""
 
     def __init__(self, mode: bool) -> None:
-        global _grad_enabled
         self.mode = bool(mode)
-        # a stack, not one slot: as a decorator the same instance is entered again by every call,
-        # so a recursive (or nested) call must not overwrite the state the outer call restores
-        self._prev = []
+        # a stack per thread, not one slot: as a decorator the same instance is entered again by
+        # every call, so a recursive, nested or concurrent call must not overwrite what another restores
+        self._stacks = threading.local()
         if type(self) is set_grad_enabled:  # the plain call; no_grad() etc. wait for `with`
-            self._prev_at_init, _grad_enabled = _grad_enabled, self.mode
+            self._prev_at_init, _mode.enabled = _mode.enabled, self.mode
+
+    def _stack(self) -> list:
+        return self._stacks.__dict__.setdefault("prev", [])
 
     def __call__(self, func):
         self._undo_init()  # used as a decorator: the mode applies inside the function only
         return super().__call__(func)
 
     def _undo_init(self):
-        global _grad_enabled
         if "_prev_at_init" in self.__dict__:
-            _grad_enabled = self.__dict__.pop("_prev_at_init")
+            _mode.enabled = self.__dict__.pop("_prev_at_init")
 
     def __enter__(self) -> None:
-        global _grad_enabled
         self._undo_init()
-        self._prev.append(_grad_enabled)
-        _grad_enabled = self.mode
+        self._stack().append(_mode.enabled)
+        _mode.enabled = self.mode
 
     def __exit__(self, *exc) -> None:
-        global _grad_enabled
-        _grad_enabled = self._prev.pop()
+        _mode.enabled = self._stack().pop()
 
 
 class _NoArgs(set_grad_enabled):

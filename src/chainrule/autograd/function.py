@@ -52,7 +52,7 @@ class Function:
         tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
         fn = cls()
         # known before forward, so an op can skip saving what no backward pass will read
-        grad_on = engine._grad_enabled
+        grad_on = engine._mode.enabled
         fn.needs_input_grad = needs = tuple([grad_on and t.requires_grad for t in tensors])
         arrays = [t._data for t in tensors]
         if cls.promote is not None and len(arrays) > 1:  # PyTorch's type promotion, not NumPy's

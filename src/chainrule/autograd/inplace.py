@@ -26,7 +26,7 @@ class InplaceMethods:
     def _inplace(self, name: str, compute, *args):
         """Make ``compute(self, *args)`` (an out-of-place result) this tensor's new value."""
         involved = self.requires_grad or any(getattr(a, "requires_grad", False) for a in args)
-        if not (engine._grad_enabled and involved):
+        if not (engine._mode.enabled and involved):
             with engine.no_grad():
                 out = compute(self, *args)
             self._write(out._data, name)
@@ -160,7 +160,7 @@ class InplaceMethods:
         index = _index_arrays(index)
         value = value if hasattr(value, "_data") else self._lift(value)
         involved = self.requires_grad or value.requires_grad
-        if not (engine._grad_enabled and involved):  # values are cast to this dtype (t[0] = 2.7 on ints: 2)
+        if not (engine._mode.enabled and involved):  # values are cast to this dtype (t[0] = 2.7 on ints: 2)
             try:
                 self._data[index] = value._data
             except (IndexError, ValueError) as err:
@@ -175,7 +175,7 @@ class InplaceMethods:
         src = src if hasattr(src, "_data") else type(self)._from_op(B.asarray(src), False)
         if src.device != self.device:
             src = src.to(self.device)
-        if not (engine._grad_enabled and (self.requires_grad or src.requires_grad)):
+        if not (engine._mode.enabled and (self.requires_grad or src.requires_grad)):
             try:
                 xp = B.module_of(self._data)
                 xp.copyto(self._data, xp.broadcast_to(src._data, self.shape), casting="unsafe")
