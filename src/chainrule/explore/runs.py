@@ -3,8 +3,8 @@
 The model is built as ``chainrule eval`` and ``predict`` build it (``train.cli.load_model``: the
 network the run's config names, the weights of ``checkpoints/last``) and reloaded when that
 checkpoint changes, so a run still training shows its newest weights. A folder that stops loading
-is a 4xx naming the file, never a 500. Autograd's grad switch is global, so model computations
-run one at a time (``COMPUTE``).
+is a 4xx naming the file, never a 500. Grad mode is per thread (as PyTorch's), but the model is
+shared (its reload, its train/eval flag), so model computations run one at a time (``COMPUTE``).
 """
 
 from __future__ import annotations
