@@ -10,7 +10,7 @@ import chainrule as cr
 from chainrule.backend import kernels, threads
 from chainrule.optim import adam
 
-SHAPES = [(300, 500), (7,), (3, 40, 3, 3), (120_001,)]  # > _MIN_BLOCK and _PIECE: blocks and pieces split
+SHAPES = [(600, 500), (7,), (3, 40, 3, 3), (250_001,)]  # > _FAST_MIN, 2 x _MIN_BLOCK: blocks and pieces split
 
 
 @pytest.fixture
@@ -50,13 +50,26 @@ OPTIONS = [
 
 
 @pytest.mark.parametrize("options", OPTIONS, ids=lambda o: ",".join(f"{k}" for k in o) or "default")
-def test_fast_form_equals_reference_bitwise_at_1_and_2_threads(options, restore_threads):
+def test_fast_form_equals_reference_bitwise_at_1_and_2_threads(options, restore_threads, monkeypatch):
+    runs = []
+    monkeypatch.setattr(adam, "_run_jobs", lambda jobs, real=adam._run_jobs: runs.append(len(jobs)) or real(jobs))
     want = _train(dict(options), "reference", 1)
+    assert runs == []
     for n in (1, 2):
         got = _train(dict(options), "fast", n)
         assert len(got) == len(want)
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a, b)
+    assert runs == [len(SHAPES)] * 6  # 3 steps x (1, 2 threads), every parameter in one pass
+
+
+def test_small_models_step_with_the_reference_form(monkeypatch):
+    monkeypatch.setattr(adam, "_run_jobs", lambda jobs: pytest.fail("the fast form ran on 1,000 weights"))
+    p = cr.tensor(np.ones(1000, np.float32), requires_grad=True)
+    opt = cr.optim.Adam([p])
+    p.grad = cr.tensor(np.ones(1000, np.float32))
+    opt.step()
+    assert opt.state[p]["step"] == 1
 
 
 def test_fast_form_float64_and_a_fortran_parameter_fall_back(restore_threads):
@@ -72,12 +85,13 @@ def test_fast_form_float64_and_a_fortran_parameter_fall_back(restore_threads):
 
 def test_flush_zeroes_tiny_moments_in_the_fast_form(restore_threads):
     cr.set_num_threads(2)
-    p = cr.tensor(np.ones(100_000, np.float32), requires_grad=True)
+    size = 2 * adam._FAST_MIN
+    p = cr.tensor(np.ones(size, np.float32), requires_grad=True)
     opt = cr.optim.Adam([p], lr=1e-3)
-    p.grad = cr.tensor(np.ones(100_000, np.float32))
+    p.grad = cr.tensor(np.ones(size, np.float32))
     opt.step()
     opt.state[p]["exp_avg"][:] = 1e-35  # below the float32 threshold, still normal
-    p.grad = cr.tensor(np.zeros(100_000, np.float32))
+    p.grad = cr.tensor(np.zeros(size, np.float32))
     opt._updates[id(p)] = 63  # the next step is a flush step (period 64 at most)
     opt.step()
     assert not opt.state[p]["exp_avg"].any()

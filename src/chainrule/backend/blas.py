@@ -32,6 +32,7 @@ import numpy
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _INT_MAX = 2**31 - 1
 _mkl = None  # the loaded (library, {dtype: gemm}) pair, or None
+_set_local_threads = None  # MKL_Set_Num_Threads_Local, called holding the GIL
 active = "numpy"
 """The BLAS that ``matmul`` uses now: "numpy" or "mkl"."""
 
@@ -51,6 +52,10 @@ def _load_mkl():
     if path is None:
         raise OSError("Intel MKL not found: pip install 'chainrule[mkl]' (the mkl wheel) to use it")
     lib = ctypes.CDLL(path)
+    global _set_local_threads
+    # the per-thread setting, called around every parallel loop: through PyDLL, which keeps the GIL
+    # (CDLL releases and re-takes it, and re-taking it while the pool's threads run costs ~100 us)
+    _set_local_threads = ctypes.PyDLL(path).MKL_Set_Num_Threads_Local
     lib.MKL_Set_Threading_Layer(ctypes.c_int(_threading_layer()))
     lib.MKL_Set_Interface_Layer(ctypes.c_int(0))  # LP64: 32-bit sizes, as the prototypes below
     c_int, ptr = ctypes.c_int, ctypes.c_void_p
@@ -214,13 +219,13 @@ def single_threaded() -> Iterator[None]:
     parallel block beside that ran 50% slower, measured): it is left alone, so products through
     NumPy's ``@`` belong outside parallel blocks (OpenBLAS runs concurrent calls one at a time).
     """
-    lib = None if _mkl is None else _mkl[0]
-    before = lib.MKL_Set_Num_Threads_Local(ctypes.c_int(1)) if lib is not None else 0
+    setter = None if _mkl is None else _set_local_threads
+    before = setter(ctypes.c_int(1)) if setter is not None else 0
     try:
         yield
     finally:
-        if lib is not None:
-            lib.MKL_Set_Num_Threads_Local(ctypes.c_int(before))  # 0: back to the global setting
+        if setter is not None:
+            setter(ctypes.c_int(before))  # 0: back to the global setting
 
 
 use(os.environ.get("CHAINRULE_BLAS", "auto"))

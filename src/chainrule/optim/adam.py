@@ -1,10 +1,10 @@
 """Adam and AdamW (torch.optim.Adam, torch.optim.AdamW).
 
 Two forms of one update: ``Adam._update`` reads like the math, one parameter at a time (the
-reference, ``backend.kernels.using("reference")``, and what runs at one thread); the fast form
-(2+ threads) gathers every NumPy parameter of the step and runs the same ufuncs, in the same
-order, over pieces of the parameters split among ``backend.threads``: one hand-off to the pool per
-step, results bit for bit the same.
+reference, ``backend.kernels.using("reference")``, and what runs for models under 512K weights);
+the fast form gathers every NumPy parameter of the step and runs the same ufuncs, in the same
+order, over L2-sized pieces, split among ``backend.threads`` (one hand-off per step): results bit
+for bit the same. Measured on 1M weights: 2.6 -> 1.9 ms at one thread; 4M: 18 -> 10.6 ms.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from ..backend import kernels, threads
 from .optimizer import _FLUSH_BELOW, Optimizer, _flush_period
 
 _PIECE = 65_536  # elements per pass of the fast form: the pieces of the five operands stay in L2 cache
-_MIN_BLOCK = 65_536  # elements per thread below which a second thread costs more than it saves
+_FAST_MIN = 1 << 19  # parameter elements from which the fast form wins (below, the pieces' overhead does not pay)
+_MIN_BLOCK = 1 << 18  # elements per thread below which a second thread costs more than it saves
 
 
 class Adam(Optimizer):
@@ -79,7 +80,8 @@ class Adam(Optimizer):
 
     def _update_all(self) -> None:
         """The base's loop; with the fast kernels the arithmetic waits for one parallel pass over all."""
-        if kernels.reference() or B.cupy_loaded() or threads.get_num_threads() < 2:
+        stepped = sum(p._data.size for g in self.param_groups for p in g["params"] if p.grad is not None)
+        if kernels.reference() or B.cupy_loaded() or stepped < _FAST_MIN:
             return super()._update_all()  # one thread: the per-parameter form is as fast (measured)
         self._pending: list[_Job] | None = []
         try:
