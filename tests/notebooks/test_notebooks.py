@@ -28,11 +28,13 @@ CELL_TIMEOUT = 120  # seconds per cell; a whole notebook takes well under a minu
 
 
 @pytest.fixture
-def kernel_env(mnist_home, monkeypatch):
-    """The environment the kernel inherits: small settings, no GUI backend, MNIST from the test cache."""
+def kernel_env(mnist_home, monkeypatch, tmp_path_factory):
+    """The environment the kernel inherits: small settings, no GUI backend, MNIST from the test cache,
+    and a temporary folder of pytest's for what a notebook writes to ``tempfile`` (05's reports)."""
     monkeypatch.setenv("CHAINRULE_QUICK", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("CHAINRULE_HOME", str(mnist_home))
+    monkeypatch.setenv("TMPDIR", str(tmp_path_factory.mktemp("notebook-tmp")))
     monkeypatch.delenv("PYTHONSTARTUP", raising=False)
 
 
