@@ -192,9 +192,10 @@ class _Worker:
 
     def _serve(self) -> None:
         _local.inside = True  # everything this thread runs is a chunk: nested loops run inline
+        loops = self.loops
         with blas.single_threaded():  # and its MKL products stay on its own core
             while True:
-                self.loops.get().run_chunks()
+                loops.get().run_chunks()
 
 
 _workers: list[_Worker] = []
