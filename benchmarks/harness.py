@@ -20,10 +20,14 @@ import subprocess
 import sys
 import time
 
+_START_ENV = dict(os.environ)  # before chainrule is imported: it sets OMP_WAIT_POLICY for its own libgomp
+
 
 def thread_env(threads: int) -> dict:
+    """The environment of a worker: this script's as it started (PyTorch's workers must not inherit the
+    OMP_WAIT_POLICY that chainrule sets in its process), with every thread count pinned."""
     return dict(
-        os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)
+        _START_ENV, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)
     )
 
 
