@@ -114,7 +114,11 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Use ``n`` threads in chainrule's kernels and its BLAS (as ``torch.set_num_threads``); n >= 1."""
+    """Use ``n`` threads in chainrule's kernels and its BLAS (as ``torch.set_num_threads``); n >= 1.
+
+    MKL loaded under OMP_NUM_THREADS=1 or MKL_NUM_THREADS=1 runs its sequential layer for good
+    (backend/blas.py): raising the count later raises the pool's, not MKL's.
+    """
     global _num_threads, _explicit
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
