@@ -95,3 +95,27 @@ def test_flush_zeroes_tiny_moments_in_the_fast_form(restore_threads):
     opt._updates[id(p)] = 63  # the next step is a flush step (period 64 at most)
     opt.step()
     assert not opt.state[p]["exp_avg"].any()
+
+
+def test_an_error_midway_leaves_the_same_state_as_the_reference(restore_threads):
+    def attempt(mode: str):
+        a = cr.tensor(np.ones(adam._FAST_MIN, np.float32), requires_grad=True)
+        b = cr.tensor(np.ones(3, np.float32), requires_grad=True)
+        opt = cr.optim.Adam([a, b])
+        a.grad, b.grad = cr.tensor(np.full(adam._FAST_MIN, 0.5, np.float32)), cr.tensor(np.ones(3, np.float32))
+        update = opt._update
+
+        def failing(p, grad, state, group):
+            if p is b:
+                raise KeyError("the second parameter fails")
+            return update(p, grad, state, group)
+
+        opt._update = failing
+        with kernels.using(mode), pytest.raises(KeyError, match="second parameter"):
+            opt.step()
+        return a.detach().numpy().copy(), opt.state[a]["step"]
+
+    (want, want_step), (got, got_step) = attempt("reference"), attempt("fast")
+    assert not (want == 1).all()  # the first parameter was stepped before the error
+    np.testing.assert_array_equal(got, want)
+    assert got_step == want_step == 1

@@ -79,17 +79,16 @@ class Adam(Optimizer):
                 )
 
     def _update_all(self) -> None:
-        """The base's loop; with the fast kernels the arithmetic waits for one parallel pass over all."""
+        """The base's loop; in the fast form the arithmetic waits for one parallel pass over all."""
         stepped = sum(p._data.size for g in self.param_groups for p in g["params"] if p.grad is not None)
         if kernels.reference() or B.cupy_loaded() or stepped < _FAST_MIN:
-            return super()._update_all()  # one thread: the per-parameter form is as fast (measured)
+            return super()._update_all()  # a small model: the per-parameter form is as fast (measured)
         self._pending: list[_Job] | None = []
         try:
             super()._update_all()  # calls _update, which queues each NumPy parameter's job
-            jobs = self._pending
-        finally:
-            self._pending = None
-        _run_jobs(jobs)
+        finally:  # on an error too: the parameters stepped before it are updated, as in the reference
+            jobs, self._pending = self._pending, None
+            _run_jobs(jobs)
 
     def _update(self, p, grad, state: dict, group: dict) -> None:
         if getattr(self, "_pending", None) is not None and _fits_fast(p._data, grad, state, group):
