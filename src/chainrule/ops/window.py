@@ -114,7 +114,8 @@ def kernel_offsets(kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple,
 
 
 def batch_innermost(x) -> bool:
-    """True when an (N, C, H, W) array is a view of (C, H, W, N) memory, as conv outputs are."""
+    """True when an (N, C, H, W) array is a view of (C, H, W, N) memory, as conv outputs are (the
+    batch-innermost layout, stated in ``chainrule.ops.kernels``)."""
     return x.ndim == 4 and x.transpose(1, 2, 3, 0).flags.c_contiguous and x.shape[0] > 1
 
 

@@ -9,18 +9,30 @@ Each trick, with the reason it is here:
   columns never leave the cache and are never all held;
 - large input-gradient columns are made in blocks of channels that stay in cache between their
   product and the slice additions that consume them;
+- threads: handing a loop to the pool costs about 0.1 ms on a small VM (waking a sleeping core), and
+  MKL's own threads pay as much per product, so a conv of less than ``PARALLEL_MIN_FLOPS`` (about a
+  millisecond of one core) runs wholly on the calling thread, its products too. A larger one runs
+  one loop per pass, each thread writing its own part: forward, each takes pieces of output
+  positions and makes their columns and products itself (MKL on one core each, no MKL threads
+  inside pool threads); backward, each takes blocks of input channels: their rows of dW, their
+  dcols and the slice additions into their own channels of dx. With fewer than two channels a
+  thread, the backward's products use MKL's threads and the slice additions split by batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from ... import backend as B
+from ...backend import blas, threads
 from ...backend.blas import matmul
 from ..window import ConvGeometry, kernel_offsets, windows
 
 INFERENCE_COLS_BYTES = 2 << 20  # without autograd, im2col in pieces of about this size (a core's L2 cache)
 DCOLS_BLOCK_BYTES = 3 << 20  # input-gradient columns in blocks of about this size, once they are large
+PARALLEL_MIN_FLOPS = 100e6  # a conv of fewer operations (2 F K N Ho Wo) runs on one core (measured: conv2 at
+# batch 128, 46 MFLOP, is fastest on one; conv3 at batch 64, 181 MFLOP, 1.2x faster on two)
 
 
 def forward(xp, x, w2, b, geom: ConvGeometry, keep_columns: bool):
@@ -28,35 +40,48 @@ def forward(xp, x, w2, b, geom: ConvGeometry, keep_columns: bool):
 
     x: (N, C, H, W); w2: the weight as (F, C*kh*kw); b: (F,) or None.
     """
-    xpad = pad(xp, x.transpose(1, 2, 3, 0), geom)  # (C, H, W, N): free when x came out of a conv
-    w_b = w2 if b is None else xp.concatenate([w2, b[:, None].astype(w2.dtype, copy=False)], axis=1)
-    (ho, wo), f, n = geom.out_hw, w2.shape[0], geom.batch
-    if keep_columns or type(xpad) is not B.numpy.ndarray:
-        # training: one product, the columns kept for dW (on a GPU one large product in inference
-        # too: it has memory to spare and is fastest at large sizes)
-        cols = columns(xp, xpad, geom, b is not None)
-        out = matmul(w_b, cols)  # (F, Ho*Wo*N), bias included
-    else:
-        cols, out = None, product_in_pieces(xp, xpad, w_b, geom)
-    return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2), cols
+    t = threads_for(xp, geom, w2.shape[0])
+    with blas.single_threaded() if t == 1 else nullcontext():
+        xpad = pad(xp, x.transpose(1, 2, 3, 0), geom, t)  # (C, H, W, N): free when x came out of a conv
+        w_b = w2 if b is None else xp.concatenate([w2, b[:, None].astype(w2.dtype, copy=False)], axis=1)
+        (ho, wo), f, n = geom.out_hw, w2.shape[0], geom.batch
+        if type(xpad) is not B.numpy.ndarray:  # a GPU: one large product (it has memory to spare)
+            cols = columns(xp, xpad, geom, b is not None)
+            out = matmul(w_b, cols)  # (F, Ho*Wo*N), bias included
+        else:  # training keeps all the columns for dW; inference only a piece at a time
+            size, ones_row = ho * wo * n, b is not None
+            cols = column_buffer(xp, geom.column_length, ones_row, size, xpad.dtype) if keep_columns else None
+            out = product_in_pieces(xp, xpad, w_b, geom, cols, t)
+    return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2), cols if keep_columns else None
 
 
 def backward(xp, upstream, w2, cols, geom: ConvGeometry, needs: tuple):
     """(dx, dW, db) for the needed ones (``needs``: x, W, b), from the (N, F, Ho, Wo) upstream."""
-    (ho, wo), (kh, kw), f = geom.out_hw, geom.kernel, w2.shape[0]
+    (ho, wo), (kh, kw), f, k = geom.out_hw, geom.kernel, w2.shape[0], geom.column_length
     g2 = upstream.transpose(1, 2, 3, 0).reshape(f, ho * wo * geom.batch)  # free when upstream is batch-innermost
-    dx = dw = db = None
-    if needs[1] or needs[2]:
-        dw_b = matmul(cols, g2.T).T  # (F, k [+ 1]): [dW | db] in one product (faster than g2 @ cols.T)
-        k = geom.column_length
-        dw = dw_b[:, :k].reshape(f, geom.channels, kh, kw) if needs[1] else None
-        db = dw_b[:, k] if needs[2] else None
-    if needs[0]:
-        dx = input_gradient(xp, w2, g2, geom)
+    need_wb, t = needs[1] or needs[2], threads_for(xp, geom, f)
+    with blas.single_threaded() if t == 1 else nullcontext():
+        if t > 1 and geom.channels >= 2 * t:
+            dw_b, dx = gradients_in_channel_blocks(xp, w2, cols if need_wb else None, g2, geom, needs[0])
+        else:
+            dw_b = matmul(cols, g2.T).T if need_wb else None  # (F, k [+ 1]): [dW | db] in one product
+            dx = input_gradient(xp, w2, g2, geom, t) if needs[0] else None
+    dw = dw_b[:, :k].reshape(f, geom.channels, kh, kw) if needs[1] else None
+    db = dw_b[:, k] if needs[2] else None
     return dx, dw, db
 
 
-def pad(xp, x, geom: ConvGeometry):
+def threads_for(xp, geom: ConvGeometry, f: int) -> int:
+    """The threads this conv's loops use: all of chainrule's for a large conv on NumPy arrays with MKL,
+    else 1 (a small conv, a GPU's arrays, or NumPy's OpenBLAS, which runs concurrent calls in turn)."""
+    t = threads.get_num_threads()
+    if t == 1 or xp is not B.numpy or blas.active != "mkl" or threads.in_parallel_region():
+        return 1
+    flops = 2 * f * geom.column_length * geom.batch * geom.out_hw[0] * geom.out_hw[1]
+    return t if flops >= PARALLEL_MIN_FLOPS else 1
+
+
+def pad(xp, x, geom: ConvGeometry, t: int = 1):
     """The (C, H, W, N) input with its zero border, (C, H + top + bottom, W + left + right, N)."""
     if not any(p for pair in geom.pads for p in pair):
         return x
@@ -70,7 +95,7 @@ def pad(xp, x, geom: ConvGeometry):
         xpad[cs, rows, cols.stop :, ns] = 0
         xpad[cs, rows, cols, ns] = x[cs, :, :, ns]
 
-    split(xp, geom.channels, geom.batch, xpad.nbytes, fill)
+    split(geom.channels, geom.batch, t, fill)
     return xpad
 
 
@@ -82,24 +107,77 @@ def columns(xp, xpad, geom: ConvGeometry, ones_row: bool):
     return fill_columns(xp, buffer, win, 0, ho, 0, wo)  # the one copy
 
 
-def product_in_pieces(xp, xpad, w_b, geom: ConvGeometry):
-    """[W | b] @ [cols; 1] without ever holding all of cols: for each piece of output positions
-    (``output_pieces``), copy its windows into one reused buffer and let the product write straight
-    into that piece's run of the (F, Ho*Wo*N) output."""
+def product_in_pieces(xp, xpad, w_b, geom: ConvGeometry, cols=None, t: int = 1):
+    """[W | b] @ [cols; 1] a piece of output positions at a time (``output_pieces``): copy the piece's
+    windows, and let the product write straight into its run of the (F, Ho*Wo*N) output.
+
+    ``cols`` None (inference): the pieces are about a core's cache in size and share one buffer (one
+    per thread), so the columns are never all held. ``cols`` given (training): each piece fills its
+    own run of them (kept for dW); one piece on one thread. With ``t`` threads, each takes pieces as
+    it frees up and makes their copies and products itself, on its own core."""
     (ho, wo), n, k = geom.out_hw, geom.batch, geom.column_length
     out = xp.empty((w_b.shape[0], ho * wo * n), dtype=xpad.dtype)
     win = windows(xpad, geom.kernel, geom.stride, geom.dilation, geom.out_hw, lead=1)  # (C, kh, kw, Ho, Wo, N) view
-    pieces = output_pieces(ho, wo, max(1, (k + 1) * n * xpad.itemsize))  # n = 0: one empty piece
+    per_position = max(1, (k + 1) * n * xpad.itemsize)  # n = 0: one empty piece
+    total = ho * wo * per_position
+    budget = INFERENCE_COLS_BYTES if cols is None else total
+    if t > 1:
+        budget = min(budget, -(-total // (2 * t)))  # two pieces a thread at least
+    pieces = output_pieces(ho, wo, per_position, budget)
     size = max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n
-    buffer = column_buffer(xp, k, w_b.shape[1] > k, size, xpad.dtype)
-    for piece in pieces:
-        cols = fill_columns(xp, buffer, win, *piece)
-        start = (piece[0] * wo + piece[2]) * n  # the piece's run of out
-        matmul(w_b, cols, out=out[:, start : start + cols.shape[1]])
+
+    def run(p0: int, p1: int) -> None:
+        buffer = column_buffer(xp, k, w_b.shape[1] > k, size, xpad.dtype) if cols is None else None
+        for piece in pieces[p0:p1]:
+            start = (piece[0] * wo + piece[2]) * n  # the piece's run of out (and of cols)
+            piece_cols = fill_columns(xp, cols[:, start:] if buffer is None else buffer, win, *piece)
+            matmul(w_b, piece_cols, out=out[:, start : start + piece_cols.shape[1]])
+
+    if t > 1:
+        threads.parallel_for(len(pieces), run)
+    else:
+        run(0, len(pieces))
     return out
 
 
-def input_gradient(xp, w2, g2, geom: ConvGeometry):
+def gradients_in_channel_blocks(xp, w2, cols, g2, geom: ConvGeometry, need_x: bool):
+    """([dW | db] or None, dx or None) with threads taking blocks of input channels: for each, its rows
+    of [dW | db]^T = [cols; 1] @ upstream^T, then its dcols = W^T @ upstream and their slice additions
+    into its own channels of dx (dcols in cache-sized sub-blocks). One hand-off for the whole backward."""
+    (ho, wo), (kh, kw), c, n = geom.out_hw, geom.kernel, geom.channels, geom.batch
+    kk = kh * kw
+    dwt = None if cols is None else xp.empty((cols.shape[0], g2.shape[0]), dtype=g2.dtype)
+    dpad = xp.empty((c, *geom.padded_hw, n), dtype=g2.dtype) if need_x else None
+    taps = list(kernel_offsets(geom.kernel, geom.stride, geom.dilation, geom.out_hw, lead=1))
+    per = channels_per_block(c, kk * g2.shape[1] * g2.itemsize)
+
+    def run(c0: int, c1: int) -> None:
+        if dwt is not None:
+            r1 = c1 * kk if c1 < c else cols.shape[0]  # the last block takes the bias's row of ones too
+            matmul(cols[c0 * kk : r1], g2.T, out=dwt[c0 * kk : r1])
+        if need_x:
+            for s0 in range(c0, c1, per):
+                s1 = min(c1, s0 + per)
+                dcols = matmul(w2[:, s0 * kk : s1 * kk].T, g2).reshape(s1 - s0, kh, kw, ho, wo, n)
+                add_taps(dpad[s0:s1], dcols, taps)
+
+    threads.parallel_for(c, run)
+    return None if dwt is None else dwt.T, unpadded(dpad, geom) if need_x else None
+
+
+def unpadded(dpad, geom: ConvGeometry):
+    """The (N, C, H, W) view of the input's own positions in the padded (C, H', W', N) gradient."""
+    return dpad[(slice(None), *geom.inside)].transpose(3, 0, 1, 2)
+
+
+def add_taps(dpad, dcols, taps) -> None:
+    """col2im: dpad = 0, then each tap's (C, Ho, Wo, N) slice of dcols added where it was copied from."""
+    dpad[...] = 0
+    for i, j, where in taps:
+        dpad[where] += dcols[:, i, j]
+
+
+def input_gradient(xp, w2, g2, geom: ConvGeometry, t: int = 1):
     """dx (N, C, H, W), a view of (C, H, W, N) memory: dcols = W^T @ upstream, each tap's slice added
     back onto the input positions it came from (col2im), in blocks of channels when dcols is large."""
     (ho, wo), (kh, kw), c = geom.out_hw, geom.kernel, geom.channels
@@ -111,15 +189,11 @@ def input_gradient(xp, w2, g2, geom: ConvGeometry):
         dcols = matmul(w_block.T, g2).reshape(w_block.shape[1] // (kh * kw), kh, kw, ho, wo, geom.batch)
         block = dpad[c0 : c0 + per]
 
-        def add_taps(cs, ns, block=block, dcols=dcols):
-            part = block[cs, :, :, ns]
-            part[...] = 0
-            for i, j, where in taps:
-                part[where] += dcols[cs, i, j, :, :, ns]
+        def add(cs, ns, block=block, dcols=dcols):
+            add_taps(block[cs, :, :, ns], dcols[cs, ..., ns], taps)
 
-        split(xp, block.shape[0], geom.batch, block.nbytes, add_taps)
-    rows, cols = geom.inside
-    return dpad[:, rows, cols, :].transpose(3, 0, 1, 2)
+        split(block.shape[0], geom.batch, t, add)
+    return unpadded(dpad, geom)
 
 
 def channels_per_block(c: int, bytes_per_channel: int) -> int:
@@ -131,9 +205,16 @@ def channels_per_block(c: int, bytes_per_channel: int) -> int:
     return max(1, DCOLS_BLOCK_BYTES // bytes_per_channel)
 
 
-def split(xp, c: int, n: int, nbytes: int, body: Callable) -> None:
-    """Run ``body(channels, batch)`` (two slices) over all c channels x n samples."""
-    body(slice(None), slice(None))
+def split(c: int, n: int, t: int, body: Callable) -> None:
+    """Run ``body(channels, batch)`` (two slices) so the calls cover c channels x n samples, on ``t``
+    threads: by blocks of channels when there are at least two a thread, else by blocks of the
+    batch (runs of N / t numbers still copy fast). Each call must write only its own part."""
+    if t == 1:
+        body(slice(None), slice(None))
+    elif c >= 2 * t:
+        threads.parallel_for(c, lambda c0, c1: body(slice(c0, c1), slice(None)))
+    else:
+        threads.parallel_for(n, lambda n0, n1: body(slice(None), slice(n0, n1)))
 
 
 def column_buffer(xp, k: int, ones_row: bool, size: int, dtype):
@@ -149,22 +230,16 @@ def fill_columns(xp, buffer, win, r0: int, r1: int, w0: int, w1: int):
     copied into the first columns of ``buffer``; returns those columns (the ones row included)."""
     c, kh, kw, _, _, n = win.shape
     m = (r1 - r0) * (w1 - w0) * n
-    dst = buffer[: c * kh * kw, :m].reshape(c, kh, kw, r1 - r0, w1 - w0, n)
-    src = win[:, :, :, r0:r1, w0:w1]
-
-    def copy(cs, ns):
-        xp.copyto(dst[cs, ..., ns], src[cs, ..., ns])
-
-    split(xp, c, n, dst.nbytes, copy)
+    xp.copyto(buffer[: c * kh * kw, :m].reshape(c, kh, kw, r1 - r0, w1 - w0, n), win[:, :, :, r0:r1, w0:w1])
     return buffer[:, :m]
 
 
-def output_pieces(ho: int, wo: int, bytes_per_position: int) -> list:
+def output_pieces(ho: int, wo: int, bytes_per_position: int, budget: int = INFERENCE_COLS_BYTES) -> list:
     """Split the output positions into pieces (r0, r1, w0, w1) whose columns take at most about
-    INFERENCE_COLS_BYTES: whole rows when a row fits, else runs of positions within a row. Each
-    piece is a contiguous run of the (F, Ho*Wo*N) output, so its product is written in place."""
-    if wo * bytes_per_position <= INFERENCE_COLS_BYTES:
-        per = max(1, min(ho, INFERENCE_COLS_BYTES // (wo * bytes_per_position)))
+    ``budget`` bytes: whole rows when a row fits, else runs of positions within a row. Each piece
+    is a contiguous run of the (F, Ho*Wo*N) output, so its product is written in place."""
+    if wo * bytes_per_position <= budget:
+        per = max(1, min(ho, budget // (wo * bytes_per_position)))
         return [(r0, min(ho, r0 + per), 0, wo) for r0 in range(0, ho, per)]
-    per = max(1, INFERENCE_COLS_BYTES // bytes_per_position)
+    per = max(1, budget // bytes_per_position)
     return [(r, r + 1, w0, min(wo, w0 + per)) for r in range(ho) for w0 in range(0, wo, per)]
