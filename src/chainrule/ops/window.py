@@ -65,7 +65,8 @@ class ConvGeometry:
     def of(cls, x_shape: tuple, kernel: tuple, stride: tuple, dilation: tuple, pads: tuple) -> ConvGeometry:
         """The geometry of a conv of an (N, C, H, W) input with a (kh, kw) kernel."""
         n, c, h, w = x_shape
-        out = tuple(out_size(size, *pad, k, s, d) for size, pad, k, s, d in zip((h, w), pads, kernel, stride, dilation))
+        (kh, kw), (sh, sw), (dh, dw), (ph, pw) = kernel, stride, dilation, pads
+        out = (out_size(h, *ph, kh, sh, dh), out_size(w, *pw, kw, sw, dw))
         return cls(n, c, (h, w), tuple(kernel), tuple(stride), tuple(dilation), tuple(pads), out)
 
     @property

@@ -41,7 +41,7 @@ def forward(xp, x, w2, b, geom: ConvGeometry, keep_columns: bool):
     x: (N, C, H, W); w2: the weight as (F, C*kh*kw); b: (F,) or None.
     """
     t = threads_for(xp, geom, w2.shape[0])
-    with blas.single_threaded() if t == 1 else nullcontext():
+    with one_core(t):
         xpad = pad(xp, x.transpose(1, 2, 3, 0), geom, t)  # (C, H, W, N): free when x came out of a conv
         w_b = w2 if b is None else xp.concatenate([w2, b[:, None].astype(w2.dtype, copy=False)], axis=1)
         (ho, wo), f, n = geom.out_hw, w2.shape[0], geom.batch
@@ -60,7 +60,7 @@ def backward(xp, upstream, w2, cols, geom: ConvGeometry, needs: tuple):
     (ho, wo), (kh, kw), f, k = geom.out_hw, geom.kernel, w2.shape[0], geom.column_length
     g2 = upstream.transpose(1, 2, 3, 0).reshape(f, ho * wo * geom.batch)  # free when upstream is batch-innermost
     need_wb, t = needs[1] or needs[2], threads_for(xp, geom, f)
-    with blas.single_threaded() if t == 1 else nullcontext():
+    with one_core(t):
         if t > 1 and geom.channels >= 2 * t:
             dw_b, dx = gradients_in_channel_blocks(xp, w2, cols if need_wb else None, g2, geom, needs[0])
         else:
@@ -81,21 +81,26 @@ def threads_for(xp, geom: ConvGeometry, f: int) -> int:
     return t if flops >= PARALLEL_MIN_FLOPS else 1
 
 
+def one_core(t: int):
+    """A context in which the products run on one core when the conv runs on one thread (``t`` 1)
+    while chainrule may use more (MKL would otherwise wake its threads for each small product)."""
+    return blas.single_threaded() if t == 1 and threads.get_num_threads() > 1 else nullcontext()
+
+
 def pad(xp, x, geom: ConvGeometry, t: int = 1):
     """The (C, H, W, N) input with its zero border, (C, H + top + bottom, W + left + right, N)."""
     if not any(p for pair in geom.pads for p in pair):
         return x
     rows, cols = geom.inside
-    xpad = xp.empty((geom.channels, *geom.padded_hw, geom.batch), dtype=x.dtype)
+    xpad = xp.zeros((geom.channels, *geom.padded_hw, geom.batch), dtype=x.dtype)
 
-    def fill(cs, ns):  # the border's four strips, then the middle: each element written once
-        xpad[cs, : rows.start, :, ns] = 0
-        xpad[cs, rows.stop :, :, ns] = 0
-        xpad[cs, rows, : cols.start, ns] = 0
-        xpad[cs, rows, cols.stop :, ns] = 0
+    def fill(cs, ns):  # the input into the middle of the zeros
         xpad[cs, rows, cols, ns] = x[cs, :, :, ns]
 
-    split(geom.channels, geom.batch, t, fill)
+    if t == 1:
+        xpad[:, rows, cols] = x
+    else:
+        split(geom.channels, geom.batch, t, fill)
     return xpad
 
 
