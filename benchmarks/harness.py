@@ -20,12 +20,12 @@ import subprocess
 import sys
 import time
 
-_START_ENV = dict(os.environ)  # before chainrule is imported: it sets OMP_WAIT_POLICY for its own libgomp
+_START_ENV = dict(os.environ)  # before chainrule is imported: it sets GOMP_SPINCOUNT for its own libgomp
 
 
 def thread_env(threads: int) -> dict:
     """The environment of a worker: this script's as it started (PyTorch's workers must not inherit the
-    OMP_WAIT_POLICY that chainrule sets in its process), with every thread count pinned."""
+    GOMP_SPINCOUNT that chainrule sets in its process), with every thread count pinned."""
     return dict(
         _START_ENV, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)
     )
