@@ -23,9 +23,9 @@ def _ranks(bind: str, **env_extra) -> list[dict]:
     argv = ["mpirun", "-n", "2", "--oversubscribe", "--bind-to", bind, sys.executable, str(HERE / "threads_worker.py")]
     run = launch(argv, env, timeout=90)
     assert run.returncode == 0, run.output
-    return sorted(
-        (json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")), key=lambda r: r["rank"]
-    )
+    lines = [line for line in run.stdout.splitlines() if line.startswith("[")]
+    assert len(lines) == 1, run.output
+    return sorted(json.loads(lines[0]), key=lambda r: r["rank"])
 
 
 def test_unbound_ranks_share_the_cores():
