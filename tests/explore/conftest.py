@@ -55,6 +55,8 @@ def tiny_run(mnist_home, tmp_path_factory) -> Path:
     config = TrainConfig(
         model="deep", epochs=3, limit=1000, batch_size=50, val_fraction=0.0, out=str(out), plots=False, progress=False
     )
+    if os.environ.get("CHAINRULE_SCREENSHOTS") == "1":  # the README's pictures: a real network (about a minute)
+        config = TrainConfig(model="deep", epochs=3, val_fraction=0.0, out=str(out), plots=False, progress=False)
     train(config, log=lambda line: None)
     yield out
     patch.undo()

@@ -389,7 +389,14 @@
   }
 
   async function loadTest(index) {
-    const digit = await cr.api("network/test_digit", index === null ? {} : { index });
+    S.section.dataset.state = "busy"; // busy from the click on, not only once the forward pass is asked for
+    let digit;
+    try {
+      digit = await cr.api("network/test_digit", index === null ? {} : { index });
+    } catch (err) {
+      if (!S.busy) S.section.dataset.state = "idle";
+      return;
+    }
     clearPad();
     S.test = digit.index;
     S.caption.textContent = `test digit #${digit.index}, label ${digit.class_name}`;
@@ -405,6 +412,7 @@
     // Show test digit `index` (from the training view's misclassified images).
     open(index) {
       S.open = index;
+      document.getElementById("view-network").dataset.state = "busy"; // until that digit is shown
       if (S.ready) S.ready.then(() => S.info.available && loadTest(index));
       cr.show("network");
     },
