@@ -11,20 +11,9 @@ import chainrule as cr
 from chainrule.viz import graph as G
 from chainrule.viz.svg import graph_svg, render_svg
 from chainrule.viz.trace import graph_nodes
+from tests.viz.test_graph import SIGMOID_VALUES, leaves, sigmoid_chain
 
 SVG = "{http://www.w3.org/2000/svg}"
-SIGMOID_VALUES = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}
-
-
-def leaves(values):
-    return {k: cr.tensor(v, dtype=cr.float64, requires_grad=True, name=k) for k, v in values.items()}
-
-
-def sigmoid_chain():
-    v = leaves(SIGMOID_VALUES)
-    f = 1 / (1 + cr.exp(-(v["w0"] * v["x0"] + v["w1"] * v["x1"] + v["w2"])))
-    f.name = "f"
-    return f, v
 
 
 def simple():
