@@ -49,8 +49,8 @@ def _cmd_explore(args) -> int:
     except OSError as err:
         raise CommandError(f"explore: cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
     host, port = server.server_address[:2]
-    print(f"chainrule explore: http://{host}:{port}/  (Ctrl-C stops the server)", flush=True)
-    try:
+    try:  # the URL is printed inside: a Ctrl-C as soon as it shows still ends cleanly
+        print(f"chainrule explore: http://{host}:{port}/  (Ctrl-C stops the server)", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         print("\nchainrule explore: stopped", flush=True)
