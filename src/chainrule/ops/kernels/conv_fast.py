@@ -31,8 +31,9 @@ from ..window import ConvGeometry, kernel_offsets, windows
 
 INFERENCE_COLS_BYTES = 2 << 20  # without autograd, im2col in pieces of about this size (a core's L2 cache)
 DCOLS_BLOCK_BYTES = 3 << 20  # input-gradient columns in blocks of about this size, once they are large
-PARALLEL_MIN_FLOPS = 100e6  # a conv of fewer operations (2 F K N Ho Wo) runs on one core (measured: conv2 at
-# batch 128, 46 MFLOP, is fastest on one; conv3 at batch 64, 181 MFLOP, 1.2x faster on two)
+PARALLEL_MIN_FLOPS = 50e6  # a conv of fewer operations (2 F K N Ho Wo) runs on one core (measured: conv2 at
+# batch 128, 46 MFLOP, is fastest on one; conv3 at batch 64, 181 MFLOP, 1.2x faster on two; conv1 in
+# inference over 1,000 images, 98 MFLOP, 2.4 -> 1.9 ms on two, the shallow net's inference 4.1 -> 3.5 ms)
 
 
 def forward(xp, x, w2, b, geom: ConvGeometry, keep_columns: bool):
