@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from .. import backend as B
 from ..backend import kernels, threads
-from .optimizer import _FLUSH_BELOW, Optimizer, _flush_period
+from .optimizer import _FLUSH_BELOW, Optimizer, _flush_period, lerp_
 
 _PIECE = 65_536  # elements per pass of the fast form: the pieces of the five operands stay in L2 cache
 _FAST_MIN = 1 << 19  # parameter elements from which the fast form wins (below, the pieces' overhead does not pay)
@@ -219,14 +219,7 @@ def _step_piece(job: _Job, where: slice) -> None:
         else:
             np.multiply(d, job.l2, out=g)
             (np.subtract if job.maximize else np.add)(g, grad, out=g)
-    np.subtract(g, m, out=t)  # Optimizer._lerp_(m, g, 1 - beta1)
-    weight = 1 - beta1
-    if abs(weight) < 0.5:
-        t *= weight
-        m += t
-    else:
-        t *= 1.0 - weight
-        np.subtract(g, t, out=m)
+    lerp_(np, m, g, 1 - beta1, t)
     v *= beta2
     v += np.multiply(np.multiply(g, g, out=t), 1 - beta2, out=t)
     if vmax is not None:

@@ -73,6 +73,18 @@ def _grad_array(p: Tensor):
     return g._data if isinstance(g, Tensor) else g
 
 
+def lerp_(xp, avg, target, weight: float, t) -> None:
+    """``avg += weight * (target - avg)`` in place (``t``: scratch of avg's shape), with torch.lerp_'s
+    two-sided formula: ``target - (1 - weight) * (target - avg)`` when weight >= 0.5, as PyTorch."""
+    xp.subtract(target, avg, out=t)
+    if abs(weight) < 0.5:
+        t *= weight
+        avg += t
+    else:
+        t *= 1.0 - weight
+        xp.subtract(target, t, out=avg)
+
+
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)``.
 
@@ -227,14 +239,7 @@ class Optimizer:
 
     def _lerp_(self, avg, target, weight: float) -> None:
         """``avg += weight * (target - avg)`` in place, with torch.lerp_'s two-sided formula."""
-        xp, t = B.module_of(avg), self._scratch(avg)
-        xp.subtract(target, avg, out=t)
-        if abs(weight) < 0.5:
-            t *= weight
-            avg += t
-        else:
-            t *= 1.0 - weight
-            xp.subtract(target, t, out=avg)
+        lerp_(B.module_of(avg), avg, target, weight, self._scratch(avg))
 
     def _flush_tiny(self, p: Tensor, x, beta: float, threshold_power: float = 1.0) -> None:
         """Zero the entries of ``x`` below ``1e-30`` (float32; ``1e-300`` for float64).
