@@ -73,9 +73,29 @@ def test_normalize_padding_forms():
         ({"pad": (5, 0), "mode": "reflect"}, r"reflect padding 5 on dimension 3 needs pad < size, .* size 4"),
         ({"pad": (0, 0, 0, 6), "mode": "circular"}, r"circular padding 6 on dimension 2 .* size 3"),
         ({"pad": (1, 1), "mode": "wrap"}, r"padding mode must be one of"),
-        ({"pad": (-1, 1)}, r"pad sizes must be ints >= 0"),
+        ({"pad": (-3, -2)}, r"cropping 3 \+ 2 from dimension 3 of size 4 leaves less than nothing"),
+        ({"pad": (1.5, 1)}, r"pad sizes must be ints"),
     ],
 )
 def test_pad_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         pad(cr.zeros(1, 2, 3, 4), **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("amounts", [(-1, 2, 0, 0), (2, -1, -1, 1), (-2, -1, 0, 0), (0, 0, -1, -1), (-1, 0, 1, -1)])
+def test_negative_padding_crops_as_torch(mode, amounts):
+    """A negative amount crops (first), then the rest pads: values and gradients as PyTorch's."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((1, 2, 3, 4))
+    x = cr.tensor(a, requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    y, ty = (
+        pad(x, amounts, mode=mode, value=0.5),
+        TF.pad(t, amounts, mode=mode, value=0.5 if mode == "constant" else None),
+    )
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy())
+    g = rng.standard_normal(ty.shape)
+    y.backward(cr.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())

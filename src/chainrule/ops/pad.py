@@ -49,12 +49,13 @@ def normalize_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, si
     return tuple(pads)
 
 
-def torch_pad_to_pairs(pad, ndim: int, name: str = "pad") -> tuple:
-    """PyTorch's pad tuple (last dim first: left, right, top, bottom, ...) as pairs per axis."""
+def torch_pad_to_pairs(pad, ndim: int, name: str = "pad", negative: bool = False) -> tuple:
+    """PyTorch's pad tuple (last dim first: left, right, top, bottom, ...) as pairs per axis
+    (negative amounts, which crop, only where ``negative``)."""
     if isinstance(pad, numbers.Integral) or len(pad) % 2 or len(pad) // 2 > ndim:
         raise ValueError(f"{name}: pad must be a tuple of 2*k ints (k <= {ndim} dims), got {pad!r}")
-    if not all(isinstance(p, numbers.Integral) and p >= 0 for p in pad):
-        raise ValueError(f"{name}: pad sizes must be ints >= 0, got {pad!r}")
+    if not all(isinstance(p, numbers.Integral) and (negative or p >= 0) for p in pad):
+        raise ValueError(f"{name}: pad sizes must be ints{'' if negative else ' >= 0'}, got {pad!r}")
     pairs = [(0, 0)] * ndim
     for k in range(len(pad) // 2):
         pairs[ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
@@ -129,10 +130,31 @@ class Pad(Function):
 
 
 def pad(x, pad, mode: str = "constant", value: float = 0.0):
-    """Pad ``x`` as ``torch.nn.functional.pad``: ``pad`` lists (before, after) from the last dim back."""
-    pairs = torch_pad_to_pairs(pad, x.ndim)
+    """Pad ``x`` as ``torch.nn.functional.pad``: ``pad`` lists (before, after) from the last dim back.
+
+    A negative amount crops that many elements from that side, as PyTorch's: the crops first (a
+    slice of x, whose gradient is the upstream put back in place), then the padding in any mode.
+    """
+    pairs = torch_pad_to_pairs(pad, x.ndim, negative=True)
+    if any(b < 0 or a < 0 for b, a in pairs):
+        x = _crop(x, pairs)
+        pairs = tuple((max(b, 0), max(a, 0)) for b, a in pairs)
     check_mode(mode, pairs, x.shape, "pad")
     return Pad.apply(x, pairs=pairs, mode=mode, value=value)
+
+
+def _crop(x, pairs: tuple):
+    """x without -before / -after elements on each axis where those are negative (the rest of pad's work)."""
+    index = []
+    for axis, ((before, after), size) in enumerate(zip(pairs, x.shape)):
+        start, stop = max(-before, 0), size - max(-after, 0)
+        if stop < start:
+            raise ValueError(
+                f"pad: cropping {max(-before, 0)} + {max(-after, 0)} from dimension {axis} of size {size} "
+                f"leaves less than nothing (input shape {tuple(x.shape)})"
+            )
+        index.append(slice(start, stop))
+    return x[tuple(index)]
 
 
 def pad_spatial(x, pads: tuple, mode: str, value: float, name: str):
