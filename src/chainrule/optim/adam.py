@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from .. import backend as B
 from ..backend import kernels, threads
-from .optimizer import _FLUSH_BELOW, Optimizer, _flush_period, lerp_
+from .optimizer import Optimizer, decayed_grad, lerp_
 
 _PIECE = 65_536  # elements per pass of the fast form: the pieces of the five operands stay in L2 cache
 _FAST_MIN = 1 << 19  # parameter elements from which the fast form wins (below, the pieces' overhead does not pay)
@@ -98,14 +98,7 @@ class Adam(Optimizer):
         d = p._data
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
         beta1, beta2 = group["betas"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(d)
-            state["exp_avg_sq"] = xp.zeros_like(d)
-        if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = xp.zeros_like(d)
-        state["step"] += 1
-        step = state["step"]
+        step = _advance(state, d, group["amsgrad"])
         if wd != 0 and group["decoupled_weight_decay"]:
             d *= 1 - lr * wd
             g = self._decayed_grad(p, grad, 0, group["maximize"])
@@ -135,21 +128,8 @@ class Adam(Optimizer):
     def _job(self, p, grad, state: dict, group: dict) -> _Job:
         """The state and step count advanced now; the arithmetic as a job for ``_run_jobs``."""
         d = p._data
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = B.numpy.zeros_like(d)
-            state["exp_avg_sq"] = B.numpy.zeros_like(d)
-        if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = B.numpy.zeros_like(d)
-        state["step"] += 1
-        step, (beta1, beta2) = state["step"], group["betas"]
+        step, (beta1, beta2) = _advance(state, d, group["amsgrad"]), group["betas"]
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
-        updates = self._updates.get(id(p), 0)
-        flush = _FLUSH_BELOW.get(d.dtype)
-
-        def due(beta: float) -> bool:  # as Optimizer._flush_tiny decides
-            return flush is not None and 0.0 < beta < 1.0 and updates % _flush_period(beta, d.dtype) == 0
-
         arrays = [d, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")]
         return _Job(
             [None if a is None else a.reshape(-1) for a in arrays],
@@ -160,8 +140,24 @@ class Adam(Optimizer):
             step_size=lr / (1 - beta1**step),
             bc2=(1 - beta2**step) ** 0.5,
             eps=eps,
-            flush=(flush if due(beta1) else None, flush if eps > 0 and due(beta2) else None),
+            flush=(
+                self._flush_threshold(p, d.dtype, beta1),
+                self._flush_threshold(p, d.dtype, beta2) if eps > 0 else None,
+            ),
         )
+
+
+def _advance(state: dict, d, amsgrad: bool) -> int:
+    """The step count, advanced; the moments (zeros like ``d``) made on the first step."""
+    xp = B.module_of(d)
+    if not state:
+        state["step"] = 0
+        state["exp_avg"] = xp.zeros_like(d)
+        state["exp_avg_sq"] = xp.zeros_like(d)
+    if amsgrad and "max_exp_avg_sq" not in state:
+        state["max_exp_avg_sq"] = xp.zeros_like(d)
+    state["step"] += 1
+    return state["step"]
 
 
 class _Job(NamedTuple):
@@ -211,14 +207,7 @@ def _step_piece(job: _Job, where: slice) -> None:
     beta1, beta2 = job.betas
     if job.decay is not None:
         d *= job.decay
-    g = grad
-    if job.l2 or job.maximize:
-        g = np.empty_like(d)
-        if job.l2 == 0:
-            np.negative(grad, out=g)
-        else:
-            np.multiply(d, job.l2, out=g)
-            (np.subtract if job.maximize else np.add)(g, grad, out=g)
+    g = decayed_grad(np, d, grad, job.l2, job.maximize, np.empty_like(d)) if job.l2 or job.maximize else grad
     lerp_(np, m, g, 1 - beta1, t)
     v *= beta2
     v += np.multiply(np.multiply(g, g, out=t), 1 - beta2, out=t)

@@ -73,6 +73,15 @@ def _grad_array(p: Tensor):
     return g._data if isinstance(g, Tensor) else g
 
 
+def decayed_grad(xp, d, grad, weight_decay: float, maximize: bool, out):
+    """``(-grad if maximize else grad) + weight_decay * d`` into ``out`` (the caller skips it when
+    neither applies: then it is ``grad``)."""
+    if weight_decay == 0:
+        return xp.negative(grad, out=out)
+    xp.multiply(d, weight_decay, out=out)
+    return (xp.subtract if maximize else xp.add)(out, grad, out=out)
+
+
 def lerp_(xp, avg, target, weight: float, t) -> None:
     """``avg += weight * (target - avg)`` in place (``t``: scratch of avg's shape), with torch.lerp_'s
     two-sided formula: ``target - (1 - weight) * (target - avg)`` when weight >= 0.5, as PyTorch."""
@@ -231,11 +240,7 @@ class Optimizer:
         """``(-grad if maximize else grad) + weight_decay * p``; ``grad`` itself when neither applies."""
         if weight_decay == 0 and not maximize:
             return grad
-        xp, out = B.module_of(grad), self._scratch(p._data, slot=1)
-        if weight_decay == 0:
-            return xp.negative(grad, out=out)
-        xp.multiply(p._data, weight_decay, out=out)
-        return (xp.subtract if maximize else xp.add)(out, grad, out=out)
+        return decayed_grad(B.module_of(grad), p._data, grad, weight_decay, maximize, self._scratch(p._data, slot=1))
 
     def _lerp_(self, avg, target, weight: float) -> None:
         """``avg += weight * (target - avg)`` in place, with torch.lerp_'s two-sided formula."""
@@ -250,12 +255,17 @@ class Optimizer:
         ``threshold_power=0.5`` flushes below the square root of the threshold instead (for a
         running mean whose square is compared with a flushed mean of squares).
         """
-        thresh = _FLUSH_BELOW.get(x.dtype)
-        if thresh is None or not 0.0 < beta < 1.0:
-            return
-        if self._updates.get(id(p), 0) % _flush_period(beta, x.dtype):
-            return
-        x[B.module_of(x).abs(x) < thresh**threshold_power] = 0
+        thresh = self._flush_threshold(p, x.dtype, beta)
+        if thresh is not None:
+            x[B.module_of(x).abs(x) < thresh**threshold_power] = 0
+
+    def _flush_threshold(self, p: Tensor, dtype, beta: float) -> float | None:
+        """The threshold if this update of ``p`` flushes a running average of ``dtype`` decaying by
+        ``beta`` (see ``_flush_tiny``), else None."""
+        thresh = _FLUSH_BELOW.get(dtype)
+        if thresh is None or not 0.0 < beta < 1.0 or self._updates.get(id(p), 0) % _flush_period(beta, dtype):
+            return None
+        return thresh
 
     # --- state dict --------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
