@@ -16,6 +16,7 @@ import warnings
 from html import escape
 from pathlib import Path
 
+from ..autograd import engine
 from ..autograd.tensor import Tensor
 from .labels import GRAD_COLOR, ROLES, VALUE_COLOR, gradients, node_kind, summary
 from .layout import Layout, layout_graph
@@ -170,7 +171,8 @@ def to_dot(out: Tensor, grad=None, rankdir: str = "LR", params: dict | None = No
                 lines.append(f"  {nid} -> {box} [label=<{_html_values(t._data, totals.get(id(t)))}>];")
         if t._ctx is None:
             continue
-        for i, parent in enumerate(t._ctx.parents):
+        for i in range(len(t._ctx.parents)):
+            parent = engine.input_node(t._ctx, i)  # its value before any later in-place change
             name = names[id(parent)]
             # a box already names its leaf; an op's output is named on its edges (as in the trace)
             label = _html_values(parent._data, edge_grads.get((id(t), i)), None if parent._ctx is None else name)
