@@ -13,6 +13,7 @@ from PIL import Image
 
 import chainrule as cr
 import chainrule.nn as nn
+from chainrule.viz import figure as F
 from chainrule.viz import plots as P
 
 
@@ -52,13 +53,13 @@ def assert_png(path, width: int | None = None, height: int | None = None) -> tup
 @pytest.fixture
 def figures(monkeypatch):
     """The figures the plots save (still written to disk), to read their titles and labels back."""
-    saved, real_save = [], P.save_figure
+    saved, real_save = [], F.save_figure
 
     def spy(fig, path):
         saved.append(fig)
         return real_save(fig, path)
 
-    monkeypatch.setattr(P, "save_figure", spy)
+    monkeypatch.setattr(F, "save_figure", spy)
     return saved
 
 

@@ -1,7 +1,7 @@
 """Figures for the plots: drawn off-screen, then written as a PNG or handed back for Jupyter to show.
 
 A plot function given a ``path`` writes a PNG there and returns the ``Path``; given none it returns
-the figure (``plots.finish_figure``), which a notebook displays inline as a cell's value. It is a
+the figure (``finish_figure``), which a notebook displays inline as a cell's value. It is a
 ``matplotlib.figure.Figure`` on the Agg canvas, never registered with pyplot, so it is shown exactly
 once (pyplot's inline backend would show its own figures again at the end of the cell) and freed
 with its last reference. matplotlib is imported on first use, so ``import chainrule`` stays fast.
@@ -65,3 +65,8 @@ def save_figure(fig, path) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def finish_figure(fig, path=None) -> Path | Figure:
+    """The end of every plot: ``path`` given, the PNG written there and its ``Path``; else ``fig``."""
+    return fig if path is None else save_figure(fig, path)

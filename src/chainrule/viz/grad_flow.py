@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import records as flow  # the record format: read here, written by train.monitor
-from .plots import finish_figure, new_figure
+from .figure import finish_figure, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

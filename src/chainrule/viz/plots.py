@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from .. import backend as B
 from ..autograd import engine
 from ..autograd.tensor import Tensor
+from ..backend.devices import to_host
 from ..nn.activation import ReLU
 from ..nn.conv import Conv2d
-from .figure import new_figure, save_figure
+from .figure import finish_figure, new_figure, save_figure  # noqa: F401  (save_figure: experiments read it here)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -30,16 +31,7 @@ TRAIN_COLOR, VAL_COLOR, BEST_COLOR = "#1f77b4", "#ff7f0e", "#2ca02c"
 # --- helpers ---------------------------------------------------------------------------------------
 def _host(x):
     """A Tensor, a device array or array-like -> a host (NumPy) array for matplotlib."""
-    if isinstance(x, Tensor):
-        x = x._data
-    if hasattr(x, "get") and not isinstance(x, Mapping):  # CuPy arrays copy to the host with .get()
-        x = x.get()
-    return B.numpy.asarray(x)
-
-
-def finish_figure(fig, path=None) -> Path | Figure:
-    """The end of every plot: ``path`` given, the PNG written there and its ``Path``; else ``fig``."""
-    return fig if path is None else save_figure(fig, path)
+    return to_host(x._data if isinstance(x, Tensor) else x)
 
 
 def _number(value) -> float:
