@@ -29,12 +29,9 @@ ACTIVATIONS = {
 MAX_LISTED = 4096  # a dense unit lists every input up to this many (the deep net's fc1 has 3,920)
 
 
-def pairs(value, n: int = 2) -> tuple:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
-
-
-def _tensor(array) -> Tensor:
-    return Tensor(array)
+def pairs(value) -> tuple:
+    """A pool's int-or-pair argument (kernel_size, stride, padding, dilation) as a pair."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def unit_index(unit, shape: tuple) -> tuple:
@@ -59,9 +56,9 @@ def explain(layer, x, out, unit: tuple) -> dict:
     if isinstance(layer, nn.Flatten):
         return {"op": "flatten", "source": [int(i) for i in _unravel(unit[0], x.shape)], "input": value, "value": value}
     formula = next((f for kind, f in ACTIVATIONS.items() if isinstance(layer, kind)), None)
-    if formula is not None and x.shape == out.shape:
-        return {"op": "activation", "formula": formula, "input": float(x[unit]), "value": value}
     same = x.shape == out.shape
+    if formula is not None and same:
+        return {"op": "activation", "formula": formula, "input": float(x[unit]), "value": value}
     return {"op": "other", "input": float(x[unit]) if same else None, "value": value}
 
 
@@ -76,12 +73,11 @@ def _unravel(flat: int, shape: tuple) -> list[int]:
 def conv_unit(layer, x, unit: tuple) -> dict:
     """out[f, i, j] = sum over (c, u, v) of x_pad[c, i*s + u*d, j*s + v*d] * w[f, c, u, v] + b[f]."""
     f, i, j = unit
-    kh, kw = pairs(layer.kernel_size)
-    (sh, sw), (dh, dw) = pairs(layer.stride), pairs(layer.dilation)
+    (kh, kw), (sh, sw), (dh, dw) = layer.kernel_size, layer.stride, layer.dilation  # tuples (Conv2d's as_pair)
     pads = normalize_padding(layer.padding, (kh, kw), (sh, sw), (dh, dw), x.shape[1:], "Conv2d")
     mode = {"zeros": "constant"}.get(layer.padding_mode, layer.padding_mode)
     flat = tuple(p for pair in reversed(pads) for p in pair)  # PyTorch's order: left, right, top, bottom
-    padded = F.pad(_tensor(x[None]), flat, mode=mode, value=getattr(layer, "value", 0.0) or 0.0)
+    padded = F.pad(Tensor(x[None]), flat, mode=mode, value=getattr(layer, "value", 0.0) or 0.0)
     top, left = i * sh, j * sw
     rows, cols = slice(top, top + dh * (kh - 1) + 1, dh), slice(left, left + dw * (kw - 1) + 1, dw)
     per_group = layer.in_channels // layer.groups
@@ -114,7 +110,7 @@ def conv_unit(layer, x, unit: tuple) -> dict:
 
 def dense_unit(layer, x, j: int) -> dict:
     """out[j] = sum_k x[k] * W[j, k] + b[j]."""
-    vector = _tensor(x.reshape(-1))
+    vector = Tensor(x.reshape(-1))
     if vector.shape[0] > MAX_LISTED:
         raise BadRequest(f"a dense unit with {vector.shape[0]} inputs is past the {MAX_LISTED} the page lists", 413)
     weight = layer.weight.detach()[j]
@@ -135,8 +131,7 @@ def pool_unit(layer, x, unit: tuple) -> dict:
     """out[c, i, j] = max (or mean) of x[c] over the window at (i*s, j*s)."""
     c, i, j = unit
     kh, kw = pairs(layer.kernel_size)
-    stride = layer.stride if layer.stride is not None else layer.kernel_size
-    (sh, sw), (ph, pw) = pairs(stride), pairs(layer.padding)
+    (sh, sw), (ph, pw) = pairs(layer.stride), pairs(layer.padding)  # stride: the pools' `stride or kernel_size`
     dh, dw = pairs(getattr(layer, "dilation", 1))
     top, left = i * sh - ph, j * sw - pw
     window = [
@@ -157,7 +152,7 @@ def pool_unit(layer, x, unit: tuple) -> dict:
 
 def softmax_unit(logits, probabilities, k: int) -> dict:
     """p[k] = exp(z[k] - max z) / sum_j exp(z[j] - max z)."""
-    z = _tensor(logits)
+    z = Tensor(logits)
     exps = (z - z.max()).exp()
     return {
         "op": "softmax",

@@ -21,7 +21,7 @@ from ...autograd.tensor import Tensor
 from ...data.images import ImageError, preprocess_array
 from ...nn import functional as F
 from ..protocol import BadRequest, Context, field_of, number
-from ..runs import COMPUTE, HOW_TO_TRAIN, class_names, dataset_of, loaded, test_set
+from ..runs import COMPUTE, HOW_TO_TRAIN, Loaded, class_names, dataset_of, loaded, test_set
 from ..units import explain, softmax_unit, unit_index
 
 MAX_SIDE = 512  # a drawing past 512x512 pixels is refused (413): the page sends at most 112x112
@@ -67,9 +67,8 @@ def describe(name: str, layer) -> str:
     """A short label: "0 Conv2d 1->10 5x5 s2 p2", "7 Linear 3920->50", "1 ReLU"."""
     kind = type(layer).__name__
     if kind == "Conv2d":
-        k, s, p = layer.kernel_size, layer.stride, layer.padding
-        k = "x".join(map(str, k)) if isinstance(k, tuple) else f"{k}x{k}"
-        s = s[0] if isinstance(s, tuple) and len(set(s)) == 1 else s
+        k, s, p = "x".join(map(str, layer.kernel_size)), layer.stride, layer.padding  # tuples, or a string padding
+        s = s[0] if len(set(s)) == 1 else s
         p = p[0] if isinstance(p, tuple) and len(set(p)) == 1 else p
         return f"{name} {kind} {layer.in_channels}\u2192{layer.out_channels} {k} s{s} p{p}"
     if kind == "Linear":
@@ -79,11 +78,14 @@ def describe(name: str, layer) -> str:
     return f"{name} {kind}"
 
 
-def forward_all(ctx: Context, image: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+def model_input(model: Loaded, image: np.ndarray) -> np.ndarray:
+    """The (28, 28) image in the shape the model takes, without the batch axis: (1, 28, 28) or its ``input_shape``."""
+    return image.reshape(getattr(model.model, "input_shape", (1, SIZE, SIZE)))
+
+
+def forward_all(model: Loaded, image: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Every layer's output for one image (batch axis dropped), and the ten softmax probabilities."""
-    model = loaded(ctx)
-    shape = getattr(model.model, "input_shape", (1, SIZE, SIZE))
-    x = Tensor(image.reshape(1, *shape))
+    x = Tensor(model_input(model, image)[None])
     outs = []
     with COMPUTE, no_grad():
         for _, layer in model.layers:
@@ -93,10 +95,10 @@ def forward_all(ctx: Context, image: np.ndarray) -> tuple[list[np.ndarray], np.n
     return outs, probs
 
 
-def layer_table(ctx: Context, outs: list) -> list[dict]:
+def layer_table(model: Loaded, outs: list) -> list[dict]:
     return [
         {"index": i, "name": name, "kind": type(layer).__name__, "label": describe(name, layer), "shape": list(o.shape)}
-        for i, ((name, layer), o) in enumerate(zip(loaded(ctx).layers, outs))
+        for i, ((name, layer), o) in enumerate(zip(model.layers, outs))
     ]
 
 
@@ -105,14 +107,14 @@ def model_info(payload: dict, ctx: Context) -> dict:
     if ctx.run_dir is None:
         return {"available": False, "message": HOW_TO_TRAIN, "classes": class_names("mnist")}
     model = loaded(ctx)
-    outs, _ = forward_all(ctx, np.zeros((SIZE, SIZE), np.float32))
+    outs, _ = forward_all(model, np.zeros((SIZE, SIZE), np.float32))
     summary = ctx.run_dir / "summary.json"
     accuracy = None
     if summary.is_file():
         try:
             accuracy = json.loads(summary.read_text()).get("test_accuracy")
         except (OSError, ValueError):
-            accuracy = None
+            pass  # an unreadable summary: the page shows no accuracy
     return {
         "available": True,
         "run": ctx.run_dir.name,
@@ -121,15 +123,16 @@ def model_info(payload: dict, ctx: Context) -> dict:
         "classes": class_names(model.dataset),
         "parameters": int(sum(p.numel() for p in model.model.parameters())),
         "test_accuracy": accuracy if isinstance(accuracy, float) else None,
-        "layers": layer_table(ctx, outs),
+        "layers": layer_table(model, outs),
     }
 
 
 def forward(payload: dict, ctx: Context) -> dict:
     """The prediction, the ten probabilities and every layer's activations for one image."""
     image, about = image_of(payload, ctx)
-    outs, probs = forward_all(ctx, image)
-    layers = layer_table(ctx, outs)
+    model = loaded(ctx)
+    outs, probs = forward_all(model, image)
+    layers = layer_table(model, outs)
     for entry, out in zip(layers, outs):
         entry["data"] = b64(out)
         entry["range"] = [float(out.min()), float(out.max())]
@@ -146,7 +149,8 @@ def unit(payload: dict, ctx: Context) -> dict:
     """How one output value of one layer was computed: ``layer`` (index, or the count for the softmax)
     and ``unit`` (a list of indices into that layer's output)."""
     image, _ = image_of(payload, ctx)
-    outs, probs = forward_all(ctx, image)
+    model = loaded(ctx)  # once: each call stats the checkpoint
+    outs, probs = forward_all(model, image)
     n = len(outs)
     index = field_of(payload, "layer", int)
     if not 0 <= index <= n:
@@ -154,17 +158,13 @@ def unit(payload: dict, ctx: Context) -> dict:
     if index == n:
         k = unit_index(field_of(payload, "unit", list), probs.shape)[0]
         return {"layer": n, "unit": [k], "label": "softmax", **softmax_unit(outs[-1], probs, k)}
-    name, layer = loaded(ctx).layers[index]
+    name, layer = model.layers[index]
     where = unit_index(field_of(payload, "unit", list), outs[index].shape)
-    x = outs[index - 1] if index else image.reshape(getattr(loaded(ctx).model, "input_shape", (1, SIZE, SIZE)))
+    x = outs[index - 1] if index else model_input(model, image)
     with COMPUTE, no_grad():
         answer = explain(layer, x, outs[index], where)
-    after = loaded(ctx).layers[index + 1][1] if index + 1 < n else None
-    if after is not None and outs[index + 1].shape == outs[index].shape:
-        answer["next"] = {
-            "label": describe(loaded(ctx).layers[index + 1][0], after),
-            "value": float(outs[index + 1][where]),
-        }
+    if index + 1 < n and outs[index + 1].shape == outs[index].shape:
+        answer["next"] = {"label": describe(*model.layers[index + 1]), "value": float(outs[index + 1][where])}
     return {"layer": index, "unit": list(where), "label": describe(name, layer), **answer}
 
 
@@ -172,11 +172,11 @@ def saliency(payload: dict, ctx: Context) -> dict:
     """d(score of ``class``)/d(input pixels) by chainrule's backward pass; ``class`` defaults to the prediction."""
     image, _ = image_of(payload, ctx)
     model = loaded(ctx)
-    shape = getattr(model.model, "input_shape", (1, SIZE, SIZE))
     with COMPUTE, enable_grad():
-        x = Tensor(image.reshape(1, *shape), requires_grad=True)
+        x = Tensor(model_input(model, image)[None], requires_grad=True)
         logits = model.model(x)
-        predicted = int(np.argmax(logits.detach().numpy()[0]))
+        scores = logits.detach().numpy()[0]
+        predicted = int(np.argmax(scores))
         k = (
             predicted
             if payload.get("class") is None
@@ -187,7 +187,7 @@ def saliency(payload: dict, ctx: Context) -> dict:
     return {
         "class": k,
         "predicted": predicted,
-        "score": float(logits.detach().numpy()[0, k]),
+        "score": float(scores[k]),
         "gradient": [round(float(v), 7) for v in g.reshape(-1)],
         "max_abs": float(np.abs(g).max()),
         "shape": list(g.shape),
@@ -196,14 +196,19 @@ def saliency(payload: dict, ctx: Context) -> dict:
 
 def test_digit(payload: dict, ctx: Context) -> dict:
     """A test digit (``index``, or a random one): its pixels (784 ints) and label."""
-    images, labels = test_set(ctx, dataset_of(ctx))
+    dataset = dataset_of(ctx)
+    images, labels = test_set(ctx, dataset)
     if payload.get("index") is None:
         i = random.randrange(len(images))
     else:
         i = number(payload["index"], "index", integer=True, lo=0, hi=len(images) - 1)
-    classes = class_names(dataset_of(ctx))
     label = int(labels[i])
-    return {"index": i, "label": label, "class_name": classes[label], "pixels": images[i].reshape(-1).tolist()}
+    return {
+        "index": i,
+        "label": label,
+        "class_name": class_names(dataset)[label],
+        "pixels": images[i].reshape(-1).tolist(),
+    }
 
 
 ROUTES = {
