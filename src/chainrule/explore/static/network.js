@@ -7,7 +7,7 @@
   const PAD = 280; // the drawing pad, CSS and canvas pixels
   const SEND = 112; // the drawing is sent as SEND x SEND opacities (0..255); the server prepares it
   const THROTTLE_MS = 100; // while the pointer draws: at most one request per 100 ms, one in flight
-  const S = { layers: [], canvases: [], pending: null, busy: false, last: 0, chosen: null, unit: null };
+  const S = { canvases: [], pending: null, busy: false, last: 0, chosen: null, unit: null };
 
   document.head.append(cr.el("link", { rel: "stylesheet", href: "/static/network.css" }));
 
@@ -16,10 +16,6 @@
     const a = Math.min(1, Math.abs(t));
     const [r, g, b] = t >= 0 ? [27, 42, 128] : [217, 130, 43];
     return `rgb(${255 + (r - 255) * a | 0},${255 + (g - 255) * a | 0},${255 + (b - 255) * a | 0})`;
-  }
-
-  function zoomFor(h) {
-    return h >= 12 ? 2 : h >= 6 ? 3 : 6;
   }
 
   // A canvas showing values (h x w) as a heat map; box/mark overlays drawn on top.
@@ -39,8 +35,7 @@
     }
   }
 
-  function mapCanvas(h, w, onpick) {
-    const z = zoomFor(h);
+  function mapCanvas(h, w, onpick, z = h >= 12 ? 2 : h >= 6 ? 3 : 6) {
     const cv = cr.el("canvas", { width: w * z, height: h * z, class: "pix" });
     cv.map = { values: new Float32Array(h * w), h, w, z, scale: 0 };
     if (onpick) {
@@ -63,7 +58,6 @@
       const grid = cr.el("div", { class: "maps", style: `grid-template-columns: repeat(${cols}, auto)` });
       for (let k = 0; k < c; k++) {
         const cv = mapCanvas(h, w, (y, x) => pick(index, [k, y, x]));
-        cv.dataset.layer = index;
         cv.dataset.channel = k;
         cv.title = `channel ${k}`;
         canvases.push(cv);
@@ -73,10 +67,10 @@
     } else {
       const n = layer.shape.reduce((a, b) => a * b, 1);
       const cv = vectorCanvas(n, (k) => pick(index, [k]));
-      cv.dataset.layer = index;
       canvases.push(cv);
       col.append(cr.el("div", { class: "bars" }, cv));
     }
+    for (const cv of canvases) cv.dataset.layer = index;
     return { col, canvases };
   }
 
@@ -85,7 +79,7 @@
     if (n > 128) {
       const per = 28, z = 2, rows = Math.ceil(n / per);
       const cv = cr.el("canvas", { width: per * z, height: rows * z, class: "pix" });
-      cv.map = { values: new Float32Array(rows * per), h: rows, w: per, z, scale: 0, n };
+      cv.map = { values: new Float32Array(rows * per), h: rows, w: per, z, scale: 0 };
       cv.addEventListener("click", (e) => {
         const k = Math.floor(e.offsetY / z) * per + Math.floor(e.offsetX / z);
         if (k < n) onpick(k);
@@ -118,9 +112,13 @@
     }
   }
 
-  function paint(cv) {
-    if (cv.bars) paintBars(cv);
-    else paintMap(cv);
+  const paint = (cv) => (cv.bars ? paintBars(cv) : paintMap(cv));
+
+  function clearMarks() {
+    for (const cv of [S.input, ...S.canvases.flat()]) {
+      cv.overlays = [];
+      if (cv.bars) cv.bars.mark = -1;
+    }
   }
 
   function setValues(cv, values, scale) {
@@ -152,7 +150,7 @@
     const end = () => {
       if (!drawing) return;
       drawing = false;
-      sendDrawing(true);
+      sendDrawing();
     };
     pad.addEventListener("pointerup", end);
     pad.addEventListener("pointercancel", end);
@@ -181,12 +179,11 @@
     return { pixels, width: SEND, height: SEND };
   }
 
-  function sendDrawing(final = false) {
+  function sendDrawing() {
     if (!S.drawn) return;
     S.last = performance.now();
-    S.test = null;
     S.caption.textContent = "your drawing";
-    request(drawingSpec(), final);
+    request(drawingSpec());
   }
 
   function clearPad() {
@@ -195,8 +192,8 @@
   }
 
   // --- requests: the newest input wins, one in flight ------------------------------------------
-  function request(spec, final) {
-    S.pending = { spec, final };
+  function request(spec) {
+    S.pending = spec;
     S.section.dataset.state = "busy";
     if (!S.busy) pump();
   }
@@ -204,13 +201,13 @@
   async function pump() {
     S.busy = true;
     while (S.pending) {
-      const { spec, final } = S.pending;
+      const spec = S.pending;
       S.pending = null;
       try {
         const answer = await cr.api("network/forward", spec);
         S.spec = spec;
         show(answer);
-        if (final || !S.pending) await refreshDetails();
+        await refreshDetails(); // returns at once if a newer input is pending
       } catch (err) {
         // cr.api showed the error in the page; the next drawing tries again
       }
@@ -227,7 +224,6 @@
 
   // --- showing a forward pass ------------------------------------------------------------------
   function show(answer) {
-    S.answer = answer;
     const probs = answer.probabilities;
     S.verdict.replaceChildren("prediction: ", cr.el("b", { id: "net-prediction" }, S.info.classes[answer.prediction]));
     for (const [k, row] of S.probRows.entries()) {
@@ -236,6 +232,7 @@
       row.querySelector(".bar span").style.width = (100 * probs[k]).toFixed(1) + "%";
       row.querySelector(".p").textContent = cr.fmt(probs[k], 3);
     }
+    clearMarks();
     setValues(S.input, cr.floats(answer.input), 1);
     paint(S.input);
     answer.layers.forEach((layer, i) => {
@@ -245,14 +242,11 @@
       const size = canvases.length > 1 ? values.length / canvases.length : values.length;
       canvases.forEach((cv, k) => {
         setValues(cv, values.subarray(k * size, (k + 1) * size), scale);
-        cv.overlays = [];
-        if (cv.bars) cv.bars.mark = -1;
         paint(cv);
       });
     });
     const soft = S.canvases[answer.layers.length][0];
     setValues(soft, Float32Array.from(probs), 1);
-    soft.bars.mark = -1;
     paint(soft);
     S.section.dataset.state = "shown";
   }
@@ -272,7 +266,7 @@
 
   function chooseClass(k) {
     S.chosen = k;
-    if (S.answer) {
+    if (S.spec) {
       S.probRows.forEach((row, j) => row.classList.toggle("chosen", j === k));
       saliency();
     }
@@ -300,18 +294,13 @@
   }
 
   function highlight(answer) {
-    for (const list of [[S.input], ...S.canvases]) {
-      for (const cv of list) {
-        cv.overlays = [];
-        if (cv.bars) cv.bars.mark = -1;
-      }
-    }
+    clearMarks();
     const here = S.canvases[answer.layer];
     const prev = answer.layer === 0 ? [S.input] : S.canvases[answer.layer - 1];
     const u = answer.unit;
     if (u.length === 3) here[u[0]].overlays = [{ top: u[1], left: u[2], height: 1, width: 1, colour: "#1b7a2a" }];
     else if (here[0].bars) here[0].bars.mark = u[0];
-    else here[0].overlays = [{ top: Math.floor(u[0] / 28), left: u[0] % 28, height: 1, width: 1, colour: "#1b7a2a" }];
+    else here[0].overlays = [{ top: Math.floor(u[0] / here[0].map.w), left: u[0] % here[0].map.w, height: 1, width: 1, colour: "#1b7a2a" }];
     const f = answer.field;
     if (f) {
       const span = (k, d) => d * (k - 1) + 1;
@@ -324,7 +313,7 @@
     } else if (answer.op === "activation" && prev[0].bars) {
       prev[0].bars.mark = u[0];
     }
-    for (const list of [[S.input], ...S.canvases]) list.forEach(paint);
+    [S.input, ...S.canvases.flat()].forEach(paint);
   }
 
   // --- building the view -----------------------------------------------------------------------
@@ -347,14 +336,8 @@
       S.caption,
     );
     S.verdict = cr.el("div", { class: "verdict" }, "prediction: \u2013");
-    S.input = mapCanvas(28, 28, null);
-    S.input.id = "net-input";
-    S.input.map.z = 5;
-    S.input.width = S.input.height = 140;
-    S.saliency = mapCanvas(28, 28, null);
-    S.saliency.id = "net-saliency";
-    S.saliency.map.z = 5;
-    S.saliency.width = S.saliency.height = 140;
+    S.input = Object.assign(mapCanvas(28, 28, null, 5), { id: "net-input" }); // 28x28 at zoom 5
+    S.saliency = Object.assign(mapCanvas(28, 28, null, 5), { id: "net-saliency" });
     S.salCaption = cr.el("div", { class: "legend" }, "d score / d pixel");
     const about = `${info.model} on ${info.dataset} \u00b7 ${info.parameters.toLocaleString()} parameters` +
       (info.test_accuracy != null ? ` \u00b7 test accuracy ${cr.fmt(info.test_accuracy, 4)}` : "") + ` \u00b7 run ${info.run}`;
@@ -398,9 +381,8 @@
       return;
     }
     clearPad();
-    S.test = digit.index;
     S.caption.textContent = `test digit #${digit.index}, label ${digit.class_name}`;
-    request({ test_index: digit.index }, true);
+    request({ test_index: digit.index });
   }
 
   cr.views.network = {
