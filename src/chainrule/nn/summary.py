@@ -6,6 +6,7 @@ running statistics and dropout are left alone), seen through forward hooks on th
 
 from __future__ import annotations
 
+import contextlib
 import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,6 +27,23 @@ def model_device(module):
     """The device of a module's parameters (the CPU for a module without any)."""
     first = next(iter(module.parameters()), None)
     return _device.CPU if first is None else first.device
+
+
+@contextlib.contextmanager
+def probing(model: Module, modules, hook):
+    """A block that runs ``model`` in eval mode without a graph, ``hook`` seeing each of ``modules``'
+    forward calls; the hooks are removed and every training mode restored after it."""
+    handles = [m.register_forward_hook(hook) for m in modules]
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        for h in handles:
+            h.remove()
+        for m, mode in modes:
+            object.__setattr__(m, "training", mode)
 
 
 @dataclass
@@ -134,22 +152,10 @@ def summary(model: Module, input_shape, batch_size: int = 2, dtype=None) -> Mode
             )
         )
 
-    handles = [
-        m.register_forward_hook(hook)
-        for m in model.modules()
-        if next(m.parameters(recurse=False), None) is not None or not m._modules
-    ]
-    modes = {id(m): m.training for m in model.modules()}
-    model.eval()
-    try:
-        with no_grad():
-            probe = B.numpy.zeros((batch_size,) + input_shape, dtype=dtype)
-            model(tensor(probe, device=model_device(model)))  # where the weights are
-    finally:
-        for h in handles:
-            h.remove()
-        for m in model.modules():
-            object.__setattr__(m, "training", modes[id(m)])
+    rows = [m for m in model.modules() if next(m.parameters(recurse=False), None) is not None or not m._modules]
+    with probing(model, rows, hook):
+        probe = B.numpy.zeros((batch_size,) + input_shape, dtype=dtype)
+        model(tensor(probe, device=model_device(model)))  # where the weights are
     result.total_params = sum(p.numel() for p in params)
     result.trainable_params = sum(p.numel() for p in params if p.requires_grad)
     return result

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import backend as B
-from ..autograd import engine
 from ..autograd.tensor import Tensor
 from ..backend.devices import to_host
 from ..nn.activation import ReLU
 from ..nn.conv import Conv2d
+from ..nn.summary import probing
 from .figure import finish_figure, new_figure, save_figure  # noqa: F401  (save_figure: experiments read it here)
 
 if TYPE_CHECKING:
@@ -262,17 +262,8 @@ def feature_maps(model, image, include_relu: bool = False) -> list[tuple[str, B.
 
     if not any(isinstance(m, Conv2d) for m in leaves):
         raise ValueError(f"feature_maps: {type(model).__name__} has no Conv2d layer")
-    handles = [m.register_forward_hook(hook) for m in leaves]  # all leaves: "right after a conv" is exact
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        model.eval()
-        with engine.no_grad():
-            model(x)
-    finally:
-        for h in handles:
-            h.remove()
-        for m, mode in modes:
-            m.training = mode
+    with probing(model, leaves, hook):  # all leaves: "right after a conv" is exact
+        model(x)
     out, seen, previous = [], {}, None
     for name, module, output in events:
         keep = isinstance(module, Conv2d) or (
