@@ -279,10 +279,13 @@ def _split_elementwise(ufuncs, *arrays):
         return None
     if any(type(a) is not B.numpy.ndarray or a.shape != first.shape or a.strides != first.strides for a in arrays):
         return None
-    out = B.numpy.empty_like(first)  # the layout (and dtype) of the first operand, as the reference result
-    flats = [_flat(a) for a in (*arrays, out)]
-    if any(f is None for f in flats) or out.strides != first.strides:
+    flats = [_flat(a) for a in arrays]
+    if any(f is None for f in flats):  # checked before the output is made: a strided input allocates nothing here
         return None
+    out = B.numpy.empty_like(first)  # the layout (and dtype) of the first operand, as the reference result
+    if out.strides != first.strides:
+        return None
+    flats.append(_flat(out))
     threads.parallel_for(first.size, lambda a, b: ufuncs(*(f[a:b] for f in flats)), min_block=_RELU_MIN_BLOCK)
     return out
 

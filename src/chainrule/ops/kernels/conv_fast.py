@@ -98,10 +98,7 @@ def pad(xp, x, geom: ConvGeometry, t: int = 1):
     def fill(cs, ns):  # the input into the middle of the zeros
         xpad[cs, rows, cols, ns] = x[cs, :, :, ns]
 
-    if t == 1:
-        xpad[:, rows, cols] = x
-    else:
-        split(geom.channels, geom.batch, t, fill)
+    split(geom.channels, geom.batch, t, fill)
     return xpad
 
 
