@@ -130,17 +130,13 @@ def share_cores(ranks_here: int) -> int:
     """Give this process its share of the cores when ``ranks_here`` processes (MPI ranks on this
     machine, running on the same CPUs) share them: physical cores // ranks, at least 1. A count
     chosen by ``set_num_threads`` or the environment is kept. Returns the count now in use."""
+    global _num_threads
     get_num_threads()
     if not _explicit:
         n = max(1, physical_cores() // max(1, ranks_here))
         blas.set_threads(n)
-        _set_shared(n)
-    return get_num_threads()
-
-
-def _set_shared(n: int) -> None:
-    global _num_threads
-    _num_threads = n  # not explicit: a later share_cores may still change it
+        _num_threads = n  # not explicit: a later share_cores may still change it
+    return _num_threads
 
 
 # --- the pool --------------------------------------------------------------------------------------
