@@ -175,7 +175,9 @@ def matmul(a, b, out=None):
     if op_b is None:
         b, op_b = numpy.ascontiguousarray(b), (_NO_TRANS, n)
     if out is None:
-        out = numpy.empty((m, n), dtype=a.dtype)
+        out, ldc = numpy.empty((m, n), dtype=a.dtype), n
+    else:
+        ldc = _operand(out)[1]  # row-major, as _for_mkl checked
     small = m * n * k < SMALL_PRODUCT  # on one core: waking MKL's threads costs more than they save
     if small:
         before = _set_local_threads(ctypes.c_int(1))
@@ -193,7 +195,7 @@ def matmul(a, b, out=None):
         op_b[1],
         0.0,
         out.ctypes.data,
-        _operand(out)[1],
+        ldc,
     )
     if small:
         _set_local_threads(ctypes.c_int(before))
