@@ -124,6 +124,15 @@ def test_an_input_changed_in_place_later_is_drawn_with_its_earlier_value():
     assert sum(new in e for e in edges) == 1  # into the add only
 
 
+def test_dot_and_layout_share_one_backward_pass(monkeypatch):
+    from chainrule.viz import labels
+
+    calls, real = [], labels.engine.backpropagate
+    monkeypatch.setattr(labels.engine, "backpropagate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    graph = cr.viz.draw_graph(sigmoid_chain()[0])
+    assert len(calls) == 1 and graph.layout is not None and len(graph.layout.edges) == graph.source.count("->")
+
+
 def test_leaf_output_names_are_escaped_and_rankdir():
     a = cr.tensor(1.5, requires_grad=True, name='a<b&"c"')
     src = cr.viz.draw_graph(a, rankdir="TB").source

@@ -18,10 +18,9 @@ from pathlib import Path
 
 from ..autograd import engine
 from ..autograd.tensor import Tensor
-from .labels import GRAD_COLOR, ROLES, VALUE_COLOR, gradients, node_kind, summary
-from .layout import Layout, layout_graph
+from .labels import GRAD_COLOR, ROLES, VALUE_COLOR, describe, node_kind, summary
+from .layout import Layout, layout_described
 from .svg import render_svg
-from .trace import graph_nodes, node_names
 
 STYLES = {
     "param": 'shape=box, style="rounded,filled", fillcolor="#dbe9fb", color="#2b5797"',
@@ -141,12 +140,18 @@ class Graph:
 
 def to_dot(out: Tensor, grad=None, rankdir: str = "LR", params: dict | None = None) -> str:
     """The DOT text of ``out``'s computational graph with values and gradients."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"draw_graph: expected a Tensor, got {type(out).__name__}")
+    _check_rankdir(rankdir)
+    return _dot(out, describe(out, grad, params, "draw_graph"), rankdir)
+
+
+def _check_rankdir(rankdir: str) -> None:
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
-    nodes, names = graph_nodes(out), node_names(out, params)
-    totals, edge_grads = gradients(out, grad)
+
+
+def _dot(out: Tensor, described: tuple, rankdir: str) -> str:
+    """``to_dot`` from ``labels.describe``'s answer."""
+    nodes, names, totals, edge_grads = described
     ids = {id(t): f"n{k}" for k, t in enumerate(nodes)}
     lines = [
         "digraph chainrule {",
@@ -194,7 +199,9 @@ def draw_graph(out: Tensor, path=None, grad=None, rankdir: str = "LR", params: d
     ``dict(model.named_parameters())``) names tensors that have no ``.name``. Returns the Graph,
     which also holds the pure-Python layout (drawn when Graphviz is missing).
     """
-    graph = Graph(to_dot(out, grad=grad, rankdir=rankdir, params=params), layout_graph(out, grad=grad, params=params))
+    _check_rankdir(rankdir)
+    described = describe(out, grad, params, "draw_graph")  # one pure backward pass for both drawings
+    graph = Graph(_dot(out, described, rankdir), layout_described(out, described))
     if path is not None:
         graph.save(path)
     return graph

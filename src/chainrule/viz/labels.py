@@ -10,7 +10,7 @@ from .. import backend as B
 from ..autograd import engine
 from ..autograd.tensor import Tensor
 from ..nn.parameter import Parameter
-from .trace import seed_gradient
+from .trace import graph_nodes, node_names, seed_gradient
 
 VALUE_COLOR = "#1b7a2a"  # green, as the slides write forward values
 GRAD_COLOR = "#c0151b"  # red, as the slides write gradients
@@ -60,3 +60,11 @@ def gradients(out: Tensor, grad) -> tuple[dict, dict]:
 
     totals = engine.backpropagate(out, seed_gradient(out, grad, "draw_graph"), accumulate=False, hook=hook)
     return totals, edges
+
+
+def describe(out: Tensor, grad, params: dict | None, who: str) -> tuple[list, dict, dict, dict]:
+    """What a drawing of ``out``'s graph reads, with one pure backward pass: its tensors (each after
+    its inputs), their names (``params`` first), and ``gradients``' totals and per-edge gradients."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{who}: expected a Tensor, got {type(out).__name__}")
+    return graph_nodes(out), node_names(out, params), *gradients(out, grad)

@@ -19,9 +19,8 @@ from dataclasses import asdict, dataclass, field
 
 from ..autograd import engine
 from ..autograd.tensor import Tensor
-from .labels import ROLES, gradients, node_kind, summary
+from .labels import ROLES, describe, node_kind, summary
 from .sugiyama import Size, layered, longest_path_ranks
-from .trace import graph_nodes, node_names
 
 FONT = 11.0  # px: labels and boxes
 SMALL = 9.0  # px: a box's role ("input", "parameter", ...)
@@ -115,12 +114,14 @@ def layout_graph(out: Tensor, grad=None, params: dict | None = None, digits: int
     Gradients come from a pure backward pass (``.grad`` untouched) seeded with ones for a
     one-element ``out``, or with ``grad``; ``params`` names tensors, as in ``draw_graph``.
     """
-    if not isinstance(out, Tensor):
-        raise TypeError(f"layout_graph: expected a Tensor, got {type(out).__name__}")
     if not isinstance(digits, int) or not 0 <= digits <= 12:
         raise ValueError(f"layout_graph: digits must be an integer in [0, 12], got {digits!r}")
-    tensors, names = graph_nodes(out), node_names(out, params)
-    totals, edge_grads = gradients(out, grad)
+    return layout_described(out, describe(out, grad, params, "layout_graph"), digits)
+
+
+def layout_described(out: Tensor, described: tuple, digits: int = 2) -> Layout:
+    """``layout_graph`` from ``labels.describe``'s answer (``draw_graph`` shares it with its DOT)."""
+    tensors, names, totals, edge_grads = described
     step = {key: k for k, key in enumerate(edge_grads)}  # backprop's order, as viz.trace lists it
     unique = _unique(tensors, names)
     text = _Texts(digits)
