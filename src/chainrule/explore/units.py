@@ -8,6 +8,7 @@ the bias; a dense unit is a dot product; a pool unit its window; an activation i
 
 from __future__ import annotations
 
+from .. import backend as B
 from .. import nn
 from ..autograd.tensor import Tensor
 from ..nn import functional as F
@@ -54,20 +55,17 @@ def explain(layer, x, out, unit: tuple) -> dict:
     if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
         return {"op": "pool", **pool_unit(layer, x, unit), "value": value}
     if isinstance(layer, nn.Flatten):
-        return {"op": "flatten", "source": [int(i) for i in _unravel(unit[0], x.shape)], "input": value, "value": value}
+        return {
+            "op": "flatten",
+            "source": [int(i) for i in B.numpy.unravel_index(unit[0], x.shape)],
+            "input": value,
+            "value": value,
+        }
     formula = next((f for kind, f in ACTIVATIONS.items() if isinstance(layer, kind)), None)
     same = x.shape == out.shape
     if formula is not None and same:
         return {"op": "activation", "formula": formula, "input": float(x[unit]), "value": value}
     return {"op": "other", "input": float(x[unit]) if same else None, "value": value}
-
-
-def _unravel(flat: int, shape: tuple) -> list[int]:
-    index = []
-    for size in reversed(shape):
-        flat, i = divmod(flat, size)
-        index.append(i)
-    return index[::-1]
 
 
 def conv_unit(layer, x, unit: tuple) -> dict:
