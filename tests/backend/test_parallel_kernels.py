@@ -13,13 +13,6 @@ from chainrule.backend import kernels, threads
 
 
 @pytest.fixture
-def restore_threads():
-    before = (threads._num_threads, threads._explicit)
-    yield
-    threads._num_threads, threads._explicit = before
-
-
-@pytest.fixture
 def count_loops(monkeypatch):
     """How many parallel_for calls split their work (more than one block)."""
     calls = []

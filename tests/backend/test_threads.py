@@ -12,16 +12,6 @@ import chainrule as cr
 from chainrule.backend import blas, threads
 
 
-@pytest.fixture
-def restore_threads():
-    """Put the module's thread count back as it was (tests change it)."""
-    before = (threads._num_threads, threads._explicit)
-    yield
-    threads._num_threads, threads._explicit = before
-    if before[0] is not None:
-        blas.set_threads(before[0])
-
-
 def _topology(root, cpus: dict[int, tuple[int, int]]):
     """A fake sysfs: cpu<i>/topology/{physical_package_id, core_id}."""
     for cpu, (package, core) in cpus.items():

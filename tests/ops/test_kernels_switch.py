@@ -115,10 +115,8 @@ def test_cross_entropy_switch_changes_the_path(options):
 
 
 @pytest.fixture
-def thread_count():
-    before = threads.get_num_threads()
-    yield threads.set_num_threads
-    threads.set_num_threads(before)
+def thread_count(restore_threads):
+    return threads.set_num_threads
 
 
 @pytest.mark.parametrize(

@@ -7,17 +7,10 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.backend import kernels, threads
+from chainrule.backend import kernels
 from chainrule.optim import adam
 
 SHAPES = [(600, 500), (7,), (3, 40, 3, 3), (250_001,)]  # > _FAST_MIN, 2 x _MIN_BLOCK: blocks and pieces split
-
-
-@pytest.fixture
-def restore_threads():
-    before = (threads._num_threads, threads._explicit)
-    yield
-    threads._num_threads, threads._explicit = before
 
 
 def _train(options: dict, mode: str, n_threads: int, dtype=np.float32, steps: int = 3) -> list[np.ndarray]:
