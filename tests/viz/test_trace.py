@@ -183,3 +183,17 @@ def test_trace_sums_to_the_gradient(xs):
     f.backward()
     for name, t in v.items():
         assert grads[name] == pytest.approx(float(t.grad), rel=1e-9, abs=1e-12)
+
+
+def test_an_input_changed_in_place_afterwards_is_traced_as_the_op_read_it():
+    """c = a*3 read a before a.mul_(4): c's edge goes to the old a, the one the in-place op also read."""
+    b = cr.tensor([1.0, 2.0], requires_grad=True, name="b")
+    a = b * 2
+    c = a * 3
+    a.mul_(4)
+    steps = cr.viz.trace((c + a).sum(), file=io.StringIO())
+    into = {(s.node, s.index): s.input for s in steps}
+    c_name, a_now = into[(steps[0].input, 0)], into[(steps[0].input, 1)]  # the add's two inputs
+    old_a = into[(a_now, 0)]  # what mul_ read
+    assert into[(c_name, 0)] == old_a != a_now  # c reads the old a, not the a of now
+    assert into[(old_a, 0)] == "b"

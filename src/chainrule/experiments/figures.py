@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..viz.plots import new_figure, save_figure
+from ..viz.figure import new_figure, save_figure
 
 COLORS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 DIVERGED = "#7f7f7f"

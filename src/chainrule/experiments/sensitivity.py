@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from .. import backend as B
 from .. import models, optim
 from ..nn import init
-from ..viz.plots import new_figure, save_figure
+from ..viz.figure import new_figure, save_figure
 from . import common, figures
 
 INITS = {

@@ -20,7 +20,7 @@ from ..backend.devices import to_host
 from ..nn.activation import ReLU
 from ..nn.conv import Conv2d
 from ..nn.summary import probing
-from .figure import finish_figure, new_figure, save_figure  # noqa: F401  (save_figure: experiments read it here)
+from .figure import finish_figure, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

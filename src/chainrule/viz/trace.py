@@ -134,7 +134,7 @@ def trace(out: Tensor, grad=None, file: TextIO | None = None, params: dict | Non
     for node, i, up, down in raw:
         ctx, up, down = node._ctx, B.module_of(up).asarray(up), B.module_of(down).asarray(down)
         local, product = _product(ctx, i, up, down)
-        parent = ctx.parents[i]
+        parent = engine.input_node(ctx, i)  # the tensor the op read, as backprop and the drawings see it
         slot = f" (input {i})" if len(ctx.parents) > 1 else ""
         edge = f"{names[id(node)]} -> {names[id(parent)]}{slot}"
         steps.append(
