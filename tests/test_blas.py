@@ -21,7 +21,9 @@ MKL_EXPECTED = platform.machine().lower() in ("x86_64", "amd64") and sys.platfor
 @pytest.fixture(scope="module")
 def mkl():
     previous = blas.active
-    if blas.use("auto") != "mkl":
+    try:
+        blas.use("mkl")  # asked for by name: "auto" takes it on Intel CPUs only
+    except RuntimeError:
         if MKL_EXPECTED:
             pytest.fail("the mkl wheel is part of the test extra here, yet MKL did not load")
         pytest.skip("no MKL wheel for this platform")
@@ -106,6 +108,28 @@ def test_asking_for_mkl_without_it_is_one_clear_error(monkeypatch):
         blas.use(previous)
 
 
+@pytest.mark.parametrize("vendor, expected", [("GenuineIntel", "mkl"), ("AuthenticAMD", "numpy")])
+def test_auto_takes_mkl_on_intel_cpus_only(mkl, monkeypatch, tmp_path, vendor, expected):
+    """MKL runs generic code on other CPUs (1.05-1.95x OpenBLAS's time on an AMD EPYC, measured)."""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nvendor_id\t: {vendor}\nmodel name\t: some CPU\n")
+    real = blas.intel_cpu
+    monkeypatch.setattr(blas, "intel_cpu", lambda: real(str(cpuinfo)))
+    previous = blas.active
+    try:
+        assert blas.use("auto") == expected
+        assert blas.use("mkl") == "mkl"  # by name, on any CPU
+    finally:
+        blas.use(previous)
+
+
+def test_intel_cpu_reads_the_vendor(tmp_path):
+    intel, amd = tmp_path / "intel", tmp_path / "amd"
+    intel.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\n")
+    amd.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\n")
+    assert blas.intel_cpu(str(intel)) and not blas.intel_cpu(str(amd))
+
+
 def test_environment_variable_chooses_at_import():
     code = "import chainrule.backend.blas as b; print(b.active)"
     env = dict(os.environ, CHAINRULE_BLAS="numpy")
@@ -143,7 +167,7 @@ def test_mkl_threads_stay_right_beside_pytorch(mkl, torch_first):
         first="import torch" if torch_first else "", second="" if torch_first else "import torch"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("MKL_NUM_THREADS", "OMP_NUM_THREADS")}
-    env.update(OMP_NUM_THREADS="2", CHAINRULE_BLAS="auto")
+    env.update(OMP_NUM_THREADS="2", CHAINRULE_BLAS="mkl")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "bad []", out.stdout

@@ -8,8 +8,9 @@ products, C = A B, through ``cblas_?gemm``, reading transposed and strided views
 (``TransA``/``TransB`` and the leading dimensions), so ``a.T @ b`` copies nothing either way.
 
 Everything else (batched or integer products, other array modules, empty shapes) goes to ``@``.
-``CHAINRULE_BLAS`` picks: ``auto`` (default: MKL when found), ``numpy`` or ``mkl`` (an error
-when it is missing); ``use("numpy")`` switches at run time.
+``CHAINRULE_BLAS`` picks: ``auto`` (default: MKL when found on an Intel CPU, else NumPy's OpenBLAS,
+which beats MKL on AMD's), ``numpy`` or ``mkl`` (an error when it is missing); ``use("numpy")``
+switches at run time.
 
 Threads: ``set_threads(n)`` sets MKL's (``MKL_Set_Num_Threads``) and NumPy's OpenBLAS (through
 threadpoolctl, when it is installed); ``single_threaded()`` makes the MKL products of the current
@@ -23,6 +24,7 @@ import ctypes
 import ctypes.util
 import glob
 import os
+import platform
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,11 +99,11 @@ def _threading_layer() -> int:
 
 
 def use(name: str) -> str:
-    """Route ``matmul`` through "numpy", "mkl" or "auto" (MKL when it loads); returns the one chosen."""
+    """Route ``matmul`` through "numpy", "mkl" or "auto" (MKL when it loads on an Intel CPU); returns the one chosen."""
     global _mkl, active
     if name not in ("auto", "numpy", "mkl"):
         raise ValueError(f"chainrule.blas: CHAINRULE_BLAS must be auto, numpy or mkl, got {name!r}")
-    if name == "numpy":
+    if name == "numpy" or (name == "auto" and not intel_cpu()):
         active = "numpy"
         return active
     try:
@@ -112,6 +114,20 @@ def use(name: str) -> str:
             raise RuntimeError(f"chainrule.blas: CHAINRULE_BLAS=mkl, but MKL cannot be loaded: {err}") from None
         active = "numpy"
     return active
+
+
+def intel_cpu(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether this is an Intel CPU, where MKL is the fastest BLAS. On others MKL takes generic code
+    paths: on an AMD EPYC (Zen, AVX-512), 2026-12-02, its sgemm took 1.05-1.47x OpenBLAS's time on
+    the lecture's shapes at one thread and 1.13-1.95x at two (benchmarks/blas_choice.py)."""
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("vendor_id"):
+                    return "GenuineIntel" in line
+    except OSError:
+        pass
+    return "intel" in (platform.processor() or "").lower()  # no /proc (Windows): the processor's name
 
 
 def describe() -> str:
