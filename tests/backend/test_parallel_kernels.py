@@ -9,7 +9,13 @@ import pytest
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule.backend import kernels, threads
+from chainrule.backend import compiled, kernels, threads
+
+
+@pytest.fixture(autouse=True)
+def numpy_forms(monkeypatch):
+    """These are the pool's NumPy kernels: the compiled ones (tests/ops/test_compiled_kernels.py) off."""
+    monkeypatch.setattr(compiled, "active", False)
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ where the op broadcasts) and arguments (axes, indices, exponents, ...):
   1. forward equals the NumPy reference (values, shape and dtype);
   2. ``cr.grad_check`` (float64 central differences) agrees with the backward pass;
   3. forward and every input gradient equal PyTorch's in float64 (``helper_test_op``);
-each on the fast kernels and again on the reference forms (``chainrule.backend.kernels``).
+each on the fast kernels (with the compiled kernels, ``chainrule.backend.compiled``), on the fast
+NumPy forms without them, and on the reference forms (``chainrule.backend.kernels``).
 A new op gets all three by registering an ``OpSpec`` in ``tests/op_specs.py``.
 """
 
@@ -23,7 +24,7 @@ import chainrule.ops.elementwise
 import chainrule.ops.linalg
 import chainrule.ops.reduce
 import chainrule.ops.shape
-from chainrule.backend import kernels
+from chainrule.backend import compiled, kernels
 from tests.oracle import OPS, assert_close, helper_test_op
 
 SPECS = list(OPS.values())
@@ -73,8 +74,9 @@ def check_torch(spec, data):
     )
 
 
-# The fast kernels (the default), then the reference forms (``kernels.using("reference")``) with a
-# fifth of the examples: most ops have one form, and the point is that each reference form passes.
+# The fast kernels (the default, compiled where Numba is installed: the test extra has it), then the
+# reference forms (``kernels.using("reference")``) and the fast NumPy forms without the compiled
+# kernels, with a fifth of the examples: most ops have one form, and the point is that each passes.
 REFERENCE_EXAMPLES = max(2, settings.default.max_examples // 5)
 on_reference = settings(max_examples=REFERENCE_EXAMPLES)
 
@@ -121,6 +123,30 @@ def test_reference_gradient_matches_numerical(spec, data):
 @given(data=st.data())
 def test_reference_forward_and_backward_match_torch(spec, data):
     with kernels.using("reference"):
+        check_torch(spec, data)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+@on_reference
+@given(data=st.data())
+def test_numpy_fast_forward_matches_numpy(spec, data):
+    with kernels.using("fast"), compiled.using(False):
+        check_forward(spec, data)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+@on_reference
+@given(data=st.data())
+def test_numpy_fast_gradient_matches_numerical(spec, data):
+    with kernels.using("fast"), compiled.using(False):
+        check_gradient(spec, data)
+
+
+@pytest.mark.parametrize("spec", TORCH_SPECS, ids=[s.name for s in TORCH_SPECS])
+@on_reference
+@given(data=st.data())
+def test_numpy_fast_forward_and_backward_match_torch(spec, data):
+    with kernels.using("fast"), compiled.using(False):
         check_torch(spec, data)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.backend import kernels
+from chainrule.backend import compiled, kernels
 from chainrule.optim import adam
 
 SHAPES = [(600, 500), (7,), (3, 40, 3, 3), (250_001,)]  # > _FAST_MIN, 2 x _MIN_BLOCK: blocks and pieces split
@@ -42,14 +42,16 @@ OPTIONS = [
 ]
 
 
+@pytest.mark.parametrize("use_compiled", [False, True], ids=["numpy", "compiled"])
 @pytest.mark.parametrize("options", OPTIONS, ids=lambda o: ",".join(f"{k}" for k in o) or "default")
-def test_fast_form_equals_reference_bitwise_at_1_and_2_threads(options, restore_threads, monkeypatch):
+def test_fast_form_equals_reference_bitwise_at_1_and_2_threads(options, use_compiled, restore_threads, monkeypatch):
     runs = []
     monkeypatch.setattr(adam, "_run_jobs", lambda jobs, real=adam._run_jobs: runs.append(len(jobs)) or real(jobs))
     want = _train(dict(options), "reference", 1)
     assert runs == []
     for n in (1, 2):
-        got = _train(dict(options), "fast", n)
+        with compiled.using(use_compiled):
+            got = _train(dict(options), "fast", n)
         assert len(got) == len(want)
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a, b)
@@ -57,11 +59,13 @@ def test_fast_form_equals_reference_bitwise_at_1_and_2_threads(options, restore_
 
 
 def test_small_models_step_with_the_reference_form(monkeypatch):
+    """Without the compiled kernels (with them, every model takes the compiled pass)."""
     monkeypatch.setattr(adam, "_run_jobs", lambda jobs: pytest.fail("the fast form ran on 1,000 weights"))
     p = cr.tensor(np.ones(1000, np.float32), requires_grad=True)
     opt = cr.optim.Adam([p])
     p.grad = cr.tensor(np.ones(1000, np.float32))
-    opt.step()
+    with compiled.using(False):
+        opt.step()
     assert opt.state[p]["step"] == 1
 
 
@@ -76,7 +80,9 @@ def test_fast_form_float64_and_a_fortran_parameter_fall_back(restore_threads):
     assert not adam._fits_fast(w, w.astype(np.float64), {}, {})
 
 
-def test_flush_zeroes_tiny_moments_in_the_fast_form(restore_threads):
+@pytest.mark.parametrize("use_compiled", [False, True], ids=["numpy", "compiled"])
+def test_flush_zeroes_tiny_moments_in_the_fast_form(use_compiled, restore_threads, monkeypatch):
+    monkeypatch.setattr(compiled, "active", use_compiled)
     cr.set_num_threads(2)
     size = 2 * adam._FAST_MIN
     p = cr.tensor(np.ones(size, np.float32), requires_grad=True)

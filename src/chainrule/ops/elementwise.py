@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd.function import Elementwise, fmt
-from ..backend import kernels, threads
+from ..backend import compiled, kernels, threads
 
+_COMPILED_MIN = 1 << 12  # elements from which a compiled kernel beats the ufunc (its call costs ~3 us)
 _RELU_MIN_BLOCK = 1 << 19  # elements per thread: below ~2 MB a hand-off to a second thread does not pay
 
 # --- binary arithmetic -------------------------------------------------------------------------
@@ -249,6 +250,10 @@ class ReLU(Elementwise):
     symbol = "relu"
 
     def forward(self, x):
+        out = _compiled_elementwise("relu_forward", x)
+        if out is not None:
+            self.out = out
+            return out
         out = _split_elementwise(lambda a, o: self.xp.maximum(a, 0, out=o), x)
         self.out = self.xp.maximum(x, 0) if out is None else out  # out > 0 exactly where x > 0: no mask kept
         return self.out
@@ -258,6 +263,9 @@ class ReLU(Elementwise):
 
     def backward(self, upstream):
         if self.needs_input_grad[0]:
+            grad = _compiled_elementwise("relu_backward", upstream, self.out)
+            if grad is not None:
+                return (grad,)
             grad = _split_elementwise(lambda up, o, g: self.xp.multiply(up, o > 0, out=g), upstream, self.out)
             if grad is not None:
                 return (grad,)
@@ -270,6 +278,34 @@ def _flat(a):
     return flat if B.numpy.may_share_memory(flat, a) else None
 
 
+def _same_layout_flats(arrays) -> list | None:
+    """The arrays' flat views in memory order when all are NumPy arrays of one shape and layout, each
+    one dense block; else None."""
+    first = arrays[0]
+    if any(type(a) is not B.numpy.ndarray or a.shape != first.shape or a.strides != first.strides for a in arrays):
+        return None
+    flats = [_flat(a) for a in arrays]
+    return None if any(f is None for f in flats) else flats
+
+
+def _compiled_elementwise(kernel: str, *arrays):
+    """The compiled kernel ``kernel(*flat arrays, flat out)`` (ops/kernels/compiled.py) into a new
+    array laid out like ``arrays[0]``; None (the NumPy forms) when the compiled kernels are off, the
+    array is small (a Numba call costs a few us) or the operands differ in shape or layout."""
+    if not compiled.enabled() or arrays[0].size < _COMPILED_MIN:
+        return None
+    flats = _same_layout_flats(arrays)
+    if flats is None:
+        return None
+    out = B.numpy.empty_like(arrays[0])
+    if out.strides != arrays[0].strides:
+        return None
+    from .kernels import compiled as kernels_compiled
+
+    getattr(kernels_compiled, kernel)(*flats, _flat(out))
+    return out
+
+
 def _split_elementwise(ufuncs, *arrays):
     """``ufuncs(*blocks, out_block)`` over blocks of the arrays' memory, one per thread, into a new
     array shaped and laid out like ``arrays[0]``; None (do it the plain way) for the reference
@@ -277,10 +313,8 @@ def _split_elementwise(ufuncs, *arrays):
     first = arrays[0]
     if kernels.reference() or first.size < 2 * _RELU_MIN_BLOCK or threads.get_num_threads() < 2:
         return None
-    if any(type(a) is not B.numpy.ndarray or a.shape != first.shape or a.strides != first.strides for a in arrays):
-        return None
-    flats = [_flat(a) for a in arrays]
-    if any(f is None for f in flats):  # checked before the output is made: a strided input allocates nothing here
+    flats = _same_layout_flats(arrays)
+    if flats is None:  # checked before the output is made: a strided input allocates nothing here
         return None
     out = B.numpy.empty_like(first)  # the layout (and dtype) of the first operand, as the reference result
     if out.strides != first.strides:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from .. import backend as B
-from ..backend import kernels, threads
+from ..backend import compiled, kernels, threads
 from .optimizer import Optimizer, decayed_grad, lerp_
 
 _PIECE = 65_536  # elements per pass of the fast form: the pieces of the five operands stay in L2 cache
@@ -81,8 +81,8 @@ class Adam(Optimizer):
     def _update_all(self) -> None:
         """The base's loop; in the fast form the arithmetic waits for one parallel pass over all."""
         stepped = sum(p._data.size for g in self.param_groups for p in g["params"] if p.grad is not None)
-        if kernels.reference() or B.cupy_loaded() or stepped < _FAST_MIN:
-            return super()._update_all()  # a small model: the per-parameter form is as fast (measured)
+        if kernels.reference() or B.cupy_loaded() or (stepped < _FAST_MIN and not compiled.enabled()):
+            return super()._update_all()  # a small model: the per-parameter NumPy form is as fast (measured)
         self._pending: list[_Job] | None = []
         try:
             super()._update_all()  # calls _update, which queues each NumPy parameter's job
@@ -184,7 +184,10 @@ def _fits_fast(d, grad, state: dict, group: dict) -> bool:
 
 
 def _run_jobs(jobs: list[_Job]) -> None:
-    """All jobs' elements as one range, cut into one block per thread; each block in L2-sized pieces."""
+    """All jobs' elements as one range, cut into one block per thread; each block in L2-sized pieces.
+    With the compiled kernels, one compiled pass per parameter instead, on all threads."""
+    if compiled.enabled():
+        return _run_compiled(jobs)
     starts, total = [], 0
     for job in jobs:
         starts.append(total)
@@ -197,6 +200,25 @@ def _run_jobs(jobs: list[_Job]) -> None:
                 _step_piece(job, slice(piece, min(b, piece + _PIECE)))
 
     threads.parallel_for(total, body, min_block=_MIN_BLOCK)
+
+
+def _run_compiled(jobs: list[_Job]) -> None:
+    """Each job as one ``adam_step`` (ops/kernels/compiled.py): the ufuncs of ``_step_piece`` fused
+    into one pass over the five arrays, element by element in the same order and dtype."""
+    from ..ops.kernels import compiled as kernels_compiled
+
+    np = B.numpy
+    for job in jobs:
+        d, grad, m, v, vmax = job.arrays
+        w1 = 1 - job.betas[0]
+        flush_m, flush_v = (-1.0 if f is None else f for f in job.flush)
+        consts = np.array(
+            [job.decay or 1.0, job.l2, w1, 1.0 - w1, job.betas[1], 1 - job.betas[1], job.bc2, job.eps]
+            + [job.step_size, flush_m, flush_v],
+            dtype=d.dtype,
+        )
+        flags = (bool(job.l2 or job.maximize), job.maximize, vmax is not None)
+        kernels_compiled.adam_step(d, grad, m, v, v if vmax is None else vmax, consts, flags)
 
 
 def _step_piece(job: _Job, where: slice) -> None:

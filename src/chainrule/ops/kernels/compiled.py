@@ -1,0 +1,83 @@
+"""Compiled kernels (Numba, the ``compiled`` extra): the loops NumPy runs on one core, on every core.
+
+Each is the plain loop of its NumPy form (named beside it), compiled by ``backend.compiled.jit``;
+``prange`` hands the outer loop to Numba's OpenMP threads (1-2 us to start, against 30-80 us for a
+Python thread). The ops call them through ``backend.compiled.enabled()``; the oracle tests run each op
+with and without them. Arithmetic is done in the arrays' own dtype, in NumPy's order, so results
+match the NumPy forms (the Adam step bit for bit, tests/ops/test_compiled_kernels.py).
+
+- ``relu_forward`` / ``relu_backward``: ``maximum(x, 0)`` and ``upstream * (out > 0)`` (ops/elementwise.py);
+- ``col2im``: each tap's slice of the column gradient added back where it was copied from
+  (conv_fast.add_taps);
+- ``adam_step``: one parameter's Adam/AdamW update with the denormal flush (optim/adam.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange  # noqa: F401  (imported lazily: this module is loaded on the first compiled call)
+
+from ...backend.compiled import jit
+
+
+@jit(parallel=True)
+def relu_forward(x, out):
+    """out = max(x, 0) over flat arrays (NaN stays NaN, as np.maximum)."""
+    for i in prange(x.size):
+        v = x[i]
+        out[i] = 0 if v <= 0 else v
+
+
+@jit(parallel=True)
+def relu_backward(upstream, out, grad):
+    """grad = upstream * (out > 0) over flat arrays (a NaN or inf upstream times 0 is NaN, as NumPy's)."""
+    for i in prange(upstream.size):
+        grad[i] = upstream[i] * np.float32(out[i] > 0)
+
+
+@jit(parallel=True)
+def col2im(dcols, dpad, sh, sw, dh, dw):
+    """dpad (C, H', W', N) = 0, then dpad[c, r*sh + i*dh, q*sw + j*dw, s] += dcols[c, i, j, r, q, s]:
+    each tap's gradient added back onto the input positions it was copied from; threads by channel."""
+    c, kh, kw, ho, wo, n = dcols.shape
+    for ci in prange(c):
+        dpad[ci] = 0
+        for i in range(kh):
+            for j in range(kw):
+                for r in range(ho):
+                    dst_r = r * sh + i * dh
+                    for q in range(wo):
+                        dst_q = q * sw + j * dw
+                        for s in range(n):
+                            dpad[ci, dst_r, dst_q, s] += dcols[ci, i, j, r, q, s]
+
+
+@jit(parallel=True)
+def adam_step(d, grad, m, v, vmax, consts, flags):
+    """One Adam step over flat arrays, operation for operation as optim/adam.py's NumPy form.
+
+    consts, in d's dtype as NumPy casts Python floats: decay (1 without AdamW's: p * 1 is p), l2,
+    w1 = 1 - beta1, 1 - w1, beta2, w2 = 1 - beta2, bc2 = sqrt(1 - beta2^t), eps, step_size, m's
+    flush threshold, v's (below 0: no flush); flags: l2 or maximize, maximize, amsgrad (vmax holds
+    the max of v; without amsgrad pass v itself, which then gets v's own value).
+    The flags and constants are read once, before the loop, so that it compiles to vector code.
+    """
+    decay, l2, w1, w1c, beta2, w2 = consts[0], consts[1], consts[2], consts[3], consts[4], consts[5]
+    bc2, eps, step_size, flush_m, flush_v = consts[6], consts[7], consts[8], consts[9], consts[10]
+    decayed, maximize, amsgrad, small_w1, with_l2 = flags[0], flags[1], flags[2], abs(w1) < 0.5, l2 != 0
+    for i in prange(d.size):
+        p = d[i] * decay
+        g = grad[i]
+        if decayed:  # decayed_grad: (-g if maximize) + l2 * p, as (l2 * p) -/+ g
+            g = (p * l2 - g if maximize else p * l2 + g) if with_l2 else -g
+        t = g - m[i]  # lerp_: m + w1 (g - m), or g - (1 - w1)(g - m) when w1 >= 0.5
+        mi = m[i] + t * w1 if small_w1 else g - t * w1c
+        vi = v[i] * beta2 + (g * g) * w2
+        top = vmax[i]
+        denom_v = (top if (top >= vi or top != top) else vi) if amsgrad else vi  # np.maximum: NaN wins
+        denom = np.sqrt(denom_v) / bc2 + eps
+        d[i] = p - (mi / denom) * step_size
+        # the denormal flush; x - x is +0 in x's dtype (x is finite here)
+        vmax[i] = denom_v - denom_v if abs(denom_v) < flush_v else denom_v
+        m[i] = mi - mi if abs(mi) < flush_m else mi
+        v[i] = vi - vi if abs(vi) < flush_v else vi

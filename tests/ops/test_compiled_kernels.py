@@ -1,0 +1,153 @@
+"""The compiled kernels (backend/compiled.py, ops/kernels/compiled.py) against the NumPy forms they
+replace: ReLU forward and backward, col2im, bit for bit; the switch and the thread count. (Adam's
+compiled pass: tests/optim/test_adam_threads.py; every op with them on: tests/ops/test_registry.py.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule.backend import blas, compiled, kernels, threads
+from chainrule.ops.kernels import compiled as kernels_compiled
+from chainrule.ops.kernels import conv_fast
+from chainrule.ops.window import ConvGeometry, kernel_offsets
+
+
+def _relu_both_ways(x: np.ndarray, upstream: np.ndarray):
+    """(out, dx) of F.relu with the compiled kernels, then with the NumPy forms."""
+    results = []
+    for on in (True, False):
+        with compiled.using(on):
+            t = cr.tensor(x, requires_grad=True)
+            out = F.relu(t)
+            out.backward(cr.tensor(upstream))
+            results.append((out.detach().numpy(), t.grad.numpy()))
+    return results
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in multiply")  # inf * 0 in the NumPy form
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_equals_numpy_bitwise_with_nan_inf_and_signed_zeros(dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(70_000).astype(dtype)
+    x[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45]
+    upstream = rng.standard_normal(x.size).astype(dtype)
+    upstream[6:9] = [np.nan, np.inf, -np.inf]  # at inputs < 0 or > 0: NaN times 0 stays NaN, as NumPy's product
+    (out_c, dx_c), (out_n, dx_n) = _relu_both_ways(x, upstream)
+    np.testing.assert_array_equal(out_c, out_n)
+    np.testing.assert_array_equal(dx_c, dx_n)
+    assert np.isnan(out_c[0]) and out_c[1] == np.inf and out_c[2] == 0 and not np.signbit(out_c[4])
+
+
+def test_relu_keeps_the_batch_innermost_layout_and_falls_back_on_strided_operands(monkeypatch):
+    rng = np.random.default_rng(1)
+    chwn = rng.standard_normal((10, 14, 14, 64)).astype(np.float32)
+    x = chwn.transpose(3, 0, 1, 2)  # (N, C, H, W), batch-innermost in memory
+    calls = []
+    monkeypatch.setattr(
+        kernels_compiled, "relu_forward", lambda a, o, real=kernels_compiled.relu_forward: calls.append(1) or real(a, o)
+    )
+    with compiled.using(True):
+        out = F.relu(cr.from_numpy(x))._data  # from_numpy shares x's memory, layout included
+        assert out.transpose(1, 2, 3, 0).flags.c_contiguous and calls == [1]
+        np.testing.assert_array_equal(out, np.maximum(x, 0))
+        strided = x[:, :, ::2]  # not one dense block: the NumPy form
+        np.testing.assert_array_equal(F.relu(cr.from_numpy(strided)).numpy(), np.maximum(strided, 0))
+        assert calls == [1]
+        small = F.relu(cr.from_numpy(x[:1, :1])).numpy()  # under 4,096 elements: the ufunc
+        assert calls == [1] and np.array_equal(small, np.maximum(x[:1, :1], 0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    c=st.integers(1, 5),
+    n=st.integers(1, 9),
+    hw=st.integers(3, 11),
+    k=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    dilation=st.integers(1, 2),
+    pad=st.integers(0, 2),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_col2im_equals_the_slice_additions_bitwise(c, n, hw, k, stride, dilation, pad, dtype):
+    geom = ConvGeometry.of((n, c, hw, hw), (k, k), (stride, stride), (dilation, dilation), ((pad, pad), (pad, pad)))
+    ho, wo = geom.out_hw
+    if ho < 1 or wo < 1:
+        return
+    dcols = np.random.default_rng(c * n + hw).standard_normal((c, k, k, ho, wo, n)).astype(dtype)
+    taps = list(kernel_offsets(geom.kernel, geom.stride, geom.dilation, geom.out_hw, lead=1))
+    want = np.full((c, *geom.padded_hw, n), np.nan, dtype)  # garbage first: both must zero it
+    got = want.copy()
+    with compiled.using(False):
+        conv_fast.add_taps(want, dcols, taps, geom)
+    with compiled.using(True):
+        conv_fast.add_taps(got, dcols, taps, geom)
+    np.testing.assert_array_equal(got, want)  # the same sums in the same order (taps, then positions)
+
+
+def test_conv_gradients_agree_with_and_without_compiled_kernels():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((32, 10, 14, 14)).astype(np.float32)
+    w = rng.standard_normal((40, 10, 3, 3)).astype(np.float32)
+    grads = []
+    for on in (True, False):
+        with compiled.using(on):
+            xt, wt = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=True)
+            F.relu(F.conv2d(xt, wt, stride=2, padding=1)).sum().backward()
+            grads.append((xt.grad.numpy(), wt.grad.numpy()))
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_switch_follows_the_reference_kernels_and_restores():
+    before = compiled.active
+    with compiled.using(True):
+        assert compiled.enabled()
+        with kernels.using("reference"):
+            assert not compiled.enabled()  # the reference forms never run compiled code
+        with compiled.using(False):
+            assert not compiled.enabled()
+        assert compiled.enabled()
+    assert compiled.active == before
+
+
+def test_asking_for_compiled_kernels_without_numba_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(compiled, "available", False)
+    with pytest.raises(RuntimeError, match=r"need Numba: pip install 'chainrule\[compiled\]'"):
+        compiled.use(True)
+    assert compiled.use(False) is False
+
+
+def test_environment_variable_turns_them_off_at_import():
+    code = "import chainrule.backend.compiled as c; print(c.available, c.active)"
+    env = dict(os.environ, CHAINRULE_COMPILED="0")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False"]
+
+
+def test_numba_threads_follow_chainrule_and_the_blas(restore_threads, monkeypatch):
+    """All of chainrule's threads when MKL's (GNU OpenMP) threads are Numba's own; one beside
+    OpenBLAS's spinning threads, and one inside a parallel_for block."""
+    cr.set_num_threads(2)
+    monkeypatch.setattr(blas, "active", "mkl")
+    assert compiled.thread_count() == 2
+    seen = []
+    threads.parallel_for(4, lambda a, b: seen.append(compiled.thread_count()))
+    assert seen and set(seen) == {1}
+    monkeypatch.setattr(blas, "active", "numpy")
+    assert compiled.thread_count() == 1
+    import numba
+
+    monkeypatch.setattr(blas, "active", "mkl")
+    compiled._local.threads = None
+    kernels_compiled.relu_forward(np.ones(8, np.float32), np.empty(8, np.float32))
+    assert numba.get_num_threads() == min(2, numba.config.NUMBA_NUM_THREADS)
