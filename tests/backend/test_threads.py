@@ -73,14 +73,19 @@ def test_set_get_round_trip_sets_the_blas_too(monkeypatch, restore_threads):
 
 
 def test_set_num_threads_reaches_mkl(restore_threads):
-    if blas._mkl is None:
-        pytest.skip("MKL is not loaded here")
-    cr.set_num_threads(2)
-    assert blas.mkl_threads() in (1, 2)  # 1 when MKL was loaded with its sequential layer
-    with blas.single_threaded():
+    if blas._find_mkl() is None:
+        pytest.skip("MKL is not installed here")
+    previous = blas.active
+    blas.use("mkl")  # by name: "auto" loads it on Intel CPUs only
+    try:
+        cr.set_num_threads(2)
+        assert blas.mkl_threads() in (1, 2)  # 1 when MKL was loaded with its sequential layer
+        with blas.single_threaded():
+            assert blas.mkl_threads() == 1
+        cr.set_num_threads(1)
         assert blas.mkl_threads() == 1
-    cr.set_num_threads(1)
-    assert blas.mkl_threads() == 1
+    finally:
+        blas.use(previous)
 
 
 def test_blocks_cover_the_range_in_order():
