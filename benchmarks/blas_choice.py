@@ -6,6 +6,7 @@ several rounds; it prints the medians in microseconds and GFLOP/s, and the ratio
 
     python benchmarks/blas_choice.py                 # 1 and 2 threads, 3 rounds
     python benchmarks/blas_choice.py --threads 1 --rounds 5
+    python benchmarks/blas_choice.py --smoke        # one shape, one round: checks the script runs
 """
 
 from __future__ import annotations
@@ -60,16 +61,23 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--threads", type=lambda s: [int(t) for t in s.split(",")], default=[1, 2])
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--smoke", action="store_true", help="one small shape, one round, one thread")
     args = p.parse_args()
+    shapes = [(10, 26, 64)] if args.smoke else SHAPES
+    if args.smoke:
+        args.rounds, args.threads = 1, [1]
     from chainrule.backend import blas
 
-    if blas.use("mkl") != "mkl":  # raises with the install hint when MKL is missing
+    try:
+        blas.use("mkl")
+    except RuntimeError as err:  # MKL missing: the message says how to install it
+        print(err, file=sys.stderr)
         return 1
     print(f"CPU: Intel: {blas.intel_cpu()}; auto chooses {'mkl' if blas.intel_cpu() else 'numpy'}")
     for threads in args.threads:
         print(f"\n{threads} thread(s), median of {args.rounds} rounds (us; GFLOP/s)")
-        print(f"{'m x k x n':>18}  {'MKL':>16}  {'OpenBLAS':>16}  MKL/OpenBLAS")
-        for m, k, n in SHAPES:
+        print(f"{'m x k x n':>18}  {'MKL':>16}  {'OpenBLAS':>16}  ratio MKL/OpenBLAS")
+        for m, k, n in shapes:
             runs = {"mkl": [], "numpy": []}
             for _ in range(args.rounds):
                 for lib in runs:

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
     [
         ("ops_vs_torch.py", ["conv3 40->80 3x3 s1 p1", "maxpool 40x14x14 2x2"]),
         ("train_vs_torch.py", ["shallow/16", "deep/16", "engine overhead"]),
+        ("blas_choice.py", ["10x26x64", "auto chooses"]),
     ],
 )
 def test_benchmark_smoke(script, expect, mnist_home, monkeypatch):
