@@ -3,6 +3,9 @@ pool (blocks, nesting, errors, one loop at a time) and per-rank sharing."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -72,20 +75,29 @@ def test_set_get_round_trip_sets_the_blas_too(monkeypatch, restore_threads):
     assert cr.get_num_threads() == 3
 
 
-def test_set_num_threads_reaches_mkl(restore_threads):
+_REACHES_MKL = """
+import chainrule as cr
+from chainrule.backend import blas
+assert blas.active == "mkl", blas.active
+cr.set_num_threads(2)
+assert blas.mkl_threads() in (1, 2), blas.mkl_threads()  # 1 when MKL was loaded with its sequential layer
+with blas.single_threaded():
+    assert blas.mkl_threads() == 1
+cr.set_num_threads(1)
+assert blas.mkl_threads() == 1
+print("ok")
+"""
+
+
+def test_set_num_threads_reaches_mkl():
+    """In a process of its own with MKL asked for by name ("auto" loads it on Intel CPUs only):
+    loading it in this one would leave the pool's workers without their one-thread MKL setting."""
     if blas._find_mkl() is None:
         pytest.skip("MKL is not installed here")
-    previous = blas.active
-    blas.use("mkl")  # by name: "auto" loads it on Intel CPUs only
-    try:
-        cr.set_num_threads(2)
-        assert blas.mkl_threads() in (1, 2)  # 1 when MKL was loaded with its sequential layer
-        with blas.single_threaded():
-            assert blas.mkl_threads() == 1
-        cr.set_num_threads(1)
-        assert blas.mkl_threads() == 1
-    finally:
-        blas.use(previous)
+    chosen = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    env = {k: v for k, v in os.environ.items() if k not in chosen} | {"CHAINRULE_BLAS": "mkl"}
+    done = subprocess.run([sys.executable, "-c", _REACHES_MKL], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
 def test_blocks_cover_the_range_in_order():

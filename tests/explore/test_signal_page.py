@@ -52,4 +52,7 @@ def test_a_bad_list_shows_the_error_and_the_server_stays_up(served, page):
     page.fill("#signal-x", "1, 1")
     page.click("#signal-run")
     page.wait_for_selector("#error", state="hidden")
+    page.wait_for_selector(
+        "#signal-lti-sum:text-is('y = [3, 5, 3, 1]')"
+    )  # drawn after the error hides (a busy CI lagged)
     assert page.text_content("#signal-lti-sum") == "y = [3, 5, 3, 1]"
