@@ -137,7 +137,9 @@ def describe() -> str:
         _mkl[0].MKL_Get_Version_String(buf, 256)
         return buf.value.decode(errors="replace").strip()
     config = numpy.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
-    return f"NumPy's {config.get('name', 'BLAS')} {config.get('version', '')}".strip()
+    name = f"NumPy's {config.get('name', 'BLAS')} {config.get('version', '')}".strip()
+    kernels = [c.architecture for c in _openblas_controllers() if getattr(c, "architecture", None)]
+    return f"{name} ({kernels[0]} kernels)" if kernels else name
 
 
 def _operand(a):
