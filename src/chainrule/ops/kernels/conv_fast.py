@@ -29,7 +29,9 @@ from ...backend import blas, compiled, threads
 from ...backend.blas import matmul
 from ..window import ConvGeometry, kernel_offsets, windows
 
-INFERENCE_COLS_BYTES = 2 << 20  # without autograd, im2col in pieces of about this size (a core's L2 cache)
+INFERENCE_COLS_BYTES = 256 << 10  # without autograd, im2col in pieces of about this size (a quarter of a
+# 1 MB L2: on the AMD VM the shallow net's inference over 1,000 images took 3.6-3.9 ms against 4.5-5.2
+# with pieces of 512 KB to 2 MB, its conv 1.9-2.1 against 3.0-3.3 ms; the deep net's no slower)
 DCOLS_BLOCK_BYTES = 3 << 20  # input-gradient columns in blocks of about this size, once they are large
 PARALLEL_MIN_FLOPS = 50e6  # a conv of fewer operations (2 F K N Ho Wo) runs on one core (measured: conv2 at
 # batch 128, 46 MFLOP, is fastest on one; conv3 at batch 64, 181 MFLOP, 1.2x faster on two; conv1 in
