@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import thread_counts  # noqa: E402
 
 # (m, k, n) of the lecture nets' products at batch 128 (conv as im2col: F x C*kh*kw x Ho*Wo*N;
 # fully connected: N x in x out) and the shallow net's conv in inference over 1,000 images
@@ -59,7 +63,7 @@ def main() -> int:
         print(json.dumps(worker(lib, threads, m, k, n)))
         return 0
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--threads", type=lambda s: [int(t) for t in s.split(",")], default=[1, 2])
+    p.add_argument("--threads", type=thread_counts, default=[1, 2], help="thread counts, e.g. 1,2 (default)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--smoke", action="store_true", help="one small shape, one round, one thread")
     args = p.parse_args()

@@ -121,6 +121,7 @@ def test_switch_follows_the_reference_kernels_and_restores():
 
 def test_asking_for_compiled_kernels_without_numba_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(compiled, "available", False)
+    monkeypatch.setattr(compiled, "active", compiled.active)  # put back after use(False) below
     with pytest.raises(RuntimeError, match=r"need Numba: pip install 'chainrule\[compiled\]'"):
         compiled.use(True)
     assert compiled.use(False) is False

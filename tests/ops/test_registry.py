@@ -13,6 +13,7 @@ A new op gets all three by registering an ``OpSpec`` in ``tests/op_specs.py``.
 from __future__ import annotations
 
 import inspect
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -102,51 +103,42 @@ def test_forward_and_backward_match_torch(spec, data):
         check_torch(spec, data)
 
 
+REDUCED_MODES = {  # each run with a fifth of the examples
+    "reference": lambda: kernels.using("reference"),
+    "numpy-fast": lambda: _numpy_fast(),  # the fast kernels' NumPy forms, the compiled ones off
+}
+
+
+@contextmanager
+def _numpy_fast():
+    with kernels.using("fast"), compiled.using(False):
+        yield
+
+
+@pytest.mark.parametrize("mode", REDUCED_MODES)
 @pytest.mark.parametrize("spec", SPECS, ids=ids)
 @on_reference
 @given(data=st.data())
-def test_reference_forward_matches_numpy(spec, data):
-    with kernels.using("reference"):
+def test_other_forms_forward_matches_numpy(mode, spec, data):
+    with REDUCED_MODES[mode]():
         check_forward(spec, data)
 
 
+@pytest.mark.parametrize("mode", REDUCED_MODES)
 @pytest.mark.parametrize("spec", SPECS, ids=ids)
 @on_reference
 @given(data=st.data())
-def test_reference_gradient_matches_numerical(spec, data):
-    with kernels.using("reference"):
+def test_other_forms_gradient_matches_numerical(mode, spec, data):
+    with REDUCED_MODES[mode]():
         check_gradient(spec, data)
 
 
+@pytest.mark.parametrize("mode", REDUCED_MODES)
 @pytest.mark.parametrize("spec", TORCH_SPECS, ids=[s.name for s in TORCH_SPECS])
 @on_reference
 @given(data=st.data())
-def test_reference_forward_and_backward_match_torch(spec, data):
-    with kernels.using("reference"):
-        check_torch(spec, data)
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=ids)
-@on_reference
-@given(data=st.data())
-def test_numpy_fast_forward_matches_numpy(spec, data):
-    with kernels.using("fast"), compiled.using(False):
-        check_forward(spec, data)
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=ids)
-@on_reference
-@given(data=st.data())
-def test_numpy_fast_gradient_matches_numerical(spec, data):
-    with kernels.using("fast"), compiled.using(False):
-        check_gradient(spec, data)
-
-
-@pytest.mark.parametrize("spec", TORCH_SPECS, ids=[s.name for s in TORCH_SPECS])
-@on_reference
-@given(data=st.data())
-def test_numpy_fast_forward_and_backward_match_torch(spec, data):
-    with kernels.using("fast"), compiled.using(False):
+def test_other_forms_forward_and_backward_match_torch(mode, spec, data):
+    with REDUCED_MODES[mode]():
         check_torch(spec, data)
 
 

@@ -38,6 +38,7 @@ OPTIONS = [
     {"maximize": True},
     {"amsgrad": True, "betas": (0.5, 0.9)},
     {"cls": cr.optim.AdamW, "weight_decay": 0.05},
+    {"cls": cr.optim.AdamW, "weight_decay": 100.0},  # lr * wd = 1: the decay factor is 0, not "none"
     {"betas": (0.2, 0.999)},  # lerp weight 0.8: torch's other branch
 ]
 

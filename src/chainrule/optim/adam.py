@@ -213,7 +213,16 @@ def _run_compiled(jobs: list[_Job]) -> None:
         w1 = 1 - job.betas[0]
         flush_m, flush_v = (-1.0 if f is None else f for f in job.flush)
         consts = np.array(
-            [job.decay or 1.0, job.l2, w1, 1.0 - w1, job.betas[1], 1 - job.betas[1], job.bc2, job.eps]
+            [
+                1.0 if job.decay is None else job.decay,
+                job.l2,
+                w1,
+                1.0 - w1,
+                job.betas[1],
+                1 - job.betas[1],
+                job.bc2,
+                job.eps,
+            ]
             + [job.step_size, flush_m, flush_v],
             dtype=d.dtype,
         )

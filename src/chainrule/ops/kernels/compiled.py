@@ -4,7 +4,7 @@ Each is the plain loop of its NumPy form (named beside it), compiled by ``backen
 ``prange`` hands the outer loop to Numba's OpenMP threads (1-2 us to start, against 30-80 us for a
 Python thread). The ops call them through ``backend.compiled.enabled()``; the oracle tests run each op
 with and without them. Arithmetic is done in the arrays' own dtype, in NumPy's order, so results
-match the NumPy forms (the Adam step bit for bit, tests/ops/test_compiled_kernels.py).
+equal the NumPy forms bit for bit (tests/ops/test_compiled_kernels.py, tests/optim/test_adam_threads.py).
 
 - ``relu_forward`` / ``relu_backward``: ``maximum(x, 0)`` and ``upstream * (out > 0)`` (ops/elementwise.py);
 - ``col2im``: each tap's slice of the column gradient added back where it was copied from
@@ -15,7 +15,7 @@ match the NumPy forms (the Adam step bit for bit, tests/ops/test_compiled_kernel
 from __future__ import annotations
 
 import numpy as np
-from numba import prange  # noqa: F401  (imported lazily: this module is loaded on the first compiled call)
+from numba import prange  # this module is imported on the first compiled call only
 
 from ...backend.compiled import jit
 
