@@ -81,8 +81,9 @@ class Adam(Optimizer):
     def _update_all(self) -> None:
         """The base's loop; in the fast form the arithmetic waits for one parallel pass over all."""
         stepped = sum(p._data.size for g in self.param_groups for p in g["params"] if p.grad is not None)
-        if kernels.reference() or B.cupy_loaded() or (stepped < _FAST_MIN and not compiled.enabled()):
+        if kernels.reference() or (stepped < _FAST_MIN and not compiled.enabled()):
             return super()._update_all()  # a small model: the per-parameter NumPy form is as fast (measured)
+        # (GPU parameters need no check here: _update steps whatever _fits_fast refuses, CuPy arrays too)
         self._pending: list[_Job] | None = []
         try:
             super()._update_all()  # calls _update, which queues each NumPy parameter's job
