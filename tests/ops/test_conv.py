@@ -131,6 +131,38 @@ def test_input_gradient_in_channel_blocks_matches_torch(case, block_bytes):
         check_against_torch(*case)
 
 
+@pytest.mark.parametrize("budget", [1, 200, 1000, 1 << 20])
+def test_network_input_padded_in_blocks_of_samples(budget):
+    """A network's (N, C, H, W) input is padded and turned batch-innermost a block of samples at a time
+    (blocks of 16 here, the last one shorter, or all at once for the largest budget): the padded array,
+    the conv and its gradients do not depend on it."""
+    rng = np.random.default_rng(budget)
+    x, w, b = rng.standard_normal((37, 2, 5, 6)), rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3)
+    with patch.object(conv_module, "TRANSPOSE_BLOCK_BYTES", budget):
+        xt = x.transpose(1, 2, 3, 0)
+        assert conv_module.transpose_block(xt) == (16 if budget < 1 << 20 else 37)
+        geom = conv_module.ConvGeometry.of(x.shape, (3, 2), (1, 1), (1, 1), ((1, 2), (2, 0)))
+        np.testing.assert_array_equal(conv_module.pad(np, xt, geom), np.pad(xt, ((0, 0), (1, 2), (2, 0), (0, 0))))
+        with kernels.using("fast"):
+            check_against_torch(x, w, b, (2, 1), ((1, 2), (2, 0)), (1, 1), "zeros", 0.0)
+
+
+def test_unpadded_network_input_is_made_batch_innermost():
+    """Without padding, a conv output (batch innermost) is read in place, and a network's (N, C, H, W)
+    input is copied batch-innermost first, so that im2col copies runs of N numbers: same results."""
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((40, 3, 6, 5)), rng.standard_normal((2, 3, 3, 3))
+    geom = conv_module.ConvGeometry.of(x.shape, (3, 3), (1, 1), (1, 1), ((0, 0), (0, 0)))
+    inner = np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+    assert conv_module.pad(np, inner, geom) is inner
+    with patch.object(conv_module, "TRANSPOSE_BLOCK_BYTES", 100):
+        copied = conv_module.pad(np, x.transpose(1, 2, 3, 0), geom)
+    assert copied.flags.c_contiguous and copied.shape == (3, 6, 5, 40)
+    np.testing.assert_array_equal(copied, inner)
+    with kernels.using("fast"):
+        check_against_torch(x, w, None, (1, 2), "valid", (1, 1), "zeros", 0.0)
+
+
 @pytest.mark.parametrize(
     "budget, widths",
     [
