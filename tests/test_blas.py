@@ -186,3 +186,49 @@ def test_product_written_in_place_into_a_strided_view(mkl, name):
         assert not target[:, :11].any() and not target[:, 20:].any()  # nothing outside the view
     finally:
         blas.use(previous)
+
+
+@given(
+    st.integers(1, 30),
+    st.integers(1, 12),
+    st.integers(1, 9000),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**16),
+)
+def test_long_inner_products_as_sums_of_small_ones(m, n, k, transposed_a, strided_out, seed):
+    """Beside OpenBLAS's AVX-512 kernels, a product with a small result and a long inner dimension is
+    made as a sum of partial products (``SMALL_KERNEL_MADDS``); here the chunks are forced small, on
+    whatever BLAS this machine has: the sum equals the one-call product to float32 rounding."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((k, m) if transposed_a else (m, k), dtype=np.float32)
+    a = a.T if transposed_a else a
+    b = rng.standard_normal((n, k), dtype=np.float32).T  # a transposed view, as the conv's upstream
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    out = np.full((m, n + 3), np.nan, dtype=np.float32)
+    target = out[:, 1 : n + 1] if strided_out else None
+    with (
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.setattr(blas, "SMALL_KERNEL_MADDS", 1024 * m * n)  # chunks of 1,024 terms
+        mp.setattr(blas, "_avx512_kernels", True)
+        mp.setattr(blas, "active", "numpy")
+        width = blas._inner_chunk(a, b)
+        assert width == (1024 if k >= 2048 else 0)
+        got = blas.matmul(a, b, out=target)
+    assert target is None or got is target
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+    if strided_out:
+        assert np.isnan(out[:, 0]).all() and np.isnan(out[:, n + 1 :]).all()
+
+
+def test_only_small_results_on_avx512_openblas_are_split(monkeypatch):
+    monkeypatch.setattr(blas, "active", "numpy")
+    cols, upstream = np.ones((27, 25088), np.float32), np.ones((10, 25088), np.float32)
+    monkeypatch.setattr(blas, "_avx512_kernels", True)
+    assert blas._inner_chunk(cols, upstream.T) == blas.SMALL_KERNEL_MADDS // 270  # the first conv's [dW | db]
+    assert blas._inner_chunk(np.ones((91, 3136), np.float32), np.ones((3136, 40), np.float32)) == 0  # large result
+    assert blas._inner_chunk(cols.astype(np.float64), upstream.T.astype(np.float64)) == 0  # float32 only
+    assert blas._inner_chunk(cols[:, :2000], upstream[:, :2000].T) == 0  # short: one call
+    monkeypatch.setattr(blas, "_avx512_kernels", False)
+    assert blas._inner_chunk(cols, upstream.T) == 0  # AVX2 kernels or another BLAS: one call

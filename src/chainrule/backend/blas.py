@@ -178,13 +178,63 @@ net's Linear(1960, 50) at batch 64 (6.3M) took its step from 1.45 ms at one thre
 with MKL's threads, 1.45 without (quiet VM, 3 rounds each)."""
 
 
+SMALL_KERNEL_MADDS = 1 << 19
+"""OpenBLAS's AVX-512 kernels (SkylakeX and later, which NumPy's OpenBLAS picks on such CPUs) compute a
+product of up to about a million multiply-adds in place, without packing its operands. A product
+with a small result and a long inner dimension (the first conv's [dW | db], 27 x 10 summed over
+25,088 positions at batch 128) took 2.3-2.6x as long in one call as a sum of partial products of
+this many multiply-adds (350 against 135 us; AMD EPYC, 2026-12-02). Other shapes, other kernels
+(AVX2's: 163 against 176 us) and MKL (236 against 282) gain nothing, so only that case is split."""
+
+
+def _small_kernels() -> bool:
+    """Whether NumPy's OpenBLAS runs its AVX-512 kernels (found once, through threadpoolctl)."""
+    global _avx512_kernels
+    if _avx512_kernels is None:
+        names = {str(getattr(c, "architecture", "")).lower() for c in _openblas_controllers()}
+        _avx512_kernels = bool(names & {"skylakex", "cooperlake", "sapphirerapids"})
+    return _avx512_kernels
+
+
+_avx512_kernels: bool | None = None
+
+
+def _inner_chunk(a, b) -> int:
+    """How many of the inner dimension's k terms each partial product sums (``SMALL_KERNEL_MADDS``),
+    or 0 to make the product in one call."""
+    if type(a) is not numpy.ndarray or type(b) is not numpy.ndarray or a.ndim != 2 or b.ndim != 2:
+        return 0
+    (m, k), n = a.shape, b.shape[1]
+    if a.dtype != numpy.float32 or b.dtype != numpy.float32 or k != b.shape[0] or not m * n:
+        return 0
+    width = SMALL_KERNEL_MADDS // (m * n)
+    if width < 1024 or k < 2 * width or active != "numpy" or not _small_kernels():
+        return 0
+    return width
+
+
+def _sum_of_products(a, b, width: int, out=None):
+    """a @ b as the sum over chunks of ``width`` of the inner dimension of a[:, chunk] @ b[chunk]."""
+    k = a.shape[1]
+    out = numpy.matmul(a[:, :width], b[:width], out=out)
+    part = numpy.empty_like(out)
+    for start in range(width, k, width):
+        numpy.add(out, numpy.matmul(a[:, start : start + width], b[start : start + width], out=part), out=out)
+    return out
+
+
 def matmul(a, b, out=None):
     """a @ b. 2-D float32/float64 operands of one dtype go through MKL's gemm when it is active.
 
     ``out``: a 2-D array (or a row-major view, rows any distance apart) that receives the product,
-    as ``numpy.matmul(a, b, out=out)``; MKL writes into it in place.
+    as ``numpy.matmul(a, b, out=out)``; MKL writes into it in place. Beside OpenBLAS's AVX-512
+    kernels, a product with a small result and a long inner dimension is a sum of small products
+    (``SMALL_KERNEL_MADDS``).
     """
     if not _for_mkl(a, b, out):
+        width = _inner_chunk(a, b)
+        if width:
+            return _sum_of_products(a, b, width, out)
         return a @ b if out is None else numpy.matmul(a, b, out=out)
     (m, k), n = a.shape, b.shape[1]
     op_a, op_b = _operand(a), _operand(b)
