@@ -93,6 +93,73 @@ def test_col2im_equals_the_slice_additions_bitwise(c, n, hw, k, stride, dilation
     np.testing.assert_array_equal(got, want)  # the same sums in the same order (taps, then positions)
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    c=st.integers(1, 4),
+    n=st.integers(1, 7),
+    hw=st.integers(3, 10),
+    k=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    dilation=st.integers(1, 2),
+    pad=st.integers(0, 2),
+    bias=st.booleans(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    budget=st.integers(1, 4000),
+)
+def test_conv_pieces_equal_the_numpy_loop_bitwise(c, n, hw, k, stride, dilation, pad, bias, dtype, budget):
+    """The compiled im2col-and-product (``conv_pieces``) against conv_fast's Python loop over the same
+    pieces (here as small as one position, or runs within a row): the same copies and the same cblas
+    call per piece, so the same numbers, in inference (a reused buffer) and training (all columns),
+    except for pieces one column wide (one image, one position), where NumPy's matmul calls gemv."""
+    if dilation * (k - 1) + 1 > hw + 2 * pad:
+        return
+    rng = np.random.default_rng(c * 31 + n * 7 + hw)
+    x = rng.standard_normal((n, c, hw, hw)).astype(dtype)
+    w = rng.standard_normal((3, c, k, k)).astype(dtype)
+    b = rng.standard_normal(3).astype(dtype) if bias else None
+    results = []
+    for on in (True, False):
+        with compiled.using(on), pytest.MonkeyPatch.context() as mp:
+            mp.setattr(conv_fast, "INFERENCE_COLS_BYTES", budget)
+            calls = []
+            real = kernels_compiled.conv_pieces
+            mp.setattr(kernels_compiled, "conv_pieces", lambda *a, calls=calls, real=real: calls.append(1) or real(*a))
+            with cr.no_grad():
+                inference = F.conv2d(cr.tensor(x), cr.tensor(w), b, stride, pad, dilation).numpy()
+            xt, wt = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=True)
+            out = F.conv2d(xt, wt, b, stride, pad, dilation)
+            out.backward(cr.tensor(np.ones(out.shape, dtype)))
+            results.append((inference, out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()))
+            if on and blas.active == "numpy" and blas.openblas_gemm(dtype) is not None:
+                assert len(calls) == 2  # the compiled loop ran (NumPy's OpenBLAS 64-bit cblas found)
+            if not on:
+                assert calls == []
+    for got, want in zip(*results):
+        if n > 1:  # each piece's product by the same cblas_?gemm call as NumPy's matmul makes
+            np.testing.assert_array_equal(got, want)
+        else:  # a piece one column wide: NumPy's matmul takes gemv, whose sums may round differently
+            np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-6)
+
+
+def test_conv_pieces_are_skipped_where_they_cannot_run(monkeypatch):
+    """MKL's products, several of chainrule's threads in the conv (MKL's pool), or an input that is not
+    one dense block: conv_fast's own loop."""
+    xpad = np.zeros((2, 5, 5, 3), np.float32)
+    w_b = np.zeros((4, 19), np.float32)
+    with compiled.using(True):
+        if blas.openblas_gemm(np.float32) is None:
+            pytest.skip("NumPy's BLAS here has no 64-bit cblas_sgemm")
+        assert conv_fast.compiled_gemm(np, xpad, w_b, 1) == blas.openblas_gemm(np.float32)
+        assert conv_fast.compiled_gemm(np, xpad, w_b, 2) is None
+        assert conv_fast.compiled_gemm(np, xpad[:, :, ::2], w_b, 1) is None
+        assert conv_fast.compiled_gemm(np, xpad, w_b.astype(np.float64), 1) is None
+        monkeypatch.setattr(blas, "active", "mkl")
+        assert conv_fast.compiled_gemm(np, xpad, w_b, 1) is None
+    with compiled.using(False):
+        monkeypatch.setattr(blas, "active", "numpy")
+        assert conv_fast.compiled_gemm(np, xpad, w_b, 1) is None
+
+
 def test_conv_gradients_agree_with_and_without_compiled_kernels():
     rng = np.random.default_rng(2)
     x = rng.standard_normal((32, 10, 14, 14)).astype(np.float32)

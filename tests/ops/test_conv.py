@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.ops.kernels.conv_fast as conv_module
-from chainrule.backend import kernels
+from chainrule.backend import compiled, kernels
 from chainrule.ops.conv import conv1d, conv2d
 
 MODES = ["zeros", "constant", "reflect", "replicate", "circular"]
@@ -185,6 +185,7 @@ def test_inference_pieces_cover_the_output(budget, widths):
         patch.object(conv_module, "INFERENCE_COLS_BYTES", budget),
         patch.object(conv_module, "matmul", recording),
         kernels.using("fast"),
+        compiled.using(False),  # the Python loop (the compiled one: tests/ops/test_compiled_kernels.py)
         cr.no_grad(),
     ):
         out = conv(cr.tensor(x)).data

@@ -300,6 +300,32 @@ def mkl_threads() -> int | None:
     return None if _mkl is None else int(_mkl[0].MKL_Get_Max_Threads())
 
 
+_gemm_addresses: dict | None = None  # dtype -> address of NumPy's OpenBLAS cblas_?gemm (64-bit ints)
+
+
+def openblas_gemm(dtype) -> int | None:
+    """The address of ``cblas_sgemm`` / ``cblas_dgemm`` with 64-bit integers (as NumPy 2's
+    scipy-openblas64 exports them) in the OpenBLAS NumPy loaded, for compiled code that multiplies
+    (backend/cblas.py); None for other BLAS builds, other dtypes, or without threadpoolctl."""
+    global _gemm_addresses
+    if _gemm_addresses is None:
+        _gemm_addresses = {}
+        for controller in _openblas_controllers():
+            try:
+                lib = ctypes.CDLL(controller.filepath)
+            except (OSError, AttributeError):
+                continue
+            for kind, letter in ((numpy.float32, "s"), (numpy.float64, "d")):
+                for name in (f"scipy_cblas_{letter}gemm64_", f"cblas_{letter}gemm64_"):
+                    fn = getattr(lib, name, None)
+                    if fn is not None:
+                        _gemm_addresses[numpy.dtype(kind)] = ctypes.cast(fn, ctypes.c_void_p).value
+                        break
+            if _gemm_addresses:
+                break
+    return _gemm_addresses.get(numpy.dtype(dtype))
+
+
 @contextmanager
 def single_threaded() -> Iterator[None]:
     """MKL products called by this thread inside the block run on one core (MKL's per-thread

@@ -157,6 +157,14 @@ def product_in_pieces(xp, xpad, w_b, geom: ConvGeometry, cols=None, t: int = 1):
         budget = min(budget, -(-total // (2 * t)))  # two pieces a thread at least
     pieces = output_pieces(ho, wo, per_position, budget)
     size = max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n
+    gemm = compiled_gemm(xp, xpad, w_b, t)
+    if gemm is not None:  # the same copies and products in one compiled call (ops/kernels/compiled.py)
+        buffer = column_buffer(xp, k, w_b.shape[1] > k, size, xpad.dtype) if cols is None else cols
+        geometry = (wo, *geom.stride, *geom.dilation, *geom.kernel)
+        one, zero = xpad.dtype.type(1), xpad.dtype.type(0)
+        args = (xp.ascontiguousarray(w_b), out, buffer, xp.asarray(pieces, dtype=xp.int64), *geometry, gemm, one, zero)
+        compiled_kernels().conv_pieces(xpad, *args, cols is None)
+        return out
 
     def run(p0: int, p1: int) -> None:
         buffer = column_buffer(xp, k, w_b.shape[1] > k, size, xpad.dtype) if cols is None else None
@@ -239,6 +247,17 @@ def channels_per_block(c: int, bytes_per_channel: int) -> int:
     if c * bytes_per_channel <= 2 * DCOLS_BLOCK_BYTES:
         return c
     return max(1, DCOLS_BLOCK_BYTES // bytes_per_channel)
+
+
+def compiled_gemm(xp, xpad, w_b, t: int):
+    """The address of the cblas gemm ``conv_pieces`` calls (NumPy's OpenBLAS), or None for the NumPy
+    loop: compiled kernels off, another BLAS (MKL's pieces go to the pool), a GPU, or operands the
+    kernel does not take (a dtype other than float32/float64, an input that is not one dense block)."""
+    if t > 1 or not use_compiled(xp) or blas.active != "numpy" or xpad.dtype != w_b.dtype:
+        return None
+    if not xpad.flags.c_contiguous or xpad.shape[3] == 0:
+        return None
+    return blas.openblas_gemm(xpad.dtype)
 
 
 def use_compiled(xp) -> bool:
