@@ -66,17 +66,20 @@ def test_relu_keeps_the_batch_innermost_layout_and_falls_back_on_strided_operand
         assert calls == [1] and np.array_equal(small, np.maximum(x[:1, :1], 0))
 
 
+CONV_CASE = {  # a small conv's sizes, drawn by Hypothesis for the compiled conv kernels' tests
+    "c": st.integers(1, 5),
+    "n": st.integers(1, 9),
+    "hw": st.integers(3, 11),
+    "k": st.integers(1, 4),
+    "stride": st.integers(1, 3),
+    "dilation": st.integers(1, 2),
+    "pad": st.integers(0, 2),
+    "dtype": st.sampled_from([np.float32, np.float64]),
+}
+
+
 @settings(max_examples=25, deadline=None)
-@given(
-    c=st.integers(1, 5),
-    n=st.integers(1, 9),
-    hw=st.integers(3, 11),
-    k=st.integers(1, 4),
-    stride=st.integers(1, 3),
-    dilation=st.integers(1, 2),
-    pad=st.integers(0, 2),
-    dtype=st.sampled_from([np.float32, np.float64]),
-)
+@given(**CONV_CASE)
 def test_col2im_equals_the_slice_additions_bitwise(c, n, hw, k, stride, dilation, pad, dtype):
     geom = ConvGeometry.of((n, c, hw, hw), (k, k), (stride, stride), (dilation, dilation), ((pad, pad), (pad, pad)))
     ho, wo = geom.out_hw
@@ -94,18 +97,7 @@ def test_col2im_equals_the_slice_additions_bitwise(c, n, hw, k, stride, dilation
 
 
 @settings(max_examples=30, deadline=None)
-@given(
-    c=st.integers(1, 4),
-    n=st.integers(1, 7),
-    hw=st.integers(3, 10),
-    k=st.integers(1, 4),
-    stride=st.integers(1, 3),
-    dilation=st.integers(1, 2),
-    pad=st.integers(0, 2),
-    bias=st.booleans(),
-    dtype=st.sampled_from([np.float32, np.float64]),
-    budget=st.integers(1, 4000),
-)
+@given(**CONV_CASE, bias=st.booleans(), budget=st.integers(1, 4000))
 def test_conv_pieces_equal_the_numpy_loop_bitwise(c, n, hw, k, stride, dilation, pad, bias, dtype, budget):
     """The compiled im2col-and-product (``conv_pieces``) against conv_fast's Python loop over the same
     pieces (here as small as one position, or runs within a row): the same copies and the same cblas
