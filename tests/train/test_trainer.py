@@ -73,6 +73,19 @@ def test_fit_learns_the_task():
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
 
 
+def test_fit_records_graphs_even_if_grad_mode_was_left_off():
+    """A Ctrl-C raised by a user's handler inside a no_grad block's entry can leave graph recording
+    off (its exit never runs); fit trains regardless and gives the caller's mode back after."""
+    trainer = make_trainer(epochs=1)
+    cr.set_grad_enabled(False)  # as such a leak leaves it
+    try:
+        result = trainer.fit()
+        assert result.stopped == "finished" and len(trainer.history) == 1
+        assert not cr.is_grad_enabled()
+    finally:
+        cr.set_grad_enabled(True)
+
+
 def test_same_seed_same_numbers():
     a, b = make_trainer(), make_trainer()
     a.fit(2)

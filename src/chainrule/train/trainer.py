@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import backend as B
-from ..autograd.engine import no_grad
+from ..autograd.engine import enable_grad, no_grad
 from ..autograd.tensor import tensor
 from ..data.loader import DataLoader
 from ..devices import to_host
@@ -171,7 +171,9 @@ class Trainer:
         self.stop, self._interrupt = None, DeferredInterrupt()
         result = FitResult(history=self.history)
         try:
-            with self._interrupt:
+            # training records graphs whatever mode the caller is in: a Ctrl-C that lands inside a
+            # no_grad block's entry (a user's handler raising at once) can leave graphs off for good
+            with self._interrupt, enable_grad():
                 try:
                     self.strategy.setup(self)
                     self._emit("on_fit_start")
