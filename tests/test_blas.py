@@ -207,9 +207,7 @@ def test_long_inner_products_as_sums_of_small_ones(m, n, k, transposed_a, stride
     expected = a.astype(np.float64) @ b.astype(np.float64)
     out = np.full((m, n + 3), np.nan, dtype=np.float32)
     target = out[:, 1 : n + 1] if strided_out else None
-    with (
-        pytest.MonkeyPatch.context() as mp,
-    ):
+    with pytest.MonkeyPatch.context() as mp:
         mp.setattr(blas, "SMALL_KERNEL_MADDS", 1024 * m * n)  # chunks of 1,024 terms
         mp.setattr(blas, "_avx512_kernels", True)
         mp.setattr(blas, "active", "numpy")

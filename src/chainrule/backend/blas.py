@@ -187,6 +187,9 @@ this many multiply-adds (350 against 135 us; AMD EPYC, 2026-12-02). Other shapes
 (AVX2's: 163 against 176 us) and MKL (236 against 282) gain nothing, so only that case is split."""
 
 
+_avx512_kernels: bool | None = None  # whether NumPy's OpenBLAS runs its AVX-512 kernels (None: not looked yet)
+
+
 def _small_kernels() -> bool:
     """Whether NumPy's OpenBLAS runs its AVX-512 kernels (found once, through threadpoolctl)."""
     global _avx512_kernels
@@ -196,19 +199,16 @@ def _small_kernels() -> bool:
     return _avx512_kernels
 
 
-_avx512_kernels: bool | None = None
-
-
 def _inner_chunk(a, b) -> int:
     """How many of the inner dimension's k terms each partial product sums (``SMALL_KERNEL_MADDS``),
     or 0 to make the product in one call."""
-    if type(a) is not numpy.ndarray or type(b) is not numpy.ndarray or a.ndim != 2 or b.ndim != 2:
+    if active != "numpy" or type(a) is not numpy.ndarray or type(b) is not numpy.ndarray:
+        return 0
+    if a.ndim != 2 or b.ndim != 2 or a.dtype != numpy.float32 or b.dtype != numpy.float32:
         return 0
     (m, k), n = a.shape, b.shape[1]
-    if a.dtype != numpy.float32 or b.dtype != numpy.float32 or k != b.shape[0] or not m * n:
-        return 0
-    width = SMALL_KERNEL_MADDS // (m * n)
-    if width < 1024 or k < 2 * width or active != "numpy" or not _small_kernels():
+    width = SMALL_KERNEL_MADDS // max(m * n, 1)
+    if width < 1024 or k < 2 * width or k != b.shape[0] or not m * n or not _small_kernels():
         return 0
     return width
 

@@ -120,10 +120,9 @@ def pad(xp, x, geom: ConvGeometry, t: int = 1):
 
 def transpose_block(x) -> int:
     """Samples per copy when padding the (C, H, W, N) view ``x``: all of them when N is innermost in
-    memory (runs of N numbers) or the input takes at most 4 x ``TRANSPOSE_BLOCK_BYTES``, else
-    blocks whose samples take about ``TRANSPOSE_BLOCK_BYTES``, a
-    multiple of 16 (a 64-byte cache line of float32 written whole), so that the block's source rows
-    stay in cache while each is spread across N."""
+    memory (runs of N numbers) or the input takes at most 4 x ``TRANSPOSE_BLOCK_BYTES``, else blocks
+    whose samples take about ``TRANSPOSE_BLOCK_BYTES``, a multiple of 16 (a 64-byte cache line of
+    float32 written whole), so that the block's source rows stay in cache while each is spread across N."""
     n = x.shape[3]
     per_sample = x.itemsize * x.shape[0] * x.shape[1] * x.shape[2]
     if x.strides[3] == x.itemsize or n * per_sample <= 4 * TRANSPOSE_BLOCK_BYTES:
