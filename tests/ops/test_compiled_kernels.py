@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule.backend import blas, compiled, kernels, threads
+from chainrule.backend import blas, compiled, kernels, openblas, threads
 from chainrule.ops.kernels import compiled as kernels_compiled
 from chainrule.ops.kernels import conv_fast
 from chainrule.ops.window import ConvGeometry, kernel_offsets
@@ -122,7 +122,7 @@ def test_conv_pieces_equal_the_numpy_loop_bitwise(c, n, hw, k, stride, dilation,
             out = F.conv2d(xt, wt, b, stride, pad, dilation)
             out.backward(cr.tensor(np.ones(out.shape, dtype)))
             results.append((inference, out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()))
-            if on and blas.active == "numpy" and blas.openblas_gemm(dtype) is not None:
+            if on and blas.active == "numpy" and openblas.gemm_address(dtype) is not None:
                 assert len(calls) == 2  # the compiled loop ran (NumPy's OpenBLAS 64-bit cblas found)
             if not on:
                 assert calls == []
@@ -139,9 +139,9 @@ def test_conv_pieces_are_skipped_where_they_cannot_run(monkeypatch):
     xpad = np.zeros((2, 5, 5, 3), np.float32)
     w_b = np.zeros((4, 19), np.float32)
     with compiled.using(True):
-        if blas.openblas_gemm(np.float32) is None:
+        if openblas.gemm_address(np.float32) is None:
             pytest.skip("NumPy's BLAS here has no 64-bit cblas_sgemm")
-        assert conv_fast.compiled_gemm(np, xpad, w_b, 1) == blas.openblas_gemm(np.float32)
+        assert conv_fast.compiled_gemm(np, xpad, w_b, 1) == openblas.gemm_address(np.float32)
         assert conv_fast.compiled_gemm(np, xpad, w_b, 2) is None
         assert conv_fast.compiled_gemm(np, xpad[:, :, ::2], w_b, 1) is None
         assert conv_fast.compiled_gemm(np, xpad, w_b.astype(np.float64), 1) is None

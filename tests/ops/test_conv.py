@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from unittest.mock import patch
 
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.ops.kernels.conv_fast as conv_module
-from chainrule.backend import compiled, kernels
+from chainrule.backend import compiled, kernels, openblas
 from chainrule.ops.conv import conv1d, conv2d
 
 MODES = ["zeros", "constant", "reflect", "replicate", "circular"]
@@ -138,7 +139,8 @@ def test_network_input_padded_in_blocks_of_samples(budget):
     the conv and its gradients do not depend on it."""
     rng = np.random.default_rng(budget)
     x, w, b = rng.standard_normal((37, 2, 5, 6)), rng.standard_normal((3, 2, 3, 2)), rng.standard_normal(3)
-    with patch.object(conv_module, "TRANSPOSE_BLOCK_BYTES", budget):
+    no_blas = patch.object(conv_module, "transposed", lambda xp, x: None)  # the NumPy path, not OpenBLAS's
+    with patch.object(conv_module, "TRANSPOSE_BLOCK_BYTES", budget), no_blas:
         xt = x.transpose(1, 2, 3, 0)
         assert conv_module.transpose_block(xt) == (16 if budget < 1 << 20 else 37)
         geom = conv_module.ConvGeometry.of(x.shape, (3, 2), (1, 1), (1, 1), ((1, 2), (2, 0)))
@@ -155,12 +157,36 @@ def test_unpadded_network_input_is_made_batch_innermost():
     geom = conv_module.ConvGeometry.of(x.shape, (3, 3), (1, 1), (1, 1), ((0, 0), (0, 0)))
     inner = np.ascontiguousarray(x.transpose(1, 2, 3, 0))
     assert conv_module.pad(np, inner, geom) is inner
-    with patch.object(conv_module, "TRANSPOSE_BLOCK_BYTES", 100):
-        copied = conv_module.pad(np, x.transpose(1, 2, 3, 0), geom)
-    assert copied.flags.c_contiguous and copied.shape == (3, 6, 5, 40)
-    np.testing.assert_array_equal(copied, inner)
+    for blas_transposition in (True, False):
+        no_blas = patch.object(conv_module, "transposed", lambda xp, x: None)
+        with (
+            patch.object(conv_module, "TRANSPOSE_BLOCK_BYTES", 100),
+            no_blas if not blas_transposition else nullcontext(),
+        ):
+            copied = conv_module.pad(np, x.transpose(1, 2, 3, 0), geom)
+        assert copied.flags.c_contiguous and copied.shape == (3, 6, 5, 40)
+        np.testing.assert_array_equal(copied, inner)
     with kernels.using("fast"):
         check_against_torch(x, w, None, (1, 2), "valid", (1, 1), "zeros", 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_network_input_transposed_by_openblas(dtype):
+    """A dense (N, C, H, W) input is turned batch-innermost by NumPy's OpenBLAS (omatcopy) where it is
+    NumPy's BLAS, then padded: the same array as np.pad's; a strided view takes the NumPy path."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((23, 3, 7, 5)).astype(dtype)
+    geom = conv_module.ConvGeometry.of(x.shape, (3, 3), (1, 1), (1, 1), ((2, 1), (0, 3)))
+    xt = x.transpose(1, 2, 3, 0)
+    flat = conv_module.transposed(np, xt)
+    if openblas.controllers():  # NumPy's wheels bring OpenBLAS: the blocked transposition must be used
+        assert flat is not None and flat.flags.c_contiguous
+        np.testing.assert_array_equal(flat, xt)
+    np.testing.assert_array_equal(conv_module.pad(np, xt, geom), np.pad(xt, ((0, 0), (2, 1), (0, 3), (0, 0))))
+    view = x[::2].transpose(1, 2, 3, 0)  # every other sample: not one dense block
+    assert conv_module.transposed(np, view) is None
+    geom = conv_module.ConvGeometry.of(x[::2].shape, (3, 3), (1, 1), (1, 1), ((2, 1), (0, 3)))
+    np.testing.assert_array_equal(conv_module.pad(np, view, geom), np.pad(view, ((0, 0), (2, 1), (0, 3), (0, 0))))
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ The package:
   default float dtype, and the one seeded random generator (``rng``, ``manual_seed``).
 - ``devices``: "cpu" / "cuda[:k]" (the ``Device`` class), moving arrays, loading CuPy on demand.
 - ``blas``: the layers' matrix products (Intel MKL's gemm when installed, else NumPy's ``@``).
+- ``openblas``: NumPy's own OpenBLAS reached directly (its blocked transposition, gemm's address).
 - ``memory``: ``tune_malloc()``, glibc malloc tuning that a training process opts into.
 
 ``import chainrule`` never imports CuPy; ``devices.cupy()`` does, the first time a GPU is asked for,

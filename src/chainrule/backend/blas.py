@@ -31,6 +31,8 @@ from contextlib import contextmanager
 
 import numpy
 
+from . import openblas
+
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _INT_MAX = 2**31 - 1
 _mkl = None  # the loaded (library, {dtype: gemm}) pair, or None
@@ -138,7 +140,7 @@ def describe() -> str:
         return buf.value.decode(errors="replace").strip()
     config = numpy.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
     name = f"NumPy's {config.get('name', 'BLAS')} {config.get('version', '')}".strip()
-    kernels = [c.architecture for c in _openblas_controllers() if getattr(c, "architecture", None)]
+    kernels = [c.architecture for c in openblas.controllers() if getattr(c, "architecture", None)]
     return f"{name} ({kernels[0]} kernels)" if kernels else name
 
 
@@ -194,7 +196,7 @@ def _small_kernels() -> bool:
     """Whether NumPy's OpenBLAS runs its AVX-512 kernels (found once, through threadpoolctl)."""
     global _avx512_kernels
     if _avx512_kernels is None:
-        names = {str(getattr(c, "architecture", "")).lower() for c in _openblas_controllers()}
+        names = {str(getattr(c, "architecture", "")).lower() for c in openblas.controllers()}
         _avx512_kernels = bool(names & {"skylakex", "cooperlake", "sapphirerapids"})
     return _avx512_kernels
 
@@ -271,59 +273,17 @@ def matmul(a, b, out=None):
 
 
 # --- threads -------------------------------------------------------------------------------------
-_openblas: list | None = None  # threadpoolctl's controllers of the OpenBLAS copies loaded (found once)
-
-
-def _openblas_controllers() -> list:
-    """threadpoolctl's controllers of the loaded OpenBLAS libraries (NumPy's), or [] without it."""
-    global _openblas
-    if _openblas is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # optional: without it NumPy's OpenBLAS keeps OPENBLAS_NUM_THREADS's count
-            _openblas = []
-        else:
-            _openblas = list(ThreadpoolController().select(internal_api="openblas").lib_controllers)
-    return _openblas
-
-
 def set_threads(n: int) -> None:
     """Let MKL (when loaded) and NumPy's OpenBLAS (through threadpoolctl, if installed) use ``n`` threads."""
     if _mkl is not None:
         _mkl[0].MKL_Set_Num_Threads(ctypes.c_int(n))
-    for lib in _openblas_controllers():
+    for lib in openblas.controllers():
         lib.set_num_threads(n)
 
 
 def mkl_threads() -> int | None:
     """The threads MKL would use for a product called from this thread now, or None without MKL."""
     return None if _mkl is None else int(_mkl[0].MKL_Get_Max_Threads())
-
-
-_gemm_addresses: dict | None = None  # dtype -> address of NumPy's OpenBLAS cblas_?gemm (64-bit ints)
-
-
-def openblas_gemm(dtype) -> int | None:
-    """The address of ``cblas_sgemm`` / ``cblas_dgemm`` with 64-bit integers (as NumPy 2's
-    scipy-openblas64 exports them) in the OpenBLAS NumPy loaded, for compiled code that multiplies
-    (backend/cblas.py); None for other BLAS builds, other dtypes, or without threadpoolctl."""
-    global _gemm_addresses
-    if _gemm_addresses is None:
-        _gemm_addresses = {}
-        for controller in _openblas_controllers():
-            try:
-                lib = ctypes.CDLL(controller.filepath)
-            except (OSError, AttributeError):
-                continue
-            for kind, letter in ((numpy.float32, "s"), (numpy.float64, "d")):
-                for name in (f"scipy_cblas_{letter}gemm64_", f"cblas_{letter}gemm64_"):
-                    fn = getattr(lib, name, None)
-                    if fn is not None:
-                        _gemm_addresses[numpy.dtype(kind)] = ctypes.cast(fn, ctypes.c_void_p).value
-                        break
-            if _gemm_addresses:
-                break
-    return _gemm_addresses.get(numpy.dtype(dtype))
 
 
 @contextmanager

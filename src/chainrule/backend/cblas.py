@@ -3,7 +3,7 @@ inside their own loops (ops/kernels/compiled.py: the conv's pieces). Imports Num
 first compiled call only.
 
 It calls the ``cblas_?gemm`` at an address given at run time (NumPy's OpenBLAS, 64-bit integers,
-``blas.openblas_gemm``), row-major. The address is an argument, not a global, so the kernels that
+``openblas.gemm_address``), row-major. The address is an argument, not a global, so the kernels that
 call it are cached on disk like the others (Numba will not cache code that holds a ctypes function).
 """
 

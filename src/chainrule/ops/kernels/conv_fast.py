@@ -25,7 +25,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 
 from ... import backend as B
-from ...backend import blas, compiled, threads
+from ...backend import blas, compiled, openblas, threads
 from ...backend.blas import matmul
 from ..window import ConvGeometry, kernel_offsets, windows
 
@@ -97,14 +97,22 @@ def pad(xp, x, geom: ConvGeometry, t: int = 1):
     """The (C, H, W, N) input with its zero border, (C, H + top + bottom, W + left + right, N).
 
     When x is a view of (N, C, H, W) memory (a network's input, not a conv's output), the copy is a
-    transposition, made a block of samples at a time (``transpose_block``); it is made without a
-    border too, since im2col's window copies from such a view gather single numbers far apart (a
-    valid 5x5 conv over 1,000 3x32x32 images: 315 ms, against 37 for the same conv padded)."""
+    transposition: by NumPy's OpenBLAS (``openblas.transpose``, blocked) when x is that whole dense
+    array, else a block of samples at a time (``transpose_block``). It is made without a border too,
+    since im2col's window copies from such a view gather single numbers far apart (a valid 5x5 conv
+    over 1,000 3x32x32 images: 315 ms, against 37 for the same conv padded)."""
     padded = any(p for pair in geom.pads for p in pair)
     if not padded and x.strides[3] == x.itemsize:
         return x  # batch innermost already: the windows read runs of N numbers in place
     rows, cols = geom.inside
     shape = (geom.channels, *geom.padded_hw, geom.batch)
+    flat = transposed(xp, x)
+    if flat is not None:
+        if not padded:
+            return flat
+        xpad = xp.zeros(shape, dtype=x.dtype)
+        xpad[:, rows, cols] = flat  # runs of W*N numbers
+        return xpad
     xpad = xp.zeros(shape, dtype=x.dtype) if padded else xp.empty(shape, dtype=x.dtype)
     block = transpose_block(x)
 
@@ -116,6 +124,18 @@ def pad(xp, x, geom: ConvGeometry, t: int = 1):
 
     split(geom.channels, geom.batch, t, fill)
     return xpad
+
+
+def transposed(xp, x):
+    """The (C, H, W, N) view ``x`` of a dense (N, C, H, W) NumPy array copied batch-innermost by
+    OpenBLAS's blocked transposition of the (N, C*H*W) matrix (1,000 MNIST images: 0.11 ms against
+    0.49 for NumPy's copy), or None (another layout, another array module, no such routine)."""
+    nchw = x.transpose(3, 0, 1, 2)
+    if xp is not B.numpy or not nchw.flags.c_contiguous:
+        return None
+    c, h, w, n = x.shape
+    flat = xp.empty((c, h, w, n), dtype=x.dtype)
+    return flat if openblas.transpose(nchw.reshape(n, c * h * w), flat.reshape(c * h * w, n)) else None
 
 
 def transpose_block(x) -> int:
@@ -256,7 +276,7 @@ def compiled_gemm(xp, xpad, w_b, t: int):
         return None
     if not xpad.flags.c_contiguous or xpad.shape[3] == 0:
         return None
-    return blas.openblas_gemm(xpad.dtype)
+    return openblas.gemm_address(xpad.dtype)
 
 
 def use_compiled(xp) -> bool:
