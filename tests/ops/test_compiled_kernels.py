@@ -114,8 +114,9 @@ def test_conv_pieces_equal_the_numpy_loop_bitwise(c, n, hw, k, stride, dilation,
         with compiled.using(on), pytest.MonkeyPatch.context() as mp:
             mp.setattr(conv_fast, "INFERENCE_COLS_BYTES", budget)
             calls = []
-            real = kernels_compiled.conv_pieces
-            mp.setattr(kernels_compiled, "conv_pieces", lambda *a, calls=calls, real=real: calls.append(1) or real(*a))
+            for name in ("conv_pieces", "conv_pieces_parallel"):  # the latter in inference on the team
+                real = getattr(kernels_compiled, name)
+                mp.setattr(kernels_compiled, name, lambda *a, calls=calls, real=real: calls.append(1) or real(*a))
             with cr.no_grad():
                 inference = F.conv2d(cr.tensor(x), cr.tensor(w), b, stride, pad, dilation).numpy()
             xt, wt = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=True)
@@ -131,6 +132,46 @@ def test_conv_pieces_equal_the_numpy_loop_bitwise(c, n, hw, k, stride, dilation,
             np.testing.assert_array_equal(got, want)
         else:  # a piece one column wide: NumPy's matmul takes gemv, whose sums may round differently
             np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(**CONV_CASE, bias=st.booleans(), budget=st.integers(1, 4000))
+def test_conv_pieces_on_the_team_equal_one_thread_bitwise(c, n, hw, k, stride, dilation, pad, bias, dtype, budget):
+    """Inference with the pieces shared out among the team's threads (``conv_pieces_parallel``, each
+    product unthreaded) against the same pieces on one thread: the same numbers, bit for bit. (Other
+    pieces may round differently: OpenBLAS's small-matrix kernels sum in another order.)"""
+    from chainrule.backend import team
+
+    if dilation * (k - 1) + 1 > hw + 2 * pad:
+        return
+    rng = np.random.default_rng(c * 37 + n * 5 + hw)
+    x = rng.standard_normal((n, c, hw, hw)).astype(dtype)
+    w = rng.standard_normal((3, c, k, k)).astype(dtype)
+    b = rng.standard_normal(3).astype(dtype) if bias else None
+    ho = (hw + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+    total = ho * ho * (c * k * k + 1) * n * np.dtype(dtype).itemsize  # the columns' bytes, as product_in_pieces
+    budget = min(budget, -(-total // 4))  # pieces two threads would not cut smaller: the same pieces both ways
+    before = threads.get_num_threads()
+    results, calls = [], []
+    try:
+        for count in (2, 1):
+            threads.set_num_threads(count)
+            with compiled.using(True), pytest.MonkeyPatch.context() as mp, cr.no_grad():
+                mp.setattr(conv_fast, "INFERENCE_COLS_BYTES", budget)
+                real = kernels_compiled.conv_pieces_parallel
+                spy = lambda *a, c=count, r=real: calls.append(c) or r(*a)  # noqa: E731
+                mp.setattr(kernels_compiled, "conv_pieces_parallel", spy)
+                results.append(F.conv2d(cr.tensor(x), cr.tensor(w), b, stride, pad, dilation).numpy())
+    finally:
+        threads.set_num_threads(before)
+    if team.installed and openblas.gemm_address(dtype) is not None and blas.active == "numpy":
+        assert calls in ([], [2])  # [] when the whole output is one piece
+    else:
+        assert calls == []
+    if n > 1:
+        np.testing.assert_array_equal(results[0], results[1])
+    else:  # one-column pieces: gemv's sums in the Python loop
+        np.testing.assert_allclose(results[0], results[1], rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-6)
 
 
 def test_conv_pieces_are_skipped_where_they_cannot_run(monkeypatch):
@@ -195,8 +236,11 @@ def test_environment_variable_turns_them_off_at_import():
 
 
 def test_numba_threads_follow_chainrule_and_the_blas(restore_threads, monkeypatch):
-    """All of chainrule's threads when MKL's (GNU OpenMP) threads are Numba's own; one beside
-    OpenBLAS's spinning threads, and one inside a parallel_for block."""
+    """All of chainrule's threads when MKL's (GNU OpenMP) threads are Numba's own, or when NumPy's
+    OpenBLAS runs its threaded products on Numba's team (backend/team.py); one beside OpenBLAS's own
+    spinning threads, and one inside a parallel_for block."""
+    from chainrule.backend import team
+
     cr.set_num_threads(2)
     monkeypatch.setattr(blas, "active", "mkl")
     assert compiled.thread_count() == 2
@@ -204,7 +248,12 @@ def test_numba_threads_follow_chainrule_and_the_blas(restore_threads, monkeypatc
     threads.parallel_for(4, lambda a, b: seen.append(compiled.thread_count()))
     assert seen and set(seen) == {1}
     monkeypatch.setattr(blas, "active", "numpy")
-    assert compiled.thread_count() == 1
+    assert compiled.thread_count() == (2 if team.install() else 1)
+    team.uninstall()
+    try:
+        assert compiled.thread_count() == 1  # OpenBLAS's own threads: Numba's stay at one
+    finally:
+        team.install()
     import numba
 
     monkeypatch.setattr(blas, "active", "mkl")

@@ -81,13 +81,31 @@ def jit(*, parallel: bool = False) -> Callable:
 
 def thread_count() -> int:
     """Numba's threads for the next parallel kernel: chainrule's count when the products' threads are
-    the same OpenMP threads (MKL on GNU OpenMP, the runtime Numba's ``omp`` layer uses), else one.
-    Beside OpenBLAS's own threads, which spin a while after each product, Numba's threads took the
-    cores from them: shallow/64 at 2 threads went from 1.8 to 45 ms a step (AMD EPYC, 2026-12-02).
-    Inside a ``parallel_for`` block, one."""
-    if threads.in_parallel_region() or blas.active != "mkl":
+    the same threads as Numba's: MKL on GNU OpenMP (the runtime Numba's ``omp`` layer uses), or NumPy's
+    OpenBLAS with its threaded products handed to Numba's team (backend/team.py, installed here on
+    first use); else one. Beside OpenBLAS's own threads, which spin a while after each product,
+    Numba's threads took the cores from them: shallow/64 at 2 threads went from 1.8 to 45 ms a step
+    (AMD EPYC, 2026-12-02). Inside a ``parallel_for`` block, one."""
+    n = threads.get_num_threads()
+    if n == 1 or threads.in_parallel_region():
         return 1
-    return threads.get_num_threads()
+    if blas.active == "mkl":
+        return n
+    return n if _team(n) else 1
+
+
+_team_tried = False  # whether team.install() has been tried in this process
+
+
+def _team(n: int) -> bool:
+    """Whether OpenBLAS's threaded products run on Numba's team, able to split n ways (tried once)."""
+    global _team_tried
+    from . import team  # imports Numba (already loaded: a compiled kernel is about to run)
+
+    if not team.installed and not _team_tried:
+        _team_tried = True
+        team.install()
+    return team.installed and team.fits(n)
 
 
 def _set_threads(n: int) -> None:

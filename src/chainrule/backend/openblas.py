@@ -6,6 +6,8 @@ threadpoolctl finds the copy NumPy loaded; from it chainrule takes:
 - ``controllers()``: threadpoolctl's handles (the thread count, the kernels' architecture);
 - ``gemm_address(dtype)``: ``cblas_?gemm``'s address, for compiled code that multiplies inside its
   own loops (backend/cblas.py, the conv's pieces);
+- ``thread_count()`` / ``set_thread_count(n)``: its own setting, read and set directly (cheaply);
+- ``function(name)``: any other entry point, for backend/team.py (its threads callback);
 - ``transpose(a, out)``: out = a^T by ``cblas_?omatcopy``, OpenBLAS's blocked transposition. A
   network's (N, C, H, W) input turned batch-innermost, (C*H*W, N), is such a transposition: 1,000
   MNIST images took 0.11 ms this way against 0.49 for NumPy's strided copy (AMD EPYC, 2026-12-02),
@@ -24,6 +26,7 @@ import numpy
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _controllers: list | None = None  # threadpoolctl's controllers of the OpenBLAS copies loaded (found once)
 _symbols: dict | None = None  # (kind, dtype) -> ctypes function of NumPy's OpenBLAS
+_functions: dict = {}  # name -> its openblas_<name> entry point (or None), looked up once
 
 
 def controllers() -> list:
@@ -93,3 +96,35 @@ def transpose(a, out) -> bool:
         fn.restype = None
     fn(_ROW_MAJOR, _TRANS, m, n, 1.0, a.ctypes.data, lda, out.ctypes.data, ldb)
     return True
+
+
+def function(name: str):
+    """NumPy's OpenBLAS's ``openblas_<name>`` (as scipy-openblas64 names it, ``scipy_openblas_<name>64_``),
+    a ctypes function, or None (looked up once)."""
+    if name not in _functions:
+        _functions[name] = None
+        for controller in controllers():
+            try:
+                lib = ctypes.CDLL(controller.filepath)
+            except (OSError, AttributeError):
+                continue
+            for symbol in (f"scipy_openblas_{name}64_", f"openblas_{name}64_", f"openblas_{name}"):
+                if getattr(lib, symbol, None) is not None:
+                    _functions[name] = getattr(lib, symbol)
+                    break
+            if _functions[name] is not None:
+                break
+    return _functions[name]
+
+
+def thread_count() -> int | None:
+    """The threads NumPy's OpenBLAS splits a large product into now, or None without it."""
+    get = function("get_num_threads")
+    return None if get is None else int(get())
+
+
+def set_thread_count(n: int) -> None:
+    """Set NumPy's OpenBLAS's thread count (process-wide), as threadpoolctl does, without its lookups."""
+    set_ = function("set_num_threads")
+    if set_ is not None:
+        set_(ctypes.c_int(n))

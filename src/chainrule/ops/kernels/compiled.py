@@ -13,11 +13,13 @@ equal the NumPy forms bit for bit (tests/ops/test_compiled_kernels.py, tests/opt
 - ``conv_pieces``: the conv's im2col and [W | b] @ [cols; 1] a piece of output positions at a time
   (conv_fast.product_in_pieces) in one call, the product of each piece by the very cblas routine
   NumPy's ``matmul`` calls (backend/cblas.py), so only the Python between the pieces is gone (a
-  piece one column wide is the exception: NumPy then calls gemv, which may round differently).
+  piece one column wide is the exception: NumPy then calls gemv, which may round differently);
+  ``conv_pieces_parallel``: the same pieces shared out among the team's threads (inference).
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import prange  # this module is imported on the first compiled call only
 
@@ -95,27 +97,45 @@ def conv_pieces(xpad, w_b, out, cols, pieces, wo, sh, sw, dh, dw, kh, kw, gemm, 
     [W | b] @ [cols; 1] into the piece's run of out (F, Ho*Wo*N). ``reuse``: every piece's columns go
     to the start of ``cols`` (a buffer of about a cache's size: inference); else each to its own run
     of the whole (K [+ 1], Ho*Wo*N) columns (training keeps them for dW). The bias's row of ones, if
-    any, is already in place. On the calling thread (beside OpenBLAS, whose products use the others).
-    The copies index with unsigned integers: with signed ones Numba's wrap-around checks kept the
-    loop from vectorising (1.5 against 0.27 ms for the shallow conv's 19.6 MB of columns)."""
+    any, is already in place. On the calling thread (its products on the BLAS's threads)."""
+    for p in range(pieces.shape[0]):
+        _piece(xpad, w_b, out, cols, pieces[p], wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, reuse)
+
+
+@jit(parallel=True)
+def conv_pieces_parallel(xpad, w_b, out, buffers, pieces, wo, sh, sw, dh, dw, kh, kw, gemm, one, zero):
+    """``conv_pieces`` in inference with the pieces shared out among the team's threads, thread t taking
+    pieces t, t + T, ... into its own buffer ``buffers[t]`` (T buffers of about a cache's size, each
+    with its row of ones if there is a bias); each piece's product runs on its thread alone (the
+    caller holds the BLAS at one thread: backend/team.py)."""
+    team = buffers.shape[0]
+    for t in prange(team):
+        for p in range(t, pieces.shape[0], team):
+            _piece(xpad, w_b, out, buffers[t], pieces[p], wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, True)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _piece(xpad, w_b, out, cols, piece, wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, reuse):
+    """One piece's window copies and product (see ``conv_pieces``). The copies index with unsigned
+    integers: with signed ones Numba's wrap-around checks kept the loop from vectorising (1.5 against
+    0.27 ms for the shallow conv's 19.6 MB of columns)."""
     c, _, _, n = xpad.shape
     f, kb = w_b.shape
     item = out.itemsize
-    for p in range(pieces.shape[0]):
-        r0, r1, w0, w1 = pieces[p, 0], pieces[p, 1], pieces[p, 2], pieces[p, 3]
-        width = w1 - w0
-        start = (r0 * wo + w0) * n
-        first = 0 if reuse else start
-        for ci in range(c):
-            for i in range(kh):
-                for j in range(kw):
-                    row = cols[(ci * kh + i) * kw + j]
-                    for r in range(r0, r1):
-                        for q in range(w0, w1):
-                            src = xpad[ci, r * sh + i * dh, q * sw + j * dw]
-                            at = np.uint64(first + ((r - r0) * width + (q - w0)) * n)
-                            for s in range(np.uint64(n)):
-                                row[at + s] = src[s]
-        m = (r1 - r0) * width * n
-        a, b, c_out = w_b.ctypes.data, cols.ctypes.data + first * item, out.ctypes.data + start * item
-        cblas_gemm(gemm, NO_TRANS, NO_TRANS, f, m, kb, one, a, kb, b, cols.shape[1], zero, c_out, out.shape[1])
+    r0, r1, w0, w1 = piece[0], piece[1], piece[2], piece[3]
+    width = w1 - w0
+    start = (r0 * wo + w0) * n
+    first = 0 if reuse else start
+    for ci in range(c):
+        for i in range(kh):
+            for j in range(kw):
+                row = cols[(ci * kh + i) * kw + j]
+                for r in range(r0, r1):
+                    for q in range(w0, w1):
+                        src = xpad[ci, r * sh + i * dh, q * sw + j * dw]
+                        at = np.uint64(first + ((r - r0) * width + (q - w0)) * n)
+                        for s in range(np.uint64(n)):
+                            row[at + s] = src[s]
+    m = (r1 - r0) * width * n
+    a, b, c_out = w_b.ctypes.data, cols.ctypes.data + first * item, out.ctypes.data + start * item
+    cblas_gemm(gemm, NO_TRANS, NO_TRANS, f, m, kb, one, a, kb, b, cols.shape[1], zero, c_out, out.shape[1])

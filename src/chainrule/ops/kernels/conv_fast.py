@@ -16,7 +16,9 @@ Each trick, with the reason it is here:
   positions and makes their columns and products itself (MKL on one core each, no MKL threads
   inside pool threads); backward, each takes blocks of input channels: their rows of dW, their
   dcols and the slice additions into their own channels of dx. With fewer than two channels a
-  thread, the backward's products use MKL's threads and the slice additions split by batch.
+  thread, the backward's products use MKL's threads and the slice additions split by batch. With
+  NumPy's OpenBLAS, the compiled pieces (inference) are shared out among Numba's team, the threads
+  that also run OpenBLAS's threaded products (backend/team.py), each piece's product unthreaded.
 """
 
 from __future__ import annotations
@@ -174,15 +176,23 @@ def product_in_pieces(xp, xpad, w_b, geom: ConvGeometry, cols=None, t: int = 1):
     budget = INFERENCE_COLS_BYTES if cols is None else total
     if t > 1:
         budget = min(budget, -(-total // (2 * t)))  # two pieces a thread at least
+    gemm = compiled_gemm(xp, xpad, w_b, t)
+    team = compiled.thread_count() if gemm is not None and cols is None else 1  # the compiled pieces' threads
+    if team > 1:
+        budget = min(budget, -(-total // (2 * team)))
     pieces = output_pieces(ho, wo, per_position, budget)
     size = max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n
-    gemm = compiled_gemm(xp, xpad, w_b, t)
     if gemm is not None:  # the same copies and products in one compiled call (ops/kernels/compiled.py)
-        buffer = column_buffer(xp, k, w_b.shape[1] > k, size, xpad.dtype) if cols is None else cols
         geometry = (wo, *geom.stride, *geom.dilation, *geom.kernel)
         one, zero = xpad.dtype.type(1), xpad.dtype.type(0)
-        args = (xp.ascontiguousarray(w_b), out, buffer, xp.asarray(pieces, dtype=xp.int64), *geometry, gemm, one, zero)
-        compiled_kernels().conv_pieces(xpad, *args, cols is None)
+        w_b, pieces = xp.ascontiguousarray(w_b), xp.asarray(pieces, dtype=xp.int64)
+        if team > 1 and len(pieces) > 1:  # inference on the team: each thread its pieces and buffer
+            buffers = column_buffer(xp, k, w_b.shape[1] > k, size, xpad.dtype, copies=team)
+            with team_module().one_thread_products():
+                compiled_kernels().conv_pieces_parallel(xpad, w_b, out, buffers, pieces, *geometry, gemm, one, zero)
+            return out
+        buffer = column_buffer(xp, k, w_b.shape[1] > k, size, xpad.dtype) if cols is None else cols
+        compiled_kernels().conv_pieces(xpad, w_b, out, buffer, pieces, *geometry, gemm, one, zero, cols is None)
         return out
 
     def run(p0: int, p1: int) -> None:
@@ -284,6 +294,13 @@ def use_compiled(xp) -> bool:
     return xp is B.numpy and compiled.enabled()
 
 
+def team_module():
+    """backend/team.py, imported on first use (it imports Numba)."""
+    from ...backend import team
+
+    return team
+
+
 def compiled_kernels():
     """ops/kernels/compiled.py, imported on first use (it imports Numba)."""
     from . import compiled as kernels_compiled
@@ -303,11 +320,12 @@ def split(c: int, n: int, t: int, body: Callable) -> None:
         threads.parallel_for(n, lambda n0, n1: body(slice(None), slice(n0, n1)))
 
 
-def column_buffer(xp, k: int, ones_row: bool, size: int, dtype):
-    """Room for k rows of window columns, ``size`` wide, and the bias's row of ones under them."""
-    cols = xp.empty((k + ones_row, size), dtype=dtype)
+def column_buffer(xp, k: int, ones_row: bool, size: int, dtype, copies: int = 0):
+    """Room for k rows of window columns, ``size`` wide, and the bias's row of ones under them
+    (``copies`` > 0: that many such buffers, one per thread, as one (copies, k [+ 1], size) array)."""
+    cols = xp.empty((*((copies,) if copies else ()), k + ones_row, size), dtype=dtype)
     if ones_row:
-        cols[k] = 1  # [W | b] @ [cols; 1] = W @ cols + b
+        cols[..., k, :] = 1  # [W | b] @ [cols; 1] = W @ cols + b
     return cols
 
 

@@ -1,0 +1,186 @@
+"""One team of threads for the matrix products and the compiled kernels (NumPy's OpenBLAS + Numba).
+
+NumPy's OpenBLAS runs a threaded product on its own pthreads, which then spin for about a tenth of a
+second waiting for the next one; any other thread of ours on those cores (chainrule's pool, Numba's
+OpenMP threads) got half a core (docs/performance.md), so the compiled kernels stayed on one thread
+beside OpenBLAS. OpenBLAS (0.3.27+) lets the caller run its parallel work instead
+(``openblas_set_threads_callback_function``): once ``install()`` has run, each threaded product
+hands its jobs to ``callback``, which runs them on Numba's OpenMP team, the very threads of the
+compiled kernels (ReLU, col2im, Adam, the conv's pieces), so those may use every core as well.
+
+What keeps it safe (each rule is tested in tests/backend/test_team.py):
+
+- a threaded product's jobs wait on one another (each packs a panel of B the others read), so they
+  must all run at once, one per thread: ``run_jobs`` asks Numba for exactly as many threads as jobs,
+  and the team is installed only on Numba's ``omp`` layer (an OpenMP team of n threads runs n at
+  once; TBB may run two on one thread, ``workqueue`` refuses concurrent launches) and while
+  OpenBLAS's thread count is at most Numba's (``fits``);
+- OpenBLAS keeps one scratch buffer per job slot, so products called from several threads at once
+  take turns (a lock taken in the callback);
+- a product inside a compiled parallel loop would need a team within the team: such kernels hold
+  OpenBLAS at one thread around the loop (``one_thread_products``);
+- GNU OpenMP does not survive ``fork``: in a child process OpenBLAS runs its own threads again.
+
+Threaded products give the same bits either way (the same jobs, run by other threads).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numba
+import numpy
+from llvmlite import ir
+from numba import prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from . import openblas
+
+_LOCK = "chainrule_team_lock"  # an i64 in the callback's own compiled module: 1 while a product runs
+installed = False
+"""Whether OpenBLAS's threaded products run on Numba's team now."""
+
+
+@intrinsic
+def _call_job(typingctx, dojob, thread, job, data):
+    """dojob(thread, job, data): OpenBLAS's ``exec_threads`` for one job (an address, called)."""
+    sig = types.void(dojob, thread, job, data)
+
+    def codegen(context, builder, signature, args):
+        i32, ptr = ir.IntType(32), ir.IntType(8).as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [i32, ptr, i32])
+        fn, t, j, d = args
+        builder.call(
+            builder.inttoptr(fn, fnty.as_pointer()),
+            [builder.trunc(t, i32), builder.inttoptr(j, ptr), builder.trunc(d, i32)],
+        )
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _lock_word(builder):
+    """The lock: a 64-bit integer global of the module being compiled (one per process)."""
+    word = builder.module.globals.get(_LOCK)
+    if word is None:
+        word = cgutils.add_global_variable(builder.module, ir.IntType(64), _LOCK)
+        word.initializer = ir.Constant(ir.IntType(64), 0)
+    return word
+
+
+@intrinsic
+def _acquire(typingctx):
+    """Spin (yielding the core) until the lock goes from 0 to 1 in this thread's hands."""
+
+    def codegen(context, builder, signature, args):
+        i64, word = ir.IntType(64), _lock_word(builder)
+        sched_yield = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(32), []), "sched_yield")
+        retry, wait, done = (builder.append_basic_block(f"lock.{name}") for name in ("retry", "wait", "done"))
+        builder.branch(retry)
+        builder.position_at_end(retry)
+        pair = builder.cmpxchg(word, ir.Constant(i64, 0), ir.Constant(i64, 1), "acquire", "monotonic")
+        builder.cbranch(builder.extract_value(pair, 1), done, wait)
+        builder.position_at_end(wait)
+        builder.call(sched_yield, [])
+        builder.branch(retry)
+        builder.position_at_end(done)
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
+@intrinsic
+def _release(typingctx):
+    def codegen(context, builder, signature, args):
+        builder.store_atomic(ir.Constant(ir.IntType(64), 0), _lock_word(builder), "release", 8)
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
+@numba.njit(parallel=True, nogil=True)  # not cached: set_num_threads is a run-time address
+def run_jobs(dojob, numjobs, elsize, jobdata, data):
+    """Job i (at jobdata + i * elsize) on thread i of a team of exactly ``numjobs`` threads."""
+    if numjobs <= 0:
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(numjobs)
+    for i in prange(numjobs):
+        _call_job(dojob, i, jobdata + i * elsize, data)
+    numba.set_num_threads(before)
+
+
+@numba.cfunc(types.void(types.int32, types.uintp, types.int32, types.uintp, types.uintp, types.int32))
+def callback(sync, dojob, numjobs, elsize, jobdata, data):
+    """OpenBLAS's ``openblas_threads_callback``: run the ``numjobs`` jobs at once, one product at a time."""
+    _acquire()
+    run_jobs(dojob, numpy.int64(numjobs), numpy.uint64(elsize), jobdata, numpy.int64(data))
+    _release()
+
+
+def fits(n: int) -> bool:
+    """Whether a product split n ways can run on the team (n jobs need n of Numba's threads)."""
+    return 1 <= n <= numba.config.NUMBA_NUM_THREADS
+
+
+def install() -> bool:
+    """Hand NumPy's OpenBLAS's threaded products to Numba's OpenMP team; True when it is done (or was).
+
+    Nothing is changed, and False returned, where the rules above cannot hold: no OpenBLAS with the
+    callback entry point, a Numba threading layer other than ``omp``, OpenMP's dynamic thread
+    adjustment on, or OpenBLAS set to more threads than Numba has."""
+    global installed
+    if installed:
+        return True
+    setter = openblas.function("set_threads_callback_function")
+    count = openblas.thread_count()
+    if setter is None or count is None or not fits(count) or _dynamic_threads():
+        return False
+    run_jobs(0, 0, 0, 0, 0)  # compiles (or loads) the team's loop, starting Numba's threading layer
+    if numba.threading_layer() != "omp":
+        return False
+    setter(ctypes.c_void_p(callback.address))
+    installed = True
+    return True
+
+
+def uninstall() -> None:
+    """Give OpenBLAS its own threads back (they start again on the next threaded product)."""
+    global installed
+    setter = openblas.function("set_threads_callback_function")
+    if setter is not None:
+        setter(ctypes.c_void_p(0))
+    installed = False
+
+
+def _dynamic_threads() -> bool:
+    """Whether OpenMP may give a parallel region fewer threads than asked (OMP_DYNAMIC=true)."""
+    return os.environ.get("OMP_DYNAMIC", "").strip().lower() in ("true", "1", "yes")
+
+
+@contextmanager
+def one_thread_products() -> Iterator[None]:
+    """Products called inside the block (from any thread) run unthreaded: for a compiled parallel loop
+    whose iterations multiply (the team cannot run a team inside itself). Process-wide, restored after."""
+    if not installed:
+        yield
+        return
+    before = openblas.thread_count()
+    openblas.set_thread_count(1)
+    try:
+        yield
+    finally:
+        openblas.set_thread_count(before)
+
+
+if hasattr(os, "register_at_fork"):  # GNU OpenMP's threads are not there in a forked child
+
+    def _after_fork_in_child() -> None:
+        if installed:
+            uninstall()
+
+    os.register_at_fork(after_in_child=_after_fork_in_child)
