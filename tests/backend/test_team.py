@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 
 import numpy as np
 import pytest
@@ -105,7 +106,7 @@ def test_a_forked_child_multiplies_on_openblas_threads():
 
 def test_more_blas_threads_than_the_team_has_gives_openblas_its_own(restore_threads):
     """A count above Numba's threads would split products into jobs the team cannot run at once:
-    setting it uninstalls the team; the products stay right."""
+    setting it uninstalls the team (the products stay right); a count within it brings it back."""
     out = run_child(
         """
         import numba
@@ -114,9 +115,12 @@ def test_more_blas_threads_than_the_team_has_gives_openblas_its_own(restore_thre
         cr.set_num_threads(numba.config.NUMBA_NUM_THREADS + 1)
         ok = np.allclose(a @ a, want, rtol=1e-4, atol=1e-3)
         print(team.installed, ok, team.fits(numba.config.NUMBA_NUM_THREADS + 1))
+        from chainrule.backend import compiled
+        cr.set_num_threads(2)  # back within the team: the next compiled kernel installs it again
+        print(compiled.thread_count(), team.installed, np.allclose(a @ a, want, rtol=1e-4, atol=1e-3))
         """
     )
-    assert out.split() == ["False", "True", "False"]
+    assert out.split() == ["False", "True", "False", "2", "True", "True"]
 
 
 def test_one_thread_products_holds_openblas_at_one_and_restores(restore_threads):
@@ -130,6 +134,21 @@ def test_one_thread_products_holds_openblas_at_one_and_restores(restore_threads)
         assert openblas.thread_count() == 1
         raise RuntimeError
     assert openblas.thread_count() == 2 and blas.active in ("numpy", "mkl")
+    inside, leave = threading.Event(), threading.Event()
+
+    def other_block():  # a second thread's block, open across the end of the first one
+        with team.one_thread_products():
+            inside.set()
+            leave.wait(10)
+
+    other = threading.Thread(target=other_block)
+    with team.one_thread_products():
+        other.start()
+        assert inside.wait(10)
+    assert openblas.thread_count() == 1  # the other block is still open
+    leave.set()
+    other.join(10)
+    assert openblas.thread_count() == 2
 
 
 def test_install_declines_where_jobs_could_share_a_thread(monkeypatch):
@@ -140,7 +159,7 @@ def test_install_declines_where_jobs_could_share_a_thread(monkeypatch):
     team.uninstall()
     try:
         monkeypatch.setenv("OMP_DYNAMIC", "true")
-        assert not team.install() and not team.installed
+        assert not team.install() and not team.installed and "OMP_DYNAMIC" in team.refused
         monkeypatch.delenv("OMP_DYNAMIC")
         assert team.install() == (numba.threading_layer() == "omp")
     finally:

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.ops.kernels.conv_fast as conv_module
-from chainrule.backend import compiled, kernels, openblas
+from chainrule.backend import compiled, kernels, openblas, threads
 from chainrule.ops.conv import conv1d, conv2d
+from chainrule.ops.kernels import compiled as kernels_compiled
 
 MODES = ["zeros", "constant", "reflect", "replicate", "circular"]
 
@@ -171,22 +172,30 @@ def test_unpadded_network_input_is_made_batch_innermost():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_network_input_transposed_by_openblas(dtype):
+def test_network_input_transposed_by_openblas(dtype, restore_threads):
     """A dense (N, C, H, W) input is turned batch-innermost by NumPy's OpenBLAS (omatcopy) where it is
     NumPy's BLAS, then padded: the same array as np.pad's; a strided view takes the NumPy path."""
     rng = np.random.default_rng(5)
     x = rng.standard_normal((23, 3, 7, 5)).astype(dtype)
-    geom = conv_module.ConvGeometry.of(x.shape, (3, 3), (1, 1), (1, 1), ((2, 1), (0, 3)))
+    geom = conv_module.ConvGeometry.of(x.shape, (3, 3), (1, 1), (1, 1), ((2, 1), (1, 3)))
     xt = x.transpose(1, 2, 3, 0)
     flat = conv_module.transposed(np, xt)
     if openblas.controllers():  # NumPy's wheels bring OpenBLAS: the blocked transposition must be used
         assert flat is not None and flat.flags.c_contiguous
         np.testing.assert_array_equal(flat, xt)
-    np.testing.assert_array_equal(conv_module.pad(np, xt, geom), np.pad(xt, ((0, 0), (2, 1), (0, 3), (0, 0))))
+    np.testing.assert_array_equal(conv_module.pad(np, xt, geom), np.pad(xt, ((0, 0), (2, 1), (1, 3), (0, 0))))
+    for count in (2, 1):  # on the team: the rows transposed in place by the compiled kernel (pad_rows)
+        threads.set_num_threads(count)
+        calls = []
+        spy = lambda *a, r=kernels_compiled.pad_rows, c=calls: c.append(1) or r(*a)  # noqa: E731
+        with patch.object(kernels_compiled, "pad_rows", spy):
+            np.testing.assert_array_equal(conv_module.pad(np, xt, geom), np.pad(xt, ((0, 0), (2, 1), (1, 3), (0, 0))))
+        on_team = count > 1 and compiled.enabled() and compiled.thread_count() > 1
+        assert len(calls) == on_team and (not on_team or openblas.omatcopy_address(dtype) is not None)
     view = x[::2].transpose(1, 2, 3, 0)  # every other sample: not one dense block
     assert conv_module.transposed(np, view) is None
-    geom = conv_module.ConvGeometry.of(x[::2].shape, (3, 3), (1, 1), (1, 1), ((2, 1), (0, 3)))
-    np.testing.assert_array_equal(conv_module.pad(np, view, geom), np.pad(view, ((0, 0), (2, 1), (0, 3), (0, 0))))
+    geom = conv_module.ConvGeometry.of(x[::2].shape, (3, 3), (1, 1), (1, 1), ((2, 1), (1, 3)))
+    np.testing.assert_array_equal(conv_module.pad(np, view, geom), np.pad(view, ((0, 0), (2, 1), (1, 3), (0, 0))))
 
 
 @pytest.mark.parametrize(

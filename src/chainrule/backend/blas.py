@@ -279,7 +279,7 @@ def set_threads(n: int) -> None:
         _mkl[0].MKL_Set_Num_Threads(ctypes.c_int(n))
     team = sys.modules.get(f"{__package__}.team")  # imported only with Numba (backend/team.py)
     if team is not None and team.installed and not team.fits(n):
-        team.uninstall()  # n jobs would need more threads than Numba's team has: OpenBLAS's own again
+        team.uninstall(None)  # n jobs would need more threads than Numba's team has: OpenBLAS's own again
     for lib in openblas.controllers():
         lib.set_num_threads(n)
 

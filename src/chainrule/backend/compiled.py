@@ -94,16 +94,12 @@ def thread_count() -> int:
     return n if _team(n) else 1
 
 
-_team_tried = False  # whether team.install() has been tried in this process
-
-
 def _team(n: int) -> bool:
-    """Whether OpenBLAS's threaded products run on Numba's team, able to split n ways (tried once)."""
-    global _team_tried
+    """Whether OpenBLAS's threaded products run on Numba's team, able to split n ways (installed here
+    unless it was refused for good, backend/team.py)."""
     from . import team  # imports Numba (already loaded: a compiled kernel is about to run)
 
-    if not team.installed and not _team_tried:
-        _team_tried = True
+    if not team.installed and team.refused is None and team.fits(n):
         team.install()
     return team.installed and team.fits(n)
 

@@ -4,8 +4,8 @@ NumPy 2's wheels carry OpenBLAS (scipy-openblas64: symbols prefixed ``scipy_``, 
 threadpoolctl finds the copy NumPy loaded; from it chainrule takes:
 
 - ``controllers()``: threadpoolctl's handles (the thread count, the kernels' architecture);
-- ``gemm_address(dtype)``: ``cblas_?gemm``'s address, for compiled code that multiplies inside its
-  own loops (backend/cblas.py, the conv's pieces);
+- ``gemm_address(dtype)`` / ``omatcopy_address(dtype)``: ``cblas_?gemm``'s and ``cblas_?omatcopy``'s
+  addresses, for compiled code that multiplies or transposes inside its own loops (backend/cblas.py);
 - ``thread_count()`` / ``set_thread_count(n)``: its own setting, read and set directly (cheaply);
 - ``function(name)``: any other entry point, for backend/team.py (its threads callback);
 - ``transpose(a, out)``: out = a^T by ``cblas_?omatcopy``, OpenBLAS's blocked transposition. A
@@ -72,6 +72,13 @@ def gemm_address(dtype) -> int | None:
     loaded, for compiled code that multiplies (backend/cblas.py); None for other BLAS builds, other
     dtypes, or without threadpoolctl."""
     fn = _symbol("gemm", dtype)
+    return None if fn is None else ctypes.cast(fn, ctypes.c_void_p).value
+
+
+def omatcopy_address(dtype) -> int | None:
+    """The address of ``cblas_somatcopy`` / ``cblas_domatcopy`` (64-bit integers) in NumPy's OpenBLAS,
+    for compiled code that transposes (backend/cblas.py); None where there is none."""
+    fn = _symbol("omatcopy", dtype)
     return None if fn is None else ctypes.cast(fn, ctypes.c_void_p).value
 
 

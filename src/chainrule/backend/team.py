@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -43,6 +44,8 @@ from . import openblas
 _LOCK = "chainrule_team_lock"  # an i64 in the callback's own compiled module: 1 while a product runs
 installed = False
 """Whether OpenBLAS's threaded products run on Numba's team now."""
+refused: str | None = None
+"""Why the team is not (to be) installed, when that is for good; None when ``compiled`` may install it."""
 
 
 @intrinsic
@@ -132,29 +135,36 @@ def install() -> bool:
 
     Nothing is changed, and False returned, where the rules above cannot hold: no OpenBLAS with the
     callback entry point, a Numba threading layer other than ``omp``, OpenMP's dynamic thread
-    adjustment on, or OpenBLAS set to more threads than Numba has."""
-    global installed
+    adjustment on (``refused`` then says why, and ``compiled`` stops asking), or OpenBLAS set to more
+    threads than Numba has (asked again when the count changes)."""
+    global installed, refused
     if installed:
         return True
+    refused = None
     setter = openblas.function("set_threads_callback_function")
-    count = openblas.thread_count()
-    if setter is None or count is None or not fits(count) or _dynamic_threads():
+    if setter is None:
+        refused = "NumPy's BLAS has no threads callback (OpenBLAS 0.3.27+)"
+    elif _dynamic_threads():
+        refused = "OMP_DYNAMIC is on: OpenMP may run a product's jobs on fewer threads than there are jobs"
+    if refused is not None or not fits(openblas.thread_count() or 0):
         return False
-    run_jobs(0, 0, 0, 0, 0)  # compiles (or loads) the team's loop, starting Numba's threading layer
+    run_jobs(0, 0, 0, 0, 0)  # compiles the team's loop, starting Numba's threading layer
     if numba.threading_layer() != "omp":
+        refused = f"Numba's threading layer is {numba.threading_layer()!r}, not 'omp'"
         return False
     setter(ctypes.c_void_p(callback.address))
     installed = True
     return True
 
 
-def uninstall() -> None:
-    """Give OpenBLAS its own threads back (they start again on the next threaded product)."""
-    global installed
+def uninstall(reason: str | None = "uninstalled") -> None:
+    """Give OpenBLAS its own threads back (they start again on the next threaded product). ``reason``:
+    why, kept in ``refused`` so that ``compiled`` does not install the team again (None: it may)."""
+    global installed, refused
     setter = openblas.function("set_threads_callback_function")
     if setter is not None:
         setter(ctypes.c_void_p(0))
-    installed = False
+    installed, refused = False, reason
 
 
 def _dynamic_threads() -> bool:
@@ -162,25 +172,36 @@ def _dynamic_threads() -> bool:
     return os.environ.get("OMP_DYNAMIC", "").strip().lower() in ("true", "1", "yes")
 
 
+_single = [0, None]  # [blocks open, OpenBLAS's count to restore when the last one closes]
+_single_lock = threading.Lock()
+
+
 @contextmanager
 def one_thread_products() -> Iterator[None]:
     """Products called inside the block (from any thread) run unthreaded: for a compiled parallel loop
-    whose iterations multiply (the team cannot run a team inside itself). Process-wide, restored after."""
+    whose iterations multiply (the team cannot run a team inside itself). Process-wide: OpenBLAS's
+    count is 1 from the first block's start to the last one's end (blocks on several threads overlap)."""
     if not installed:
         yield
         return
-    before = openblas.thread_count()
-    openblas.set_thread_count(1)
+    with _single_lock:
+        if _single[0] == 0:
+            _single[1] = openblas.thread_count()
+            openblas.set_thread_count(1)
+        _single[0] += 1
     try:
         yield
     finally:
-        openblas.set_thread_count(before)
+        with _single_lock:
+            _single[0] -= 1
+            if _single[0] == 0:
+                openblas.set_thread_count(_single[1])
 
 
 if hasattr(os, "register_at_fork"):  # GNU OpenMP's threads are not there in a forked child
 
     def _after_fork_in_child() -> None:
         if installed:
-            uninstall()
+            uninstall("a forked child: GNU OpenMP's threads did not come with it")
 
     os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -14,7 +14,10 @@ equal the NumPy forms bit for bit (tests/ops/test_compiled_kernels.py, tests/opt
   (conv_fast.product_in_pieces) in one call, the product of each piece by the very cblas routine
   NumPy's ``matmul`` calls (backend/cblas.py), so only the Python between the pieces is gone (a
   piece one column wide is the exception: NumPy then calls gemv, which may round differently);
-  ``conv_pieces_parallel``: the same pieces shared out among the team's threads (inference).
+  ``conv_pieces_parallel``: the same pieces shared out among the team's threads (inference);
+- ``pad_rows``: a network's (N, C, H, W) input into the middle of the conv's padded batch-innermost
+  array, one row of positions a call of OpenBLAS's blocked transposition, rows shared out among the
+  team's threads (conv_fast.pad's copy).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numba
 import numpy as np
 from numba import prange  # this module is imported on the first compiled call only
 
-from ...backend.cblas import NO_TRANS, cblas_gemm
+from ...backend.cblas import NO_TRANS, TRANS, cblas_gemm, cblas_omatcopy
 from ...backend.compiled import jit
 
 
@@ -139,3 +142,19 @@ def _piece(xpad, w_b, out, cols, piece, wo, sh, sw, dh, dw, kh, kw, gemm, one, z
     m = (r1 - r0) * width * n
     a, b, c_out = w_b.ctypes.data, cols.ctypes.data + first * item, out.ctypes.data + start * item
     cblas_gemm(gemm, NO_TRANS, NO_TRANS, f, m, kb, one, a, kb, b, cols.shape[1], zero, c_out, out.shape[1])
+
+
+@jit(parallel=True)
+def pad_rows(x, xpad, top, left, omatcopy, one):
+    """xpad[c, top + h, left : left + W, :] = x[:, c, h, :].T for every (c, h): the (N, C, H, W) input
+    turned batch-innermost into the middle of the (C, H', W', N) array, each row of W positions an
+    N x W transposition by ``omatcopy`` (exact: alpha ``one``); the rows are shared out among the
+    team's threads. The border is the caller's."""
+    n, c, h, w = x.shape
+    hp, wp = xpad.shape[1], xpad.shape[2]
+    item = x.itemsize
+    for row in prange(c * h):
+        ci, hi = row // h, row % h
+        a = x.ctypes.data + row * w * item
+        b = xpad.ctypes.data + ((ci * hp + top + hi) * wp + left) * n * item
+        cblas_omatcopy(omatcopy, TRANS, n, w, one, a, c * h * w, b, n)

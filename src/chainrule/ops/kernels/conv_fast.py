@@ -108,6 +108,19 @@ def pad(xp, x, geom: ConvGeometry, t: int = 1):
         return x  # batch innermost already: the windows read runs of N numbers in place
     rows, cols = geom.inside
     shape = (geom.channels, *geom.padded_hw, geom.batch)
+    omatcopy = row_transposition(xp, x)
+    if omatcopy is not None:  # the team's threads transpose the rows into place; the border zeroed here
+        xpad = xp.empty(shape, dtype=x.dtype)
+        (top, bottom), (left, right) = geom.pads
+        for border in (
+            xpad[:, :top],
+            xpad[:, shape[1] - bottom :],
+            xpad[:, rows, :left],
+            xpad[:, rows, shape[2] - right :],
+        ):
+            border[...] = 0
+        compiled_kernels().pad_rows(x.transpose(3, 0, 1, 2), xpad, top, left, omatcopy, x.dtype.type(1))
+        return xpad
     flat = transposed(xp, x)
     if flat is not None:
         if not padded:
@@ -126,6 +139,17 @@ def pad(xp, x, geom: ConvGeometry, t: int = 1):
 
     split(geom.channels, geom.batch, t, fill)
     return xpad
+
+
+def row_transposition(xp, x) -> int | None:
+    """The address of OpenBLAS's ``omatcopy`` for ``pad_rows`` (ops/kernels/compiled.py) when ``x`` is
+    the (C, H, W, N) view of a dense (N, C, H, W) NumPy array and the compiled kernels run on several
+    threads (the team, backend/team.py); else None. (On two threads, 1,000 MNIST images coming from
+    memory took 0.23-0.29 ms against 0.44-0.48 for one transposition and a copy: AMD EPYC, 2026-12-02.)"""
+    if not use_compiled(xp) or not x.transpose(3, 0, 1, 2).flags.c_contiguous or x.size == 0:
+        return None
+    address = openblas.omatcopy_address(x.dtype)
+    return address if address is not None and compiled.thread_count() > 1 else None
 
 
 def transposed(xp, x):
