@@ -11,6 +11,7 @@ The package:
 - ``devices``: "cpu" / "cuda[:k]" (the ``Device`` class), moving arrays, loading CuPy on demand.
 - ``blas``: the layers' matrix products (Intel MKL's gemm when installed, else NumPy's ``@``).
 - ``openblas``: NumPy's own OpenBLAS reached directly (its blocked transposition, gemm's address).
+- ``team`` (with Numba): OpenBLAS's threaded products run on Numba's OpenMP team, the compiled kernels' threads.
 - ``memory``: ``tune_malloc()``, glibc malloc tuning that a training process opts into.
 
 ``import chainrule`` never imports CuPy; ``devices.cupy()`` does, the first time a GPU is asked for,

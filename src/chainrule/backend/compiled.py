@@ -97,8 +97,10 @@ def thread_count() -> int:
 def _team(n: int) -> bool:
     """Whether OpenBLAS's threaded products run on Numba's team, able to split n ways (installed here
     unless it was refused for good, backend/team.py)."""
-    from . import team  # imports Numba (already loaded: a compiled kernel is about to run)
-
+    try:
+        from . import team  # imports Numba (already loaded: a compiled kernel is about to run), compiles the callback
+    except Exception:  # an optimisation only: OpenBLAS keeps its own threads, the kernels one
+        return False
     if not team.installed and team.refused is None and team.fits(n):
         team.install()
     return team.installed and team.fits(n)

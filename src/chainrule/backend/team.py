@@ -148,11 +148,16 @@ def install() -> bool:
         refused = "OMP_DYNAMIC is on: OpenMP may run a product's jobs on fewer threads than there are jobs"
     if refused is not None or not fits(openblas.thread_count() or 0):
         return False
-    run_jobs(0, 0, 0, 0, 0)  # compiles the team's loop, starting Numba's threading layer
-    if numba.threading_layer() != "omp":
-        refused = f"Numba's threading layer is {numba.threading_layer()!r}, not 'omp'"
+    try:
+        run_jobs(0, 0, 0, 0, 0)  # compiles the team's loop, starting Numba's threading layer
+        layer, address = numba.threading_layer(), callback.address
+    except Exception as error:  # an optimisation: without it OpenBLAS keeps its own threads
+        refused = f"the team's kernels could not be compiled: {type(error).__name__}: {error}"
         return False
-    setter(ctypes.c_void_p(callback.address))
+    if layer != "omp":
+        refused = f"Numba's threading layer is {layer!r}, not 'omp'"
+        return False
+    setter(ctypes.c_void_p(address))
     installed = True
     return True
 

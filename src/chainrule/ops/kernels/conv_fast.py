@@ -23,6 +23,7 @@ Each trick, with the reason it is here:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextlib import nullcontext
 
@@ -204,12 +205,12 @@ def product_in_pieces(xp, xpad, w_b, geom: ConvGeometry, cols=None, t: int = 1):
     team = compiled.thread_count() if gemm is not None and cols is None else 1  # the compiled pieces' threads
     if team > 1:
         budget = min(budget, -(-total // (2 * team)))
-    pieces = output_pieces(ho, wo, per_position, budget)
-    size = max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces) * n
+    pieces, table, widest = piece_plan(ho, wo, per_position, budget)
+    size = widest * n
     if gemm is not None:  # the same copies and products in one compiled call (ops/kernels/compiled.py)
         geometry = (wo, *geom.stride, *geom.dilation, *geom.kernel)
         one, zero = xpad.dtype.type(1), xpad.dtype.type(0)
-        w_b, pieces = xp.ascontiguousarray(w_b), xp.asarray(pieces, dtype=xp.int64)
+        w_b, pieces = xp.ascontiguousarray(w_b), table
         if team > 1 and len(pieces) > 1:  # inference on the team: each thread its pieces and buffer
             buffers = column_buffer(xp, k, w_b.shape[1] > k, size, xpad.dtype, copies=team)
             with team_module().one_thread_products():
@@ -361,6 +362,17 @@ def fill_columns(xp, buffer, win, r0: int, r1: int, w0: int, w1: int):
     m = (r1 - r0) * (w1 - w0) * n
     xp.copyto(buffer[: c * kh * kw, :m].reshape(c, kh, kw, r1 - r0, w1 - w0, n), win[:, :, :, r0:r1, w0:w1])
     return buffer[:, :m]
+
+
+@functools.lru_cache(maxsize=256)
+def piece_plan(ho: int, wo: int, bytes_per_position: int, budget: int) -> tuple:
+    """(pieces, the same as a read-only int64 array for the compiled kernels, the most positions in
+    one piece) for ``output_pieces``' arguments, made once per conv geometry (a hundred pieces took
+    about 60 us of Python a call)."""
+    pieces = tuple(output_pieces(ho, wo, bytes_per_position, budget))
+    table = B.numpy.asarray(pieces, dtype=B.numpy.int64).reshape(len(pieces), 4)
+    table.flags.writeable = False
+    return pieces, table, max((r1 - r0) * (w1 - w0) for r0, r1, w0, w1 in pieces)
 
 
 def output_pieces(ho: int, wo: int, bytes_per_position: int, budget: int = INFERENCE_COLS_BYTES) -> list:
