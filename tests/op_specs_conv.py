@@ -1,5 +1,6 @@
 """Registry entries (``tests.oracle.OPS``) for the lecture ops that have a fast kernel beside their
-reference form: conv2d, conv1d and cross-entropy (tests/ops/test_registry.py runs them on both).
+reference form: conv2d (and conv2d_relu, the conv with its ReLU fused in), conv1d and cross-entropy
+(tests/ops/test_registry.py runs them on both).
 
 Each NumPy reference is written from the formula, independently of both forms: the convolution as a
 sum over kernel taps of channel-mixing products, cross-entropy sample by sample. Class-index targets,
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.nn.functional as F
+from chainrule.ops.conv import conv2d_relu
 from tests.oracle import Domain, OpSpec, register
 
 # --- convolution ---------------------------------------------------------------------------------
@@ -61,6 +63,16 @@ def _conv_np(x, w, b=None, stride=1, padding=0, dilation=1):
 for _dims, _fn, _tfn in ((2, F.conv2d, TF.conv2d), (1, F.conv1d, TF.conv1d)):
     register(OpSpec(f"conv{_dims}d", _fn, _tfn, _conv_np, 3, case=_conv_case(_dims, bias=True)))
 register(OpSpec("conv2d_no_bias", F.conv2d, TF.conv2d, _conv_np, 2, case=_conv_case(2, bias=False)))
+register(  # the conv with the ReLU after it in one pass (nn.Sequential's inference path)
+    OpSpec(
+        "conv2d_relu",
+        conv2d_relu,
+        lambda *a, **kw: torch.relu(TF.conv2d(*a, **kw)),
+        lambda *a, **kw: np.maximum(_conv_np(*a, **kw), 0.0),
+        3,
+        case=_conv_case(2, bias=True),
+    )
+)
 
 
 # --- cross-entropy -------------------------------------------------------------------------------

@@ -97,12 +97,13 @@ def test_col2im_equals_the_slice_additions_bitwise(c, n, hw, k, stride, dilation
 
 
 @settings(max_examples=30, deadline=None)
-@given(**CONV_CASE, bias=st.booleans(), budget=st.integers(1, 4000))
-def test_conv_pieces_equal_the_numpy_loop_bitwise(c, n, hw, k, stride, dilation, pad, bias, dtype, budget):
+@given(**CONV_CASE, bias=st.booleans(), budget=st.integers(1, 4000), relu=st.booleans())
+def test_conv_pieces_equal_the_numpy_loop_bitwise(c, n, hw, k, stride, dilation, pad, bias, dtype, budget, relu):
     """The compiled im2col-and-product (``conv_pieces``) against conv_fast's Python loop over the same
     pieces (here as small as one position, or runs within a row): the same copies and the same cblas
     call per piece, so the same numbers, in inference (a reused buffer) and training (all columns),
-    except for pieces one column wide (one image, one position), where NumPy's matmul calls gemv."""
+    except for pieces one column wide (one image, one position), where NumPy's matmul calls gemv.
+    ``relu``: the ReLU fused in (``conv2d_relu``), each piece clamped after its product."""
     if dilation * (k - 1) + 1 > hw + 2 * pad:
         return
     rng = np.random.default_rng(c * 31 + n * 7 + hw)
@@ -118,9 +119,9 @@ def test_conv_pieces_equal_the_numpy_loop_bitwise(c, n, hw, k, stride, dilation,
                 real = getattr(kernels_compiled, name)
                 mp.setattr(kernels_compiled, name, lambda *a, calls=calls, real=real: calls.append(1) or real(*a))
             with cr.no_grad():
-                inference = F.conv2d(cr.tensor(x), cr.tensor(w), b, stride, pad, dilation).numpy()
+                inference = F.conv2d(cr.tensor(x), cr.tensor(w), b, stride, pad, dilation, relu=relu).numpy()
             xt, wt = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=True)
-            out = F.conv2d(xt, wt, b, stride, pad, dilation)
+            out = F.conv2d(xt, wt, b, stride, pad, dilation, relu=relu)
             out.backward(cr.tensor(np.ones(out.shape, dtype)))
             results.append((inference, out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()))
             if on and blas.active == "numpy" and openblas.gemm_address(dtype) is not None:
@@ -135,8 +136,10 @@ def test_conv_pieces_equal_the_numpy_loop_bitwise(c, n, hw, k, stride, dilation,
 
 
 @settings(max_examples=25, deadline=None)
-@given(**CONV_CASE, bias=st.booleans(), budget=st.integers(1, 4000))
-def test_conv_pieces_on_the_team_equal_one_thread_bitwise(c, n, hw, k, stride, dilation, pad, bias, dtype, budget):
+@given(**CONV_CASE, bias=st.booleans(), budget=st.integers(1, 4000), relu=st.booleans())
+def test_conv_pieces_on_the_team_equal_one_thread_bitwise(
+    c, n, hw, k, stride, dilation, pad, bias, dtype, budget, relu
+):
     """Inference with the pieces shared out among the team's threads (``conv_pieces_parallel``, each
     product unthreaded) against the same pieces on one thread: the same numbers, bit for bit. (Other
     pieces may round differently: OpenBLAS's small-matrix kernels sum in another order.)"""
@@ -161,7 +164,7 @@ def test_conv_pieces_on_the_team_equal_one_thread_bitwise(c, n, hw, k, stride, d
                 real = kernels_compiled.conv_pieces_parallel
                 spy = lambda *a, c=count, r=real: calls.append(c) or r(*a)  # noqa: E731
                 mp.setattr(kernels_compiled, "conv_pieces_parallel", spy)
-                results.append(F.conv2d(cr.tensor(x), cr.tensor(w), b, stride, pad, dilation).numpy())
+                results.append(F.conv2d(cr.tensor(x), cr.tensor(w), b, stride, pad, dilation, relu=relu).numpy())
     finally:
         threads.set_num_threads(before)
     if team.installed and openblas.gemm_address(dtype) is not None and blas.active == "numpy":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import ShapeError
-from ..ops.conv import PADDING_MODES, conv1d, conv2d
+from ..ops.conv import PADDING_MODES, conv1d, conv2d, conv2d_relu
 from ..ops.pad import normalize_padding
 from ..ops.shape import concatenate
 from ..ops.window import as_pair
@@ -104,6 +104,12 @@ class Conv2d(_ConvNd):
         return self._grouped(
             conv2d, x, self.stride, self.padding, self.dilation, self.padding_mode, self.value, name=self._label()
         )
+
+    def forward_relu(self, x):
+        """relu(self(x)) as one op (``ops.conv.conv2d_relu``): ``nn.Sequential``'s path in inference
+        for a Conv2d followed by a ReLU (one group only)."""
+        args = (self.stride, self.padding, self.dilation, self.padding_mode, self.value)
+        return conv2d_relu(x, self.weight, self.bias, *args, name=self._label())
 
 
 class Conv1d(_ConvNd):

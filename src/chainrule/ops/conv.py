@@ -30,6 +30,7 @@ class Conv2d(Function):
     """
 
     symbol = "conv2d"
+    relu = False  # Conv2dReLU: the ReLU after it in the same pass
 
     def forward(self, x, w, b=None, stride=(1, 1), dilation=(1, 1), pads=((0, 0), (0, 0))):
         self.geometry = geom = ConvGeometry.of(x.shape, w.shape[2:], stride, dilation, pads)
@@ -37,10 +38,13 @@ class Conv2d(Function):
         keep = any(self.needs_input_grad[1:])  # the columns are read again only for dW (and db)
         self.fast = not kernels.reference()  # backward follows the path forward took
         if self.fast:
-            out, cols = conv_fast.forward(self.xp, x, self.w2, b, geom, keep)
+            out, cols = conv_fast.forward(self.xp, x, self.w2, b, geom, keep, self.relu)
         else:
             out, cols = self.reference_forward(x, b, geom)
+            if self.relu:
+                out = self.xp.maximum(out, 0)
         self.cols = cols if keep else None
+        self.out = out if self.relu and any(self.needs_input_grad) else None  # the ReLU's mask, out > 0
         return out
 
     def reference_forward(self, x, b, geom: ConvGeometry):
@@ -55,6 +59,8 @@ class Conv2d(Function):
         return out.reshape(geom.batch, self.w2.shape[0], ho, wo), cols
 
     def backward(self, upstream):
+        if self.relu:  # the ReLU's local gradient first: upstream passes where out > 0
+            upstream = upstream * (self.out > 0)
         needs = (self.needs_input_grad[0], self.needs_input_grad[1], len(self.parents) > 2 and self.needs_input_grad[2])
         if self.fast:
             dx, dw, db = conv_fast.backward(self.xp, upstream, self.w2, self.cols, self.geometry, needs)
@@ -78,6 +84,15 @@ class Conv2d(Function):
                 dpad[where] += dcols[:, :, i, j]  # tap (i, j) saw this strided slice of the input
             dx = dpad[(slice(None), slice(None), *geom.inside)]
         return dx, dw, db
+
+
+class Conv2dReLU(Conv2d):
+    """relu(conv2d(x, w, b)): out = max(0, conv), each piece of the conv's output clamped right after
+    its product, while it is in cache, instead of a second pass over the whole output (PyTorch's fused
+    ``torch.ao.nn.intrinsic.ConvReLU2d``). Local gradient: upstream * (out > 0), then Conv2d's."""
+
+    symbol = "conv2d_relu"
+    relu = True
 
 
 def _check_conv(x, weight, bias, name: str, dims: int) -> None:
@@ -106,12 +121,14 @@ def conv2d(
     value: float = 0.0,
     *,
     name: str = "conv2d",
+    relu: bool = False,
 ) -> Tensor:
     """2-D cross-correlation: x (N, C, H, W), weight (F, C, kh, kw), bias (F,) -> (N, F, Ho, Wo).
 
     Ho = floor((H + pad_top + pad_bottom - dilation*(kh-1) - 1) / stride) + 1, and so Wo.
     ``padding``: int, per-dim tuple, "valid", "same" (any stride, TensorFlow's rule) or "full";
     ``padding_mode``: zeros, constant (with ``value``), reflect, replicate or circular.
+    ``relu`` (not in PyTorch's signature): max(0, conv) in the same pass (``Conv2dReLU``).
     """
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
@@ -133,7 +150,15 @@ def conv2d(
         x = pad_spatial(x, pads, padding_mode, value, name)
         pads = ((0, 0), (0, 0))
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    return Conv2d.apply(*inputs, stride=stride, dilation=dilation, pads=pads)
+    return (Conv2dReLU if relu else Conv2d).apply(*inputs, stride=stride, dilation=dilation, pads=pads)
+
+
+def conv2d_relu(
+    x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros", value=0.0, *, name="conv2d"
+):
+    """relu(conv2d(x, weight, bias, ...)) as one op (``Conv2dReLU``): what ``nn.Sequential`` runs for a
+    Conv2d followed by a ReLU when no graph is recorded (inference)."""
+    return conv2d(x, weight, bias, stride, padding, dilation, padding_mode, value, name=name, relu=True)
 
 
 def conv1d(

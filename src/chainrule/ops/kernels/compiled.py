@@ -13,7 +13,8 @@ equal the NumPy forms bit for bit (tests/ops/test_compiled_kernels.py, tests/opt
 - ``conv_pieces``: the conv's im2col and [W | b] @ [cols; 1] a piece of output positions at a time
   (conv_fast.product_in_pieces) in one call, the product of each piece by the very cblas routine
   NumPy's ``matmul`` calls (backend/cblas.py), so only the Python between the pieces is gone (a
-  piece one column wide is the exception: NumPy then calls gemv, which may round differently);
+  piece one column wide is the exception: NumPy then calls gemv, which may round differently),
+  with the ReLU after the conv fused in on request (``ops.conv.conv2d_relu``);
   ``conv_pieces_parallel``: the same pieces shared out among the team's threads (inference);
 - ``pad_rows``: a network's (N, C, H, W) input into the middle of the conv's padded batch-innermost
   array, one row of positions a call of OpenBLAS's blocked transposition, rows shared out among the
@@ -94,19 +95,21 @@ def adam_step(d, grad, m, v, vmax, consts, flags):
 
 
 @jit()
-def conv_pieces(xpad, w_b, out, cols, pieces, wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, reuse):
+def conv_pieces(xpad, w_b, out, cols, pieces, wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, reuse, relu):
     """For each piece (r0, r1, w0, w1) of output positions: copy its windows of xpad (C, H', W', N)
     into columns (im2col: row (c, i, j), one run of N numbers per position), then ``gemm`` writes
     [W | b] @ [cols; 1] into the piece's run of out (F, Ho*Wo*N). ``reuse``: every piece's columns go
     to the start of ``cols`` (a buffer of about a cache's size: inference); else each to its own run
     of the whole (K [+ 1], Ho*Wo*N) columns (training keeps them for dW). The bias's row of ones, if
-    any, is already in place. On the calling thread (its products on the BLAS's threads)."""
+    any, is already in place. ``relu``: each piece's run of out clamped at 0 (``relu_forward``'s rule)
+    right after its product, while it is in cache. On the calling thread (its products on the BLAS's
+    threads)."""
     for p in range(pieces.shape[0]):
-        _piece(xpad, w_b, out, cols, pieces[p], wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, reuse)
+        _piece(xpad, w_b, out, cols, pieces[p], wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, reuse, relu)
 
 
 @jit(parallel=True)
-def conv_pieces_parallel(xpad, w_b, out, buffers, pieces, wo, sh, sw, dh, dw, kh, kw, gemm, one, zero):
+def conv_pieces_parallel(xpad, w_b, out, buffers, pieces, wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, relu):
     """``conv_pieces`` in inference with the pieces shared out among the team's threads, thread t taking
     pieces t, t + T, ... into its own buffer ``buffers[t]`` (T buffers of about a cache's size, each
     with its row of ones if there is a bias); each piece's product runs on its thread alone (the
@@ -114,11 +117,11 @@ def conv_pieces_parallel(xpad, w_b, out, buffers, pieces, wo, sh, sw, dh, dw, kh
     team = buffers.shape[0]
     for t in prange(team):
         for p in range(t, pieces.shape[0], team):
-            _piece(xpad, w_b, out, buffers[t], pieces[p], wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, True)
+            _piece(xpad, w_b, out, buffers[t], pieces[p], wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, True, relu)
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
-def _piece(xpad, w_b, out, cols, piece, wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, reuse):
+def _piece(xpad, w_b, out, cols, piece, wo, sh, sw, dh, dw, kh, kw, gemm, one, zero, reuse, relu):
     """One piece's window copies and product (see ``conv_pieces``). The copies index with unsigned
     integers: with signed ones Numba's wrap-around checks kept the loop from vectorising (1.5 against
     0.27 ms for the shallow conv's 19.6 MB of columns)."""
@@ -142,6 +145,12 @@ def _piece(xpad, w_b, out, cols, piece, wo, sh, sw, dh, dw, kh, kw, gemm, one, z
     m = (r1 - r0) * width * n
     a, b, c_out = w_b.ctypes.data, cols.ctypes.data + first * item, out.ctypes.data + start * item
     cblas_gemm(gemm, NO_TRANS, NO_TRANS, f, m, kb, one, a, kb, b, cols.shape[1], zero, c_out, out.shape[1])
+    if relu:  # the ReLU fused in: the piece's F runs of m numbers, just written, still in cache
+        for fi in range(f):
+            row = out[fi]
+            for s in range(np.uint64(start), np.uint64(start + m)):
+                v = row[s]
+                row[s] = 0 if v <= 0 else v
 
 
 @jit(parallel=True)

@@ -44,10 +44,11 @@ PARALLEL_MIN_FLOPS = 50e6  # a conv of fewer operations (2 F K N Ho Wo) runs on 
 # inference over 1,000 images, 98 MFLOP, 2.4 -> 1.9 ms on two, the shallow net's inference 4.1 -> 3.5 ms)
 
 
-def forward(xp, x, w2, b, geom: ConvGeometry, keep_columns: bool):
+def forward(xp, x, w2, b, geom: ConvGeometry, keep_columns: bool, relu: bool = False):
     """out (N, F, Ho, Wo), a view of (F, Ho, Wo, N) memory, and the columns backward reads (or None).
 
-    x: (N, C, H, W); w2: the weight as (F, C*kh*kw); b: (F,) or None.
+    x: (N, C, H, W); w2: the weight as (F, C*kh*kw); b: (F,) or None; ``relu``: out = max(out, 0),
+    applied to each piece of the output right after its product (``ops.conv.conv2d_relu``).
     """
     t = threads_for(xp, geom, w2.shape[0])
     with one_core(t):
@@ -57,10 +58,12 @@ def forward(xp, x, w2, b, geom: ConvGeometry, keep_columns: bool):
         if type(xpad) is not B.numpy.ndarray:  # a GPU: one large product (it has memory to spare)
             cols = columns(xp, xpad, geom, b is not None)
             out = matmul(w_b, cols)  # (F, Ho*Wo*N), bias included
+            if relu:
+                xp.maximum(out, 0, out=out)
         else:  # training keeps all the columns for dW; inference only a piece at a time
             size, ones_row = ho * wo * n, b is not None
             cols = column_buffer(xp, geom.column_length, ones_row, size, xpad.dtype) if keep_columns else None
-            out = product_in_pieces(xp, xpad, w_b, geom, cols, t)
+            out = product_in_pieces(xp, xpad, w_b, geom, cols, t, relu)
     return out.reshape(f, ho, wo, n).transpose(3, 0, 1, 2), cols if keep_columns else None
 
 
@@ -185,9 +188,10 @@ def columns(xp, xpad, geom: ConvGeometry, ones_row: bool):
     return fill_columns(xp, buffer, win, 0, ho, 0, wo)  # the one copy
 
 
-def product_in_pieces(xp, xpad, w_b, geom: ConvGeometry, cols=None, t: int = 1):
+def product_in_pieces(xp, xpad, w_b, geom: ConvGeometry, cols=None, t: int = 1, relu: bool = False):
     """[W | b] @ [cols; 1] a piece of output positions at a time (``output_pieces``): copy the piece's
-    windows, and let the product write straight into its run of the (F, Ho*Wo*N) output.
+    windows, and let the product write straight into its run of the (F, Ho*Wo*N) output (``relu``:
+    then clamp that run at 0 while it is in cache, instead of a pass of its own over the whole output).
 
     ``cols`` None (inference): the pieces are about a core's cache in size and share one buffer (one
     per thread), so the columns are never all held. ``cols`` given (training): each piece fills its
@@ -214,10 +218,11 @@ def product_in_pieces(xp, xpad, w_b, geom: ConvGeometry, cols=None, t: int = 1):
         if team > 1 and len(pieces) > 1:  # inference on the team: each thread its pieces and buffer
             buffers = column_buffer(xp, k, w_b.shape[1] > k, size, xpad.dtype, copies=team)
             with team_module().one_thread_products():
-                compiled_kernels().conv_pieces_parallel(xpad, w_b, out, buffers, pieces, *geometry, gemm, one, zero)
+                kernel = compiled_kernels().conv_pieces_parallel
+                kernel(xpad, w_b, out, buffers, pieces, *geometry, gemm, one, zero, relu)
             return out
         buffer = column_buffer(xp, k, w_b.shape[1] > k, size, xpad.dtype) if cols is None else cols
-        compiled_kernels().conv_pieces(xpad, w_b, out, buffer, pieces, *geometry, gemm, one, zero, cols is None)
+        compiled_kernels().conv_pieces(xpad, w_b, out, buffer, pieces, *geometry, gemm, one, zero, cols is None, relu)
         return out
 
     def run(p0: int, p1: int) -> None:
@@ -225,7 +230,10 @@ def product_in_pieces(xp, xpad, w_b, geom: ConvGeometry, cols=None, t: int = 1):
         for piece in pieces[p0:p1]:
             start = (piece[0] * wo + piece[2]) * n  # the piece's run of out (and of cols)
             piece_cols = fill_columns(xp, cols[:, start:] if buffer is None else buffer, win, *piece)
-            matmul(w_b, piece_cols, out=out[:, start : start + piece_cols.shape[1]])
+            piece_out = out[:, start : start + piece_cols.shape[1]]
+            matmul(w_b, piece_cols, out=piece_out)
+            if relu:
+                xp.maximum(piece_out, 0, out=piece_out)
 
     if t > 1:
         threads.parallel_for(len(pieces), run)
