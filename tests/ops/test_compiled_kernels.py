@@ -96,6 +96,14 @@ def test_col2im_equals_the_slice_additions_bitwise(c, n, hw, k, stride, dilation
     np.testing.assert_array_equal(got, want)  # the same sums in the same order (taps, then positions)
 
 
+def _conv_operands(seed: int, n: int, c: int, hw: int, k: int, bias: bool, dtype):
+    """x (n, c, hw, hw), a weight of 3 filters k x k, and a bias (or None), standard normal."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, hw, hw)).astype(dtype)
+    w = rng.standard_normal((3, c, k, k)).astype(dtype)
+    return x, w, rng.standard_normal(3).astype(dtype) if bias else None
+
+
 @settings(max_examples=30, deadline=None)
 @given(**CONV_CASE, bias=st.booleans(), budget=st.integers(1, 4000), relu=st.booleans())
 def test_conv_pieces_equal_the_numpy_loop_bitwise(c, n, hw, k, stride, dilation, pad, bias, dtype, budget, relu):
@@ -106,10 +114,7 @@ def test_conv_pieces_equal_the_numpy_loop_bitwise(c, n, hw, k, stride, dilation,
     ``relu``: the ReLU fused in (``conv2d_relu``), each piece clamped after its product."""
     if dilation * (k - 1) + 1 > hw + 2 * pad:
         return
-    rng = np.random.default_rng(c * 31 + n * 7 + hw)
-    x = rng.standard_normal((n, c, hw, hw)).astype(dtype)
-    w = rng.standard_normal((3, c, k, k)).astype(dtype)
-    b = rng.standard_normal(3).astype(dtype) if bias else None
+    x, w, b = _conv_operands(c * 31 + n * 7 + hw, n, c, hw, k, bias, dtype)
     results = []
     for on in (True, False):
         with compiled.using(on), pytest.MonkeyPatch.context() as mp:
@@ -147,10 +152,7 @@ def test_conv_pieces_on_the_team_equal_one_thread_bitwise(
 
     if dilation * (k - 1) + 1 > hw + 2 * pad:
         return
-    rng = np.random.default_rng(c * 37 + n * 5 + hw)
-    x = rng.standard_normal((n, c, hw, hw)).astype(dtype)
-    w = rng.standard_normal((3, c, k, k)).astype(dtype)
-    b = rng.standard_normal(3).astype(dtype) if bias else None
+    x, w, b = _conv_operands(c * 37 + n * 5 + hw, n, c, hw, k, bias, dtype)
     ho = (hw + 2 * pad - dilation * (k - 1) - 1) // stride + 1
     total = ho * ho * (c * k * k + 1) * n * np.dtype(dtype).itemsize  # the columns' bytes, as product_in_pieces
     budget = min(budget, -(-total // 4))  # pieces two threads would not cut smaller: the same pieces both ways

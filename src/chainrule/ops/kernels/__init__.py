@@ -6,8 +6,9 @@ says ``"reference"`` (``CHAINRULE_KERNELS=reference``, ``kernels.use`` or ``with
 Both forms pass the same oracle tests (tests/ops/test_registry.py runs the registry on each).
 
 - ``conv_fast``: im2col convolution in the batch-innermost layout, the bias in the product, columns
-  in cache-sized pieces without autograd, and for a large conv every thread taking its own pieces
-  of output positions (forward) or blocks of channels (backward), copies and one-core products;
+  in cache-sized pieces without autograd (a ReLU after the conv clamped piece by piece), and for a
+  large conv every thread taking its own pieces of output positions (forward) or blocks of channels
+  (backward), copies and one-core products;
 - ``cross_entropy_fast``: the plain case (class indices, no weight, no smoothing) without the
   target-distribution array.
 

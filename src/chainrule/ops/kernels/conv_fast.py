@@ -6,7 +6,8 @@ Each trick, with the reason it is here:
 - the bias rides in the product: a row of ones under the columns, [W | b] @ [cols; 1] = W @ cols + b;
 - without autograd (CPU), the columns are made a cache-sized piece of output positions at a time and
   MKL writes each piece's product straight into its run of the output (``blas.matmul(out=)``): the
-  columns never leave the cache and are never all held;
+  columns never leave the cache and are never all held; a ReLU after the conv (``conv2d_relu``)
+  clamps each piece's run of the output right after its product, while it is in cache;
 - large input-gradient columns are made in blocks of channels that stay in cache between their
   product and the slice additions that consume them;
 - threads: handing a loop to the pool costs about 0.1 ms on a small VM (waking a sleeping core), and
