@@ -9,12 +9,17 @@ def cells(page, selector: str) -> list[str]:
     return [t.strip() for t in page.locator(selector).all_text_contents()]
 
 
+def settled(page) -> None:
+    """Wait until the newest request is drawn (the page drops older answers that arrive late)."""
+    page.wait_for_function("document.querySelector('#view-signal').dataset.busy === '0'")
+
+
 def test_flip_and_slide_steps_n_and_y_grows(served, page, snapshot):
     page.goto(served() + "#signal")
     page.fill("#signal-x", "3, 1, 2")
     page.fill("#signal-h", "3, 2, 1")
     page.click("#signal-run")
-    page.wait_for_selector("#signal-n:text('n = 0')")
+    settled(page)
     expected = convolution_table([3, 1, 2], [3, 2, 1])
     assert page.text_content("#signal-equation") == expected.equations()[0]
     seen = []
@@ -56,3 +61,26 @@ def test_a_bad_list_shows_the_error_and_the_server_stays_up(served, page):
         "#signal-lti-sum:text-is('y = [3, 5, 3, 1]')"
     )  # drawn after the error hides (a busy CI lagged)
     assert page.text_content("#signal-lti-sum") == "y = [3, 5, 3, 1]"
+
+
+def test_a_late_answer_to_an_older_request_is_dropped(served, page):
+    held = []  # the page's first request, answered only after the user's own has been drawn
+
+    def hold_the_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/signal/table", hold_the_first)
+    page.goto(served() + "#signal")
+    page.wait_for_function("document.querySelector('#view-signal').dataset.busy === '1'")
+    page.fill("#signal-x", "1, 1")
+    page.click("#signal-run")
+    settled(page)
+    assert page.text_content("#signal-lti-sum") == "y = [3, 5, 3, 1]"
+    with page.expect_response("**/signal/table"):
+        held[0].continue_()  # the preset's answer, now stale
+    page.wait_for_timeout(200)
+    assert page.text_content("#signal-lti-sum") == "y = [3, 5, 3, 1]"
+    assert page.text_content("#signal-n") == "n = 0" and page.console_errors == []

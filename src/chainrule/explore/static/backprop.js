@@ -73,7 +73,10 @@
       this.load(section);
     },
 
+    // The newest request wins: an older answer that arrives late (the page's first load, say) is
+    // dropped instead of drawing over it.
     async load(section) {
+      const ticket = (this.loads = (this.loads || 0) + 1);
       const up = $(section, "#bp-upstream").value.trim();
       const payload = {expr: $(section, "#bp-expr").value, values: $(section, "#bp-values").value,
         upstream: up === "" ? 1 : Number(up)};
@@ -83,6 +86,7 @@
       } catch (err) {
         return; // cr.api shows the message; the last good graph stays
       }
+      if (ticket !== this.loads) return;
       this.steps = answer.steps;
       const graph = $(section, "#bp-graph");
       graph.innerHTML = answer.svg; // the server's SVG: every text in it is XML-escaped there

@@ -92,19 +92,26 @@
       this.load(section);
     },
 
+    // The newest request wins: an older answer that arrives late (the page's first load, say) is
+    // dropped instead of redrawing over it. data-busy is "1" until the newest answer is drawn.
     async load(section) {
+      const ticket = (this.loads = (this.loads || 0) + 1);
+      section.dataset.busy = "1";
       const payload = {x: section.querySelector("#signal-x").value, h: section.querySelector("#signal-h").value};
       let table, lti;
       try {
         [table, lti] = await Promise.all([cr.api("signal/table", payload), cr.api("signal/superposition", payload)]);
       } catch (err) {
+        if (ticket === this.loads) section.dataset.busy = "0";
         return; // cr.api shows the message; the last good picture stays
       }
+      if (ticket !== this.loads) return;
       this.stop();
       this.table = table;
       this.drawSlide(section.querySelector("#signal-slide"));
       this.drawLTI(section.querySelector("#signal-lti"), lti);
       this.step(section, 0);
+      section.dataset.busy = "0";
     },
 
     // The panel for the flip and slide: controls, the stems of x, h[n-k] and y, the numbers, the CLI text.
