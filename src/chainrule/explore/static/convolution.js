@@ -311,7 +311,7 @@
     updateBusy(state);
     try {
       const win = await cr.api("convolution/window", {...state.payload, cell});
-      if (answer === state.answer) drawWindow(state, win);
+      if (answer === state.answer && cell === state.cell) drawWindow(state, win); // only the newest cell's window
     } catch (err) {
       stop(state);
     } finally {

@@ -272,9 +272,13 @@
     }
   }
 
+  // Saliency and a unit's panel may be asked for again before an answer comes (the server answers
+  // on several threads): only the newest request's answer is drawn.
   async function saliency() {
     if (!S.spec) return;
+    const ticket = (S.saliencyTicket = (S.saliencyTicket || 0) + 1);
     const answer = await cr.api("network/saliency", { ...S.spec, class: S.chosen });
+    if (ticket !== S.saliencyTicket) return;
     const cv = S.saliency;
     setValues(cv, Float32Array.from(answer.gradient), answer.max_abs);
     paint(cv);
@@ -286,7 +290,9 @@
   async function pick(layer, unit, quiet = false) {
     if (!S.spec) return;
     S.unit = { layer, unit };
+    const ticket = (S.unitTicket = (S.unitTicket || 0) + 1);
     const answer = await cr.api("network/unit", { ...S.spec, layer, unit });
+    if (ticket !== S.unitTicket) return;
     highlight(answer);
     S.unitPanel.replaceChildren(...window.crNetworkUnit(answer, S.info));
     S.unitPanel.hidden = false;

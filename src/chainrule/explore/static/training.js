@@ -113,8 +113,12 @@
   }
 
   // --- confusion matrix and misclassified digits -----------------------------------------------
+  // A click may ask again before the answer comes (the server answers on several threads): only the
+  // newest request's answer is drawn.
   async function loadConfusion() {
+    const ticket = (T.confusionTicket = (T.confusionTicket || 0) + 1);
     const answer = await cr.api("training/confusion", { ...T.filter, limit: 60 });
+    if (ticket !== T.confusionTicket) return;
     const max = Math.max(...answer.matrix.flat());
     const head = cr.el("tr", {}, cr.el("th", {}, "true \\ predicted"), answer.classes.map((c) => cr.el("th", {}, c)));
     const rows = answer.matrix.map((row, i) =>
