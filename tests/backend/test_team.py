@@ -123,6 +123,33 @@ def test_more_blas_threads_than_the_team_has_gives_openblas_its_own(restore_thre
     assert out.split() == ["False", "True", "False", "2", "True", "True"]
 
 
+def test_openblas_raised_past_the_team_behind_chainrules_back_runs_a_team_of_that_size():
+    """threadpoolctl raising OpenBLAS's count past Numba's threads (no chainrule call sees it) splits
+    products into more jobs than Numba's team holds: they run on a GNU OpenMP team of their own size
+    (run on too few threads they would wait on each other forever: this hung before), with the same
+    bits as OpenBLAS's own threads at that count."""
+    out = run_child(
+        """
+        import numba
+        from threadpoolctl import threadpool_limits
+        wide = numba.config.NUMBA_NUM_THREADS + 2
+        rng = np.random.default_rng(4)
+        shapes = [(900, 700, 800), (1000, 1960, 50)]
+        cases = [(rng.standard_normal((m, k)), rng.standard_normal((k, n))) for m, k, n in shapes]
+        cases = [(a.astype(dtype), b.astype(dtype)) for a, b in cases for dtype in (np.float32, np.float64)]
+        with threadpool_limits(limits=wide, user_api="blas"):
+            count = openblas.thread_count()
+            on_team = [a @ b for a, b in cases]
+            installed = team.installed
+            team.uninstall()
+            own = [a @ b for a, b in cases]
+        print(count == wide, installed, all(np.array_equal(x, y) for x, y in zip(on_team, own)))
+        """,
+        timeout=60,
+    )
+    assert out.split() == ["True", "True", "True"]
+
+
 def test_one_thread_products_holds_openblas_at_one_and_restores(restore_threads):
     from chainrule.backend import team
 

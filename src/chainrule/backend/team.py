@@ -14,7 +14,8 @@ What keeps it safe (each rule is tested in tests/backend/test_team.py):
   must all run at once, one per thread: ``run_jobs`` asks Numba for exactly as many threads as jobs,
   and the team is installed only on Numba's ``omp`` layer (an OpenMP team of n threads runs n at
   once; TBB may run two on one thread, ``workqueue`` refuses concurrent launches) and while
-  OpenBLAS's thread count is at most Numba's (``fits``);
+  OpenBLAS's thread count is at most Numba's (``fits``); a count raised past it behind chainrule's
+  back (threadpoolctl) gets a GNU OpenMP team of the jobs' number from the same runtime;
 - OpenBLAS keeps one scratch buffer per job slot, so products called from several threads at once
   take turns (a lock taken in the callback);
 - a product inside a compiled parallel loop would need a team within the team: such kernels hold
@@ -105,6 +106,82 @@ def _release(typingctx):
     return types.void(), codegen
 
 
+@intrinsic
+def _as_pointer(typingctx, address):
+    """An integer address as a void pointer (for ``numba.carray``)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], ir.IntType(8).as_pointer())
+
+    return types.voidptr(address), codegen
+
+
+@intrinsic
+def _call_int(typingctx, fn):
+    """fn(), a C function of no arguments returning an int (``omp_get_thread_num``), as an int64."""
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.IntType(32), [])
+        return builder.sext(builder.call(builder.inttoptr(args[0], fnty.as_pointer()), []), ir.IntType(64))
+
+    return types.int64(fn), codegen
+
+
+@intrinsic
+def _gomp_parallel(typingctx, gomp, body, data, nthreads):
+    """GOMP_parallel(body, data, nthreads, 0): body(data) on each thread of a GNU OpenMP team of nthreads."""
+    sig = types.void(gomp, body, data, nthreads)
+
+    def codegen(context, builder, signature, args):
+        i32, ptr = ir.IntType(32), ir.IntType(8).as_pointer()
+        bodyty = ir.FunctionType(ir.VoidType(), [ptr])
+        fnty = ir.FunctionType(ir.VoidType(), [bodyty.as_pointer(), ptr, i32, i32])
+        fn, b, d, n = args
+        builder.call(
+            builder.inttoptr(fn, fnty.as_pointer()),
+            [
+                builder.inttoptr(b, bodyty.as_pointer()),
+                builder.inttoptr(d, ptr),
+                builder.trunc(n, i32),
+                ir.Constant(i32, 0),
+            ],
+        )
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _openmp_entry_points() -> tuple[int, int]:
+    """The addresses of ``GOMP_parallel`` and ``omp_get_thread_num`` in the OpenMP runtime of Numba's
+    ``omp`` layer (0, 0 where it cannot be loaded: the team is then never installed)."""
+    try:
+        from numba.np.ufunc import omppool
+
+        lib = ctypes.CDLL(omppool.__file__)
+        return tuple(
+            ctypes.cast(getattr(lib, name), ctypes.c_void_p).value for name in ("GOMP_parallel", "omp_get_thread_num")
+        )
+    except (ImportError, OSError, AttributeError):
+        return 0, 0
+
+
+_GOMP_PARALLEL, _OMP_THREAD_NUM = _openmp_entry_points()
+_TEAM_MAX = numba.config.NUMBA_NUM_THREADS
+_WIDE_ARGS = numpy.zeros(5, numpy.int64)  # a wide team's arguments (one product at a time: the lock)
+_WIDE_ARGS_ADDRESS = _WIDE_ARGS.ctypes.data
+
+
+@numba.cfunc(types.void(types.voidptr))
+def _job_on_this_thread(args):
+    """A wide team's body: thread i runs job i. args: omp_get_thread_num, dojob, jobdata, elsize, data."""
+    a = numba.carray(args, 5, numpy.int64)
+    i = _call_int(a[0])
+    _call_job(a[1], i, a[2] + i * a[3], a[4])
+
+
+_WIDE_BODY = _job_on_this_thread.address
+
+
 @numba.njit(parallel=True, nogil=True)  # not cached: set_num_threads is a run-time address
 def run_jobs(dojob, numjobs, elsize, jobdata, data):
     """Job i (at jobdata + i * elsize) on thread i of a team of exactly ``numjobs`` threads."""
@@ -119,9 +196,17 @@ def run_jobs(dojob, numjobs, elsize, jobdata, data):
 
 @numba.cfunc(types.void(types.int32, types.uintp, types.int32, types.uintp, types.uintp, types.int32))
 def callback(sync, dojob, numjobs, elsize, jobdata, data):
-    """OpenBLAS's ``openblas_threads_callback``: run the ``numjobs`` jobs at once, one product at a time."""
+    """OpenBLAS's ``openblas_threads_callback``: run the ``numjobs`` jobs at once, one product at a time.
+    More jobs than Numba's team can hold (OpenBLAS's count raised past it behind chainrule's back, as
+    ``threadpoolctl.threadpool_limits(4)`` on two cores does) run on a GNU OpenMP team of their own
+    size, the same runtime's threads: run one by one, they would wait on each other forever."""
     _acquire()
-    run_jobs(dojob, numpy.int64(numjobs), numpy.uint64(elsize), jobdata, numpy.int64(data))
+    if numjobs <= _TEAM_MAX:
+        run_jobs(dojob, numpy.int64(numjobs), numpy.uint64(elsize), jobdata, numpy.int64(data))
+    else:
+        a = numba.carray(_as_pointer(_WIDE_ARGS_ADDRESS), 5, numpy.int64)
+        a[0], a[1], a[2], a[3], a[4] = _OMP_THREAD_NUM, dojob, jobdata, elsize, data
+        _gomp_parallel(_GOMP_PARALLEL, _WIDE_BODY, _WIDE_ARGS_ADDRESS, numpy.int64(numjobs))
     _release()
 
 
@@ -154,8 +239,8 @@ def install() -> bool:
     except Exception as error:  # an optimisation: without it OpenBLAS keeps its own threads
         refused = f"the team's kernels could not be compiled: {type(error).__name__}: {error}"
         return False
-    if layer != "omp":
-        refused = f"Numba's threading layer is {layer!r}, not 'omp'"
+    if layer != "omp" or not _GOMP_PARALLEL:
+        refused = f"Numba's threading layer is {layer!r}, not 'omp'" if layer != "omp" else "no GNU OpenMP entry points"
         return False
     setter(ctypes.c_void_p(address))
     installed = True
