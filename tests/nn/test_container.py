@@ -19,7 +19,7 @@ def _net(shared_relu: bool = False):
         relu if shared_relu else nn.ReLU(),
         nn.Conv2d(4, 6, 3, padding=1),
         relu if shared_relu else nn.ReLU(),
-        nn.Conv2d(6, 6, 3, padding=1, groups=2),  # grouped: not fused
+        nn.Conv2d(6, 6, 3, padding=1, groups=2),  # grouped: fused per group
         nn.ReLU(),
         nn.Flatten(),
         nn.Linear(6 * 4 * 4, 5),
@@ -56,7 +56,7 @@ def test_inference_fuses_each_conv_with_its_relu_to_the_same_values(fused_calls,
     model, x = _net(shared_relu), _input()
     with cr.no_grad():
         got = model(x).numpy()
-    assert fused_calls == [model[0], model[2]]  # the grouped conv runs alone, its ReLU after it
+    assert fused_calls == [model[0], model[2], model[4]]
     np.testing.assert_array_equal(got, _unfused(model, x, monkeypatch))  # the same pieces and products
     np.testing.assert_allclose(got, model(x).detach().numpy(), rtol=1e-5, atol=1e-6)  # training's path
 
@@ -86,7 +86,7 @@ def test_hooks_see_the_conv_before_its_relu(fused_calls):
     model[3].register_forward_pre_hook(lambda module, args: seen.append(args[0].numpy().copy()))
     with cr.no_grad():
         model(x)
-    assert fused_calls == []  # each of the first two pairs has a hook
+    assert fused_calls == [model[4]]  # the first two pairs each have a hook; the third none
     assert (seen[0] < 0).any()  # the conv's own output, negatives and all
     assert (seen[1] < 0).any()
 

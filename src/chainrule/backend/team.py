@@ -239,8 +239,11 @@ def install() -> bool:
     except Exception as error:  # an optimisation: without it OpenBLAS keeps its own threads
         refused = f"the team's kernels could not be compiled: {type(error).__name__}: {error}"
         return False
-    if layer != "omp" or not _GOMP_PARALLEL:
-        refused = f"Numba's threading layer is {layer!r}, not 'omp'" if layer != "omp" else "no GNU OpenMP entry points"
+    if layer != "omp":
+        refused = f"Numba's threading layer is {layer!r}, not 'omp'"
+    elif not _GOMP_PARALLEL:
+        refused = "the OpenMP runtime of Numba's omp layer has no GOMP_parallel"
+    if refused is not None:
         return False
     setter(ctypes.c_void_p(address))
     installed = True

@@ -21,9 +21,9 @@ def _index(i, n: int, owner: str) -> int:
 
 
 def _conv_then_relu(first: Module, second: Module) -> bool:
-    """Whether ``first`` is a Conv2d (one group) and ``second`` a ReLU, neither with hooks."""
+    """Whether ``first`` is a Conv2d and ``second`` a ReLU (exact types), neither with hooks."""
     hooked = any(m._forward_hooks or m._forward_pre_hooks for m in (first, second))
-    return type(first) is Conv2d and first.groups == 1 and type(second) is ReLU and not hooked
+    return type(first) is Conv2d and type(second) is ReLU and not hooked
 
 
 class Sequential(Module):
@@ -31,8 +31,8 @@ class Sequential(Module):
 
     Children are named "0", "1", ... (or by the dict's keys), so parameters are "0.weight", "2.bias".
 
-    In inference (no graph recorded) with the fast kernels, a Conv2d followed by a ReLU, neither
-    with hooks, runs as one op (``Conv2d.forward_relu``: each piece of the conv's output clamped
+    In inference (no graph recorded) with the fast kernels, a Conv2d followed by a ReLU (exact
+    types), neither with hooks, runs as one op (``Conv2d.forward_relu``: each piece of the conv's output clamped
     while it is in cache, not in a second pass over the whole output); the values are the same.
     """
 
@@ -46,11 +46,14 @@ class Sequential(Module):
                 self.add_module(str(i), _check_module(module, "Sequential"))
 
     def forward(self, x):
+        if is_grad_enabled() or kernels.reference():  # each layer an op of its own in the graph
+            for module in self._modules.values():
+                x = module(x)
+            return x
         modules = list(self._modules.values())
-        fuse = not is_grad_enabled() and not kernels.reference()
         i = 0
         while i < len(modules):
-            if fuse and i + 1 < len(modules) and _conv_then_relu(modules[i], modules[i + 1]):
+            if i + 1 < len(modules) and _conv_then_relu(modules[i], modules[i + 1]):
                 x = modules[i].forward_relu(x)  # the two as one op (see the class docstring)
                 i += 2
             else:

@@ -101,15 +101,17 @@ class Conv2d(_ConvNd):
     dims = 2
 
     def forward(self, x):
-        return self._grouped(
-            conv2d, x, self.stride, self.padding, self.dilation, self.padding_mode, self.value, name=self._label()
-        )
+        return self._conv(conv2d, x)
 
     def forward_relu(self, x):
-        """relu(self(x)) as one op (``ops.conv.conv2d_relu``): ``nn.Sequential``'s path in inference
-        for a Conv2d followed by a ReLU (one group only)."""
-        args = (self.stride, self.padding, self.dilation, self.padding_mode, self.value)
-        return conv2d_relu(x, self.weight, self.bias, *args, name=self._label())
+        """relu(self(x)) as one op (``ops.conv.conv2d_relu``, per group): ``nn.Sequential``'s path in
+        inference for a Conv2d followed by a ReLU."""
+        return self._conv(conv2d_relu, x)
+
+    def _conv(self, conv, x):
+        return self._grouped(
+            conv, x, self.stride, self.padding, self.dilation, self.padding_mode, self.value, name=self._label()
+        )
 
 
 class Conv1d(_ConvNd):

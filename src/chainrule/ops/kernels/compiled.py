@@ -31,12 +31,17 @@ from ...backend.cblas import NO_TRANS, TRANS, cblas_gemm, cblas_omatcopy
 from ...backend.compiled import jit
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _relu(v):
+    """max(v, 0), NaN staying NaN as with np.maximum (the rule of ``relu_forward`` and fused pieces)."""
+    return 0 if v <= 0 else v
+
+
 @jit(parallel=True)
 def relu_forward(x, out):
     """out = max(x, 0) over flat arrays (NaN stays NaN, as np.maximum)."""
     for i in prange(x.size):
-        v = x[i]
-        out[i] = 0 if v <= 0 else v
+        out[i] = _relu(x[i])
 
 
 @jit(parallel=True)
@@ -149,8 +154,7 @@ def _piece(xpad, w_b, out, cols, piece, wo, sh, sw, dh, dw, kh, kw, gemm, one, z
         for fi in range(f):
             row = out[fi]
             for s in range(np.uint64(start), np.uint64(start + m)):
-                v = row[s]
-                row[s] = 0 if v <= 0 else v
+                row[s] = _relu(row[s])
 
 
 @jit(parallel=True)
